@@ -1,0 +1,83 @@
+//! The command line, as clap definitions. `main` parses it and hands the
+//! chosen command to its module in [`crate::cmd`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::discovery::RuntimeDirs;
+
+/// A menu-bar companion for Osaurus: which local servers are live, their
+/// URLs, and whether any is exposed to the local network.
+#[derive(Debug, Parser)]
+#[command(name = "osaurus-tray", version, about, long_about = None)]
+#[command(after_help = "\
+Examples:
+  osaurus-tray                     run the menu-bar app
+  osaurus-tray list --all          every instance folder, with problems
+  osaurus-tray url                 print the URL of the best instance
+  eval \"$(osaurus-tray env)\"       set OPENAI_BASE_URL for this shell
+  osaurus-tray watch --json        one JSON line per change
+  osaurus-tray demo                try it all without Osaurus")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Read instance folders only from DIR (default: ~/.osaurus/runtime and
+    /// the legacy folders of older Osaurus versions).
+    #[arg(long, global = true, value_name = "DIR", env = "OSAURUS_RUNTIME_DIR")]
+    pub runtime_dir: Option<PathBuf>,
+}
+
+impl Global {
+    /// The runtime folders these options select.
+    pub fn runtime_dirs(&self) -> RuntimeDirs {
+        RuntimeDirs::resolve(self.runtime_dir.clone(), dirs::home_dir())
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List running instances, best first.
+    #[command(
+        after_help = "Examples:\n  osaurus-tray list\n  osaurus-tray list --all --json | jq '.[].problem'"
+    )]
+    List(crate::cmd::list::List),
+    /// Print the URL of the best running instance.
+    #[command(after_help = "Examples:\n  curl \"$(osaurus-tray url)/v1/models\"")]
+    Url(crate::cmd::url::Url),
+    /// Print shell exports of OPENAI_BASE_URL and OPENAI_API_BASE.
+    #[command(after_help = "Examples:\n  eval \"$(osaurus-tray env)\"")]
+    Env(crate::cmd::env::Env),
+    /// Open the best running instance in the default browser.
+    #[command(after_help = "Examples:\n  osaurus-tray open")]
+    Open(crate::cmd::open::Open),
+    /// Print the instances now and again on every change, until interrupted.
+    #[command(
+        after_help = "Examples:\n  osaurus-tray watch\n  osaurus-tray watch --json --probe-interval 5"
+    )]
+    Watch(crate::cmd::watch::Watch),
+    /// Run two fake Osaurus servers and the menu-bar app against them.
+    #[command(
+        after_help = "Examples:\n  osaurus-tray demo\n  osaurus-tray demo --no-tray & osaurus-tray list"
+    )]
+    Demo(crate::cmd::demo::Demo),
+    /// Run the menu-bar app (the default when no command is given).
+    #[command(after_help = "Examples:\n  osaurus-tray tray")]
+    Tray(crate::cmd::tray::Tray),
+}
+
+/// Options shared by the commands that choose an instance.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ProbeArgs {
+    /// Do not probe /health; trust the files alone.
+    #[arg(long)]
+    pub no_probe: bool,
+}

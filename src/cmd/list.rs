@@ -1,0 +1,95 @@
+//! `osaurus-tray list`: the instances, best first.
+
+use chrono::{DateTime, Utc};
+use clap::Args;
+
+use super::{Failure, Outcome};
+use crate::cli::ProbeArgs;
+use crate::discovery::{Instance, RuntimeDirs};
+use crate::snapshot::Snapshot;
+use crate::text::{age, sanitize, table};
+
+/// List running instances, best first.
+#[derive(Debug, Args)]
+pub struct List {
+    /// Print one JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also show starting, restarting, unknown and invalid entries, with the reason.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+}
+
+impl List {
+    /// Prints the list; fails with "none found" when it is empty.
+    pub fn run(&self, dirs: &RuntimeDirs) -> Outcome {
+        let snap = super::snapshot(dirs, self.probe);
+        super::print_warnings(&snap);
+        let shown = selection(&snap, self.all);
+        if self.json {
+            println!("{}", to_json(&shown));
+        } else if !shown.is_empty() {
+            print!("{}", human(&shown, self.all, Utc::now()));
+        }
+        if shown.is_empty() {
+            return Err(match self.all {
+                true => Failure::NotFound(format!(
+                    "No Osaurus instance folders found in {}.",
+                    dirs.describe()
+                )),
+                false => super::none_running(dirs),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The entries `list` shows: running ones, or with `all` every entry.
+pub fn selection(snap: &Snapshot, all: bool) -> Vec<&Instance> {
+    snap.instances
+        .iter()
+        .filter(|i| all || i.is_running())
+        .collect()
+}
+
+/// The JSON array `list --json` prints.
+pub fn to_json(instances: &[&Instance]) -> String {
+    serde_json::to_string_pretty(instances).expect("instances always serialise")
+}
+
+/// The aligned table `list` prints.
+pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
+    let mut header = vec!["URL", "LAN", "REACHABLE", "AGE", "ID"];
+    if all {
+        header.splice(0..0, ["STATE"]);
+        header.push("PROBLEM");
+    }
+    let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
+    for i in instances {
+        let mut row = vec![
+            i.url
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), |u| sanitize(u, 80)),
+            if i.exposed { "LAN".into() } else { "-".into() },
+            match i.reachable {
+                Some(true) => "yes".into(),
+                Some(false) => "NO".into(),
+                None => "-".into(),
+            },
+            i.updated_at.map_or_else(|| "-".into(), |t| age(t, now)),
+            sanitize(i.short_id(), 8),
+        ];
+        if all {
+            row.insert(0, i.state.as_str().into());
+            row.push(
+                i.problem
+                    .as_deref()
+                    .map_or_else(String::new, |p| sanitize(p, 160)),
+            );
+        }
+        rows.push(row);
+    }
+    table(&rows)
+}

@@ -1,0 +1,531 @@
+//! Turning the bytes of one `configuration.json` into an [`Instance`].
+//!
+//! Pure: no file system, no clock. The folder's mtime, which stands in for a
+//! missing `updatedAt`, is asked for only when it is needed.
+
+use std::net::{IpAddr, Ipv6Addr};
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::instance::{Instance, State};
+
+/// The largest `configuration.json` that is read; Osaurus writes about 250 bytes.
+pub const MAX_CONFIG_BYTES: u64 = 64 * 1024;
+
+/// Where a configuration came from: the folder it sits in.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The folder's name, which is the instance id.
+    pub instance_id: String,
+    /// The folder's path.
+    pub dir: PathBuf,
+}
+
+/// Parses a configuration file's bytes. `dir_mtime` is called at most once,
+/// only when `updatedAt` is missing or unparseable.
+pub fn parse(
+    bytes: &[u8],
+    origin: Origin,
+    dir_mtime: impl FnOnce() -> Option<DateTime<Utc>>,
+) -> Instance {
+    let Origin { instance_id, dir } = origin;
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let msg = format!(
+                "configuration.json is not valid UTF-8 (at byte {})",
+                e.valid_up_to()
+            );
+            return Instance::invalid(instance_id, dir, msg);
+        }
+    };
+    let object = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => map,
+        Ok(other) => {
+            let msg = format!(
+                "configuration.json holds {}, not a JSON object",
+                json_kind(&other)
+            );
+            return Instance::invalid(instance_id, dir, msg);
+        }
+        Err(e) => {
+            let msg = format!("configuration.json is not valid JSON: {e}");
+            return Instance::invalid(instance_id, dir, msg);
+        }
+    };
+    match Fields::extract(&object) {
+        Ok(fields) => judge(fields, instance_id, dir, dir_mtime),
+        Err(msg) => Instance::invalid(instance_id, dir, msg),
+    }
+}
+
+/// The keys Osaurus writes, with their JSON types checked.
+struct Fields<'a> {
+    instance_id: Option<&'a str>,
+    updated_at: Option<&'a Value>,
+    health: &'a str,
+    port: Option<&'a Value>,
+    address: Option<&'a str>,
+    url: Option<&'a str>,
+    expose_to_network: Option<bool>,
+}
+
+impl<'a> Fields<'a> {
+    fn extract(map: &'a Map<String, Value>) -> Result<Fields<'a>, String> {
+        let health = match map.get("health") {
+            None | Some(Value::Null) => return Err("configuration.json has no \"health\"".into()),
+            Some(Value::String(s)) => s.as_str(),
+            Some(v) => return Err(wrong_type("health", "a string", v)),
+        };
+        let expose_to_network = match present(map, "exposeToNetwork") {
+            None => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(v) => return Err(wrong_type("exposeToNetwork", "true or false", v)),
+        };
+        Ok(Fields {
+            instance_id: string_field(map, "instanceId")?,
+            updated_at: present(map, "updatedAt"),
+            health,
+            port: present(map, "port"),
+            address: string_field(map, "address")?,
+            url: string_field(map, "url")?,
+            expose_to_network,
+        })
+    }
+}
+
+fn present<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    map.get(key).filter(|v| !v.is_null())
+}
+
+fn string_field<'a>(map: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, String> {
+    match present(map, key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(v) => Err(wrong_type(key, "a string", v)),
+    }
+}
+
+fn wrong_type(key: &str, expected: &str, found: &Value) -> String {
+    format!("\"{key}\" should be {expected}, found {}", json_kind(found))
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn judge(
+    f: Fields<'_>,
+    instance_id: String,
+    dir: PathBuf,
+    dir_mtime: impl FnOnce() -> Option<DateTime<Utc>>,
+) -> Instance {
+    let mut problems: Vec<String> = Vec::new();
+    if let Some(id) = f.instance_id {
+        if id != instance_id {
+            problems.push(format!("instanceId {id:?} differs from its folder's name"));
+        }
+    }
+
+    let parsed_time = match f.updated_at {
+        None => None,
+        Some(Value::String(s)) => match DateTime::parse_from_rfc3339(s) {
+            Ok(t) => Some(t.with_timezone(&Utc)),
+            Err(_) => {
+                problems.push(format!(
+                    "updatedAt {s:?} is not an RFC 3339 time; using the folder's mtime"
+                ));
+                None
+            }
+        },
+        Some(v) => {
+            problems.push(format!(
+                "updatedAt is {}, not a time; using the folder's mtime",
+                json_kind(v)
+            ));
+            None
+        }
+    };
+    let updated_at = parsed_time.or_else(dir_mtime);
+
+    let port = match f.port {
+        None => Ok(None),
+        Some(v) if !v.is_number() => Err(wrong_type("port", "a number", v)),
+        Some(v) => match v.as_u64() {
+            Some(p) if (1..=65535).contains(&p) => Ok(Some(p as u16)),
+            _ => Err(format!("port {v} is not a TCP port (1 to 65535)")),
+        },
+    };
+    let address = f.address.map(str::to_owned);
+    let exposed = f.expose_to_network == Some(true)
+        || address
+            .as_deref()
+            .is_some_and(|a| !a.is_empty() && !is_loopback(a));
+
+    let mut instance = Instance {
+        instance_id,
+        state: State::Invalid,
+        url: None,
+        address,
+        port: None,
+        expose_to_network: f.expose_to_network,
+        exposed,
+        reachable: None,
+        updated_at,
+        dir,
+        problem: None,
+    };
+
+    let state = match f.health {
+        "running" => State::Running,
+        "starting" => State::Starting,
+        "restarting" => State::Restarting,
+        other => {
+            problems.insert(0, format!("unknown health {other:?}"));
+            State::Unknown
+        }
+    };
+
+    match port {
+        Ok(p) => instance.port = p,
+        Err(msg) if state == State::Running => {
+            problems.insert(0, msg);
+            return finish(instance, State::Invalid, problems);
+        }
+        Err(msg) => problems.push(msg),
+    }
+
+    if state != State::Running {
+        return finish(instance, state, problems);
+    }
+
+    let Some(port) = instance.port else {
+        problems.insert(0, "running, but has no \"port\"".into());
+        return finish(instance, State::Invalid, problems);
+    };
+    let address = match instance.address.as_deref() {
+        Some(a) if !a.trim().is_empty() => a.trim().to_owned(),
+        _ => {
+            problems.insert(0, "running, but has no \"address\"".into());
+            return finish(instance, State::Invalid, problems);
+        }
+    };
+
+    let written = f.url.map(|u| check_url(u, port));
+    match written {
+        Some(Ok(url)) => instance.url = Some(url),
+        other => {
+            if let Some(Err(why)) = other {
+                problems.push(why);
+            }
+            match build_url(&address, port) {
+                Some(url) => instance.url = Some(url),
+                None => {
+                    problems.insert(
+                        0,
+                        format!("address {address:?} is not a host name or IP address"),
+                    );
+                    return finish(instance, State::Invalid, problems);
+                }
+            }
+        }
+    }
+    finish(instance, State::Running, problems)
+}
+
+fn finish(mut instance: Instance, state: State, problems: Vec<String>) -> Instance {
+    instance.state = state;
+    if state == State::Invalid {
+        instance.url = None;
+    }
+    instance.problem = (!problems.is_empty()).then(|| problems.join("; "));
+    instance
+}
+
+/// True when `address` names only this machine: a loopback IP or `localhost`.
+/// `0.0.0.0`, LAN addresses and other host names are not loopback.
+pub fn is_loopback(address: &str) -> bool {
+    let a = address.trim();
+    let a = a
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(a);
+    if a.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    a.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Accepts a written `url` only if it is http(s), has no user info, and its
+/// port agrees with `port`. Returns the reason otherwise.
+fn check_url(raw: &str, port: u16) -> Result<String, String> {
+    let shown: String = raw.chars().take(80).collect();
+    let url = url::Url::parse(raw).map_err(|e| {
+        format!("url {shown:?} is not a valid URL ({e}); built one from address and port")
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "url {shown:?} is not http(s); built one from address and port"
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("url carries user info; built one from address and port".into());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "url {shown:?} has no host; built one from address and port"
+        ));
+    }
+    if url.port_or_known_default() != Some(port) {
+        return Err(format!(
+            "url {shown:?} does not use port {port}; built one from address and port"
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+/// `http://{address}:{port}`, with an IPv6 address in brackets. `None` when the
+/// address cannot be a URL's host.
+pub fn build_url(address: &str, port: u16) -> Option<String> {
+    let bare = address
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(address);
+    let host = match bare.parse::<Ipv6Addr>() {
+        Ok(v6) => format!("[{v6}]"),
+        Err(_) => address.to_owned(),
+    };
+    let candidate = format!("http://{host}:{port}");
+    let url = url::Url::parse(&candidate).ok()?;
+    // Reject anything that smuggled a path, query, user info or another port.
+    let clean = url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.port_or_known_default() == Some(port);
+    clean.then_some(candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn origin(id: &str) -> Origin {
+        Origin {
+            instance_id: id.into(),
+            dir: PathBuf::from(format!("/rt/{id}")),
+        }
+    }
+
+    fn mtime() -> Option<DateTime<Utc>> {
+        Some(Utc.with_ymd_and_hms(2020, 1, 2, 3, 4, 5).unwrap())
+    }
+
+    fn parse_str(s: &str) -> Instance {
+        parse(s.as_bytes(), origin("A"), mtime)
+    }
+
+    /// Exactly the bytes Osaurus's Foundation writer produces.
+    const OSAURUS_RUNNING: &str = "{\n  \"address\" : \"127.0.0.1\",\n  \"exposeToNetwork\" : false,\n  \"health\" : \"running\",\n  \"instanceId\" : \"A\",\n  \"port\" : 1337,\n  \"updatedAt\" : \"2025-09-08T12:35:12Z\",\n  \"url\" : \"http:\\/\\/127.0.0.1:1337\"\n}";
+
+    #[test]
+    fn reads_a_running_file_as_osaurus_writes_it() {
+        let i = parse_str(OSAURUS_RUNNING);
+        assert_eq!(i.state, State::Running);
+        assert_eq!(i.url.as_deref(), Some("http://127.0.0.1:1337"));
+        assert_eq!(i.port, Some(1337));
+        assert_eq!(i.address.as_deref(), Some("127.0.0.1"));
+        assert_eq!(i.expose_to_network, Some(false));
+        assert!(!i.exposed);
+        assert_eq!(
+            i.updated_at,
+            Some(Utc.with_ymd_and_hms(2025, 9, 8, 12, 35, 12).unwrap())
+        );
+        assert_eq!(i.problem, None);
+    }
+
+    #[test]
+    fn starting_and_restarting_need_no_port() {
+        let s = parse_str(
+            r#"{"instanceId":"A","updatedAt":"2025-09-08T12:34:56Z","health":"starting"}"#,
+        );
+        assert_eq!(
+            (s.state, s.url.clone(), s.problem.clone()),
+            (State::Starting, None, None)
+        );
+        let r = parse_str(r#"{"instanceId":"A","health":"restarting"}"#);
+        assert_eq!(r.state, State::Restarting);
+    }
+
+    #[test]
+    fn unknown_health_keeps_the_raw_value() {
+        let i = parse_str(r#"{"health":"sleeping"}"#);
+        assert_eq!(i.state, State::Unknown);
+        assert!(i.problem.unwrap().contains("\"sleeping\""));
+    }
+
+    #[test]
+    fn running_without_port_or_address_is_invalid() {
+        let no_port = parse_str(r#"{"health":"running","address":"127.0.0.1"}"#);
+        assert_eq!(no_port.state, State::Invalid);
+        assert!(no_port.problem.unwrap().contains("port"));
+        let no_addr = parse_str(r#"{"health":"running","port":1337,"address":"  "}"#);
+        assert_eq!(no_addr.state, State::Invalid);
+        assert!(no_addr.problem.unwrap().contains("address"));
+    }
+
+    #[test]
+    fn port_out_of_range_is_invalid() {
+        for p in ["0", "65536", "-1", "1.5", "1e3", "99999999999999999999"] {
+            let i = parse_str(&format!(
+                r#"{{"health":"running","address":"127.0.0.1","port":{p}}}"#
+            ));
+            assert_eq!(i.state, State::Invalid, "port {p}");
+            assert_eq!(i.url, None);
+        }
+        let ok = parse_str(r#"{"health":"running","address":"127.0.0.1","port":65535}"#);
+        assert_eq!(ok.url.as_deref(), Some("http://127.0.0.1:65535"));
+    }
+
+    #[test]
+    fn wrong_types_are_invalid_with_a_reason() {
+        for (json, key) in [
+            (r#"{"health":1}"#, "health"),
+            (
+                r#"{"health":"running","port":"1337","address":"127.0.0.1"}"#,
+                "port",
+            ),
+            (r#"{"health":"running","port":1337,"address":1}"#, "address"),
+            (
+                r#"{"health":"running","port":1337,"address":"127.0.0.1","exposeToNetwork":"no"}"#,
+                "exposeToNetwork",
+            ),
+            (
+                r#"{"health":"running","port":1337,"address":"127.0.0.1","url":["x"]}"#,
+                "url",
+            ),
+            (r#"{"health":"running","instanceId":7}"#, "instanceId"),
+        ] {
+            let i = parse_str(json);
+            assert_eq!(i.state, State::Invalid, "{json}");
+            assert!(
+                i.problem.as_deref().unwrap().contains(key),
+                "{json}: {:?}",
+                i.problem
+            );
+        }
+    }
+
+    #[test]
+    fn not_json_not_object_not_utf8() {
+        assert!(parse_str("{").problem.unwrap().contains("not valid JSON"));
+        assert!(parse_str("[1]").problem.unwrap().contains("an array"));
+        assert!(parse_str("").problem.unwrap().contains("not valid JSON"));
+        let bad = parse(b"{\"health\":\"\xff\"}", origin("A"), mtime);
+        assert!(bad.problem.unwrap().contains("UTF-8"));
+    }
+
+    #[test]
+    fn bad_urls_are_replaced_by_a_built_one() {
+        for url in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "data:text/html,hi",
+            "http://user:pw@127.0.0.1:1337",
+            "http://127.0.0.1:9999",
+            "http://127.0.0.1",
+            "not a url",
+        ] {
+            let json =
+                serde_json::json!({"health":"running","port":1337,"address":"127.0.0.1","url":url});
+            let i = parse_str(&json.to_string());
+            assert_eq!(i.state, State::Running, "{url}");
+            assert_eq!(i.url.as_deref(), Some("http://127.0.0.1:1337"), "{url}");
+            assert!(i.problem.is_some(), "{url}");
+        }
+    }
+
+    #[test]
+    fn https_url_on_its_default_port_is_kept() {
+        let i = parse_str(
+            r#"{"health":"running","port":443,"address":"127.0.0.1","url":"https://127.0.0.1"}"#,
+        );
+        assert_eq!(i.url.as_deref(), Some("https://127.0.0.1"));
+    }
+
+    #[test]
+    fn ipv6_addresses_are_bracketed() {
+        let i = parse_str(r#"{"health":"running","port":1337,"address":"::1"}"#);
+        assert_eq!(i.url.as_deref(), Some("http://[::1]:1337"));
+        assert!(!i.exposed);
+        let j = parse_str(r#"{"health":"running","port":1337,"address":"fe80::1"}"#);
+        assert_eq!(j.url.as_deref(), Some("http://[fe80::1]:1337"));
+        assert!(j.exposed);
+    }
+
+    #[test]
+    fn an_address_that_smuggles_a_path_is_invalid() {
+        let i = parse_str(r#"{"health":"running","port":1337,"address":"evil.example/x?"}"#);
+        assert_eq!(i.state, State::Invalid);
+        assert_eq!(i.url, None);
+    }
+
+    #[test]
+    fn exposure_follows_the_flag_or_a_non_loopback_address() {
+        let flag = parse_str(
+            r#"{"health":"running","port":1,"address":"127.0.0.1","exposeToNetwork":true}"#,
+        );
+        assert!(flag.exposed);
+        for a in ["0.0.0.0", "192.168.1.23", "example.com"] {
+            let i = parse_str(&format!(
+                r#"{{"health":"running","port":1,"address":"{a}"}}"#
+            ));
+            assert!(i.exposed, "{a}");
+            assert_eq!(i.expose_to_network, None);
+        }
+        for a in ["127.0.0.1", "127.5.5.5", "localhost", "::1", "[::1]"] {
+            assert!(is_loopback(a), "{a}");
+        }
+    }
+
+    #[test]
+    fn updated_at_accepts_rfc3339_and_falls_back_to_mtime() {
+        let frac =
+            parse_str(r#"{"health":"starting","updatedAt":"2025-09-08T14:35:12.250+02:00"}"#);
+        assert_eq!(
+            frac.updated_at.unwrap().to_rfc3339(),
+            "2025-09-08T12:35:12.250+00:00"
+        );
+        let missing = parse_str(r#"{"health":"starting"}"#);
+        assert_eq!(missing.updated_at, mtime());
+        assert_eq!(missing.problem, None);
+        let garbage = parse_str(r#"{"health":"starting","updatedAt":"yesterday"}"#);
+        assert_eq!(garbage.updated_at, mtime());
+        assert!(garbage.problem.unwrap().contains("mtime"));
+    }
+
+    #[test]
+    fn mtime_is_not_asked_for_when_updated_at_is_good() {
+        let i = parse(OSAURUS_RUNNING.as_bytes(), origin("A"), || {
+            panic!("mtime asked for")
+        });
+        assert_eq!(i.state, State::Running);
+    }
+
+    #[test]
+    fn a_mismatched_instance_id_is_noted_but_the_folder_name_wins() {
+        let i = parse(OSAURUS_RUNNING.as_bytes(), origin("B"), mtime);
+        assert_eq!(i.instance_id, "B");
+        assert!(i.problem.unwrap().contains("differs"));
+    }
+}

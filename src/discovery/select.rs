@@ -1,0 +1,116 @@
+//! Ordering instances best first, and choosing the one to use.
+
+use std::cmp::Ordering;
+
+use super::instance::{Instance, State};
+
+/// Orders instances best first: running ones, reachable (or unprobed) before
+/// unreachable, then the newest `updatedAt`, then the instance id; after them
+/// starting, restarting, unknown and invalid entries, each group by id.
+///
+/// With no probes this is the discovery guide's strategy: the running
+/// instance with the most recent `updatedAt` (folder mtime standing in) wins.
+pub fn rank(instances: &mut [Instance]) {
+    instances.sort_by(compare);
+}
+
+/// The order [`rank`] uses.
+pub fn compare(a: &Instance, b: &Instance) -> Ordering {
+    a.state
+        .cmp(&b.state)
+        .then_with(|| {
+            if a.state != State::Running {
+                return Ordering::Equal;
+            }
+            let dead = |i: &Instance| i.reachable == Some(false);
+            dead(a)
+                .cmp(&dead(b))
+                .then_with(|| b.updated_at.cmp(&a.updated_at))
+        })
+        .then_with(|| a.instance_id.cmp(&b.instance_id))
+}
+
+/// The instance to use: the best running one.
+pub fn best(instances: &[Instance]) -> Option<&Instance> {
+    instances
+        .iter()
+        .filter(|i| i.is_running())
+        .min_by(|a, b| compare(a, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use std::path::PathBuf;
+
+    fn running(id: &str, minute: u32, reachable: Option<bool>) -> Instance {
+        Instance {
+            instance_id: id.into(),
+            state: State::Running,
+            url: Some(format!("http://127.0.0.1:{}", 1000 + minute)),
+            address: Some("127.0.0.1".into()),
+            port: Some(1000 + minute as u16),
+            expose_to_network: Some(false),
+            exposed: false,
+            reachable,
+            updated_at: Some(Utc.with_ymd_and_hms(2025, 1, 1, 0, minute, 0).unwrap()),
+            dir: PathBuf::from(id),
+            problem: None,
+        }
+    }
+
+    fn ids(v: &[Instance]) -> Vec<&str> {
+        v.iter().map(|i| i.instance_id.as_str()).collect()
+    }
+
+    #[test]
+    fn newest_wins_without_probes() {
+        let mut v = vec![
+            running("a", 1, None),
+            running("b", 3, None),
+            running("c", 2, None),
+        ];
+        rank(&mut v);
+        assert_eq!(ids(&v), ["b", "c", "a"]);
+        assert_eq!(best(&v).unwrap().instance_id, "b");
+    }
+
+    #[test]
+    fn reachable_beats_newer_but_dead() {
+        let v = vec![
+            running("stale", 9, Some(false)),
+            running("live", 1, Some(true)),
+        ];
+        assert_eq!(best(&v).unwrap().instance_id, "live");
+    }
+
+    #[test]
+    fn unprobed_counts_as_reachable() {
+        let v = vec![running("dead", 9, Some(false)), running("unknown", 1, None)];
+        assert_eq!(best(&v).unwrap().instance_id, "unknown");
+    }
+
+    #[test]
+    fn ties_break_on_id_and_missing_time_sorts_last() {
+        let mut v = vec![running("b", 1, None), running("a", 1, None)];
+        let mut undated = running("0", 1, None);
+        undated.updated_at = None;
+        v.push(undated);
+        rank(&mut v);
+        assert_eq!(ids(&v), ["a", "b", "0"]);
+    }
+
+    #[test]
+    fn non_running_entries_follow_and_are_never_best() {
+        let mut starting = running("s", 9, None);
+        starting.state = State::Starting;
+        let mut invalid = running("i", 9, None);
+        invalid.state = State::Invalid;
+        let mut v = vec![invalid, starting.clone(), running("r", 1, Some(false))];
+        rank(&mut v);
+        assert_eq!(ids(&v), ["r", "s", "i"]);
+        assert_eq!(best(&v).unwrap().instance_id, "r");
+        assert!(best(&[starting]).is_none());
+    }
+}

@@ -1,0 +1,28 @@
+//! osaurus-tray: find the Osaurus servers running on this machine, and show
+//! them in the menu bar.
+//!
+//! The crate is a functional core with a thin imperative shell:
+//!
+//! - [`discovery`]: where Osaurus publishes its instances, how one instance
+//!   folder is read, which instance is the best one (core + file reading).
+//! - [`probe`]: loopback-only `/health` probes (shell).
+//! - [`snapshot`]: the set of instances at one moment, as every consumer sees it.
+//! - [`watcher`]: keeps a [`snapshot::Snapshot`] current from file-system events (shell).
+//! - [`menu_model`]: what the menu says for a snapshot (core).
+//! - [`icon`]: the tray icon's artwork, drawn by code (core).
+//! - [`tray`]: the menu-bar app: event loop, tray icon, clipboard, browser (shell).
+//! - [`demo`]: fake Osaurus servers for trying the app without Osaurus.
+//! - [`text`]: small formatting helpers shared by the command line and the menu.
+//! - [`cmd`]: one module per command-line subcommand.
+
+pub mod cli;
+pub mod cmd;
+pub mod demo;
+pub mod discovery;
+pub mod icon;
+pub mod menu_model;
+pub mod probe;
+pub mod snapshot;
+pub mod text;
+pub mod tray;
+pub mod watcher;

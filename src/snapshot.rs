@@ -1,0 +1,58 @@
+//! The set of instances at one moment: what `list --all` shows, what the
+//! watcher hands on, and what the menu is built from.
+
+use serde::Serialize;
+
+use crate::discovery::scan::{scan, Scan};
+use crate::discovery::{select, Instance, RuntimeDirs};
+use crate::probe::Prober;
+
+/// All instances, best first, with any problems of the runtime folders.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Snapshot {
+    /// Every entry, ranked by [`select::rank`]: running ones first, best first.
+    pub instances: Vec<Instance>,
+    /// Problems with the runtime folders themselves, one sentence each.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+impl Snapshot {
+    /// Ranks the entries of a scan.
+    pub fn from_scan(scan: Scan) -> Snapshot {
+        let Scan {
+            mut instances,
+            warnings,
+        } = scan;
+        select::rank(&mut instances);
+        Snapshot {
+            instances,
+            warnings,
+        }
+    }
+
+    /// Reads the runtime folders now and, with a prober, probes the running
+    /// instances.
+    pub fn take(dirs: &RuntimeDirs, prober: Option<&Prober>) -> Snapshot {
+        let mut found = scan(dirs);
+        if let Some(p) = prober {
+            p.probe_all(&mut found.instances);
+        }
+        Snapshot::from_scan(found)
+    }
+
+    /// The running instances, best first.
+    pub fn running(&self) -> impl Iterator<Item = &Instance> {
+        self.instances.iter().filter(|i| i.is_running())
+    }
+
+    /// The instance to use, if any is running.
+    pub fn best(&self) -> Option<&Instance> {
+        select::best(&self.instances)
+    }
+
+    /// The running instances that may be reachable from other machines.
+    pub fn exposed(&self) -> impl Iterator<Item = &Instance> {
+        self.running().filter(|i| i.exposed)
+    }
+}

@@ -1,0 +1,164 @@
+//! Helpers shared by the integration tests: runtime folders written the way
+//! Osaurus writes them, the real binary, and small servers on 127.0.0.1.
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_osaurus-tray"));
+    c.env_remove("OSAURUS_RUNTIME_DIR");
+    c
+}
+
+/// Runs the binary with `--runtime-dir dir` and `args`, failing the test if it
+/// takes longer than `limit`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    let mut c = bin();
+    c.arg("--runtime-dir").arg(dir).args(args);
+    run_with_deadline(c, Duration::from_secs(20))
+}
+
+/// Runs `cmd`, killing it and failing if it outlives `limit`.
+pub fn run_with_deadline(mut cmd: Command, limit: Duration) -> Output {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn osaurus-tray");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("osaurus-tray did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Parses `list --json` output.
+pub fn json(o: &Output) -> Vec<serde_json::Value> {
+    serde_json::from_slice::<Vec<serde_json::Value>>(&o.stdout)
+        .unwrap_or_else(|e| panic!("not a JSON array ({e}): {}", stdout(o)))
+}
+
+/// Encodes like Foundation's JSONSerialization with `.prettyPrinted,
+/// .sortedKeys`: `"key" : value` and `/` escaped as `\/`.
+pub fn foundation_json(value: &serde_json::Value) -> String {
+    let pretty = serde_json::to_string_pretty(value).unwrap();
+    pretty.replace("\": ", "\" : ").replace('/', "\\/")
+}
+
+/// A running configuration as Osaurus writes it.
+pub fn running_config(id: &str, port: u16, updated: &str, exposed: bool) -> serde_json::Value {
+    let address = if exposed { "192.168.1.23" } else { "127.0.0.1" };
+    serde_json::json!({
+        "instanceId": id,
+        "updatedAt": updated,
+        "port": port,
+        "address": address,
+        "url": format!("http://{address}:{port}"),
+        "exposeToNetwork": exposed,
+        "health": "running",
+    })
+}
+
+pub fn starting_config(id: &str, updated: &str, health: &str) -> serde_json::Value {
+    serde_json::json!({ "instanceId": id, "updatedAt": updated, "health": health })
+}
+
+/// Writes `configuration.json` for instance `id` atomically (temp file, then
+/// rename), as Osaurus does, and returns the instance folder.
+pub fn publish(base: &Path, id: &str, config: &serde_json::Value) -> PathBuf {
+    publish_raw(base, id, foundation_json(config).as_bytes())
+}
+
+/// Writes raw bytes as an instance's `configuration.json`, atomically.
+pub fn publish_raw(base: &Path, id: &str, bytes: &[u8]) -> PathBuf {
+    let dir = base.join(id);
+    fs::create_dir_all(&dir).unwrap();
+    let tmp = base.join(format!(".{id}.tmp"));
+    fs::write(&tmp, bytes).unwrap();
+    fs::rename(&tmp, dir.join("configuration.json")).unwrap();
+    dir
+}
+
+/// A small HTTP server on 127.0.0.1 answering `/health` like Osaurus.
+/// Stopped and joined on drop.
+pub struct HealthServer {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl HealthServer {
+    pub fn start() -> HealthServer {
+        Self::with_status(200)
+    }
+
+    /// A server whose `/health` answers `status`.
+    pub fn with_status(status: u16) -> HealthServer {
+        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = server.server_addr().to_ip().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                if let Ok(Some(mut req)) = server.recv_timeout(Duration::from_millis(20)) {
+                    let mut sink = Vec::new();
+                    let _ = req.as_reader().read_to_end(&mut sink);
+                    let body = r#"{"status":"healthy","timestamp":"2025-09-08T12:35:12Z"}"#;
+                    let _ = req
+                        .respond(tiny_http::Response::from_string(body).with_status_code(status));
+                }
+            }
+        });
+        HealthServer {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for HealthServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A child process that is killed and reaped when dropped.
+pub struct Reaped(pub Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
