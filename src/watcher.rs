@@ -1,1 +1,609 @@
-//! todo
+//! Keeps a [`Snapshot`] current from file-system events.
+//!
+//! One worker thread owns the state. notify (inotify on Linux, FSEvents on
+//! macOS) feeds it events; an event re-reads only the instance folder it
+//! touches, so the cost of one change does not grow with the number of
+//! instances. A full rescan happens at start, on notify's rescan signal and
+//! on a watcher error. The consumer is called with a new snapshot only when
+//! the effective set of instances changes.
+//!
+//! A second thread is the probe timer (tao's timers are unreliable on Linux);
+//! it sleeps on a channel, without waking, while no instance runs.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use notify::{EventKind, RecursiveMode, Watcher as _};
+
+use crate::discovery::read::read_instance;
+use crate::discovery::scan::{instance_folders, is_ignored};
+use crate::discovery::{Instance, RuntimeDirs, State};
+use crate::probe::Prober;
+use crate::snapshot::Snapshot;
+
+/// How the watcher behaves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Probe running instances on change and every `probe_interval`.
+    pub probe: bool,
+    /// How often running instances are probed again.
+    pub probe_interval: Duration,
+    /// Use notify's poll watcher instead of the native one (testing aid; also
+    /// chosen automatically when the OS refuses a native watch).
+    pub force_poll: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            probe: true,
+            probe_interval: Duration::from_secs(10),
+            force_poll: false,
+        }
+    }
+}
+
+/// A burst ends after this much quiet...
+const QUIET: Duration = Duration::from_millis(6);
+/// ...or this long after its first event, whichever comes first.
+const MAX_COALESCE: Duration = Duration::from_millis(25);
+/// A folder that reads as invalid (perhaps mid-write) is read again this often...
+const RETRY_EVERY: Duration = Duration::from_millis(40);
+/// ...this many times before its new state is believed.
+const RETRIES: u8 = 5;
+/// The poll watcher's period when native watching is refused.
+const POLL_PERIOD: Duration = Duration::from_secs(2);
+
+/// A running watcher. Dropping it stops its threads.
+pub struct Watcher {
+    tx: Sender<Msg>,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Msg::Stop);
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+enum Msg {
+    Fs(notify::Result<notify::Event>),
+    ProbeTick,
+    Stop,
+}
+
+/// Starts watching `dirs`. `consumer` is called at once with the current
+/// snapshot, then with each changed one, on the watcher's thread.
+pub fn spawn(
+    dirs: RuntimeDirs,
+    options: Options,
+    consumer: impl FnMut(&Snapshot) + Send + 'static,
+) -> Watcher {
+    let (tx, rx) = mpsc::channel();
+    let worker_tx = tx.clone();
+    let worker = std::thread::Builder::new()
+        .name("watcher".into())
+        .spawn(move || Worker::new(dirs, options, worker_tx, Box::new(consumer)).run(rx))
+        .expect("spawn the watcher thread");
+    Watcher {
+        tx,
+        worker: Some(worker),
+    }
+}
+
+/// What one burst of events asks to be re-read.
+#[derive(Default)]
+struct Dirty {
+    folders: BTreeSet<(usize, String)>,
+    bases: BTreeSet<usize>,
+    everything: bool,
+}
+
+impl Dirty {
+    fn is_empty(&self) -> bool {
+        self.folders.is_empty() && self.bases.is_empty() && !self.everything
+    }
+}
+
+struct Worker {
+    dirs: RuntimeDirs,
+    options: Options,
+    tx: Sender<Msg>,
+    consumer: Box<dyn FnMut(&Snapshot) + Send>,
+    watcher: Option<Box<dyn notify::Watcher + Send>>,
+    polling: bool,
+    /// What each base folder's watch is set on: the base itself (recursive)
+    /// when it exists, plus its nearest existing ancestor (non-recursive) to
+    /// see it appear, vanish or be replaced.
+    wants: Vec<Vec<(PathBuf, RecursiveMode)>>,
+    /// The watches in force.
+    active: BTreeMap<PathBuf, RecursiveMode>,
+    /// Each base with symbolic links resolved, as notify reports its events.
+    real: Vec<Option<PathBuf>>,
+    /// Entries by instance id, then by base index (lower wins).
+    entries: BTreeMap<String, BTreeMap<usize, Instance>>,
+    warnings: Vec<Option<String>>,
+    /// Folders that read as invalid, with retries left and when to retry.
+    retry: HashMap<(usize, String), (u8, Instant)>,
+    prober: Option<Prober>,
+    timer: Option<Sender<bool>>,
+    timer_active: bool,
+    last: Option<Snapshot>,
+}
+
+impl Worker {
+    fn new(
+        dirs: RuntimeDirs,
+        options: Options,
+        tx: Sender<Msg>,
+        consumer: Box<dyn FnMut(&Snapshot) + Send>,
+    ) -> Worker {
+        let n = dirs.bases.len();
+        let prober = options.probe.then(Prober::default);
+        Worker {
+            dirs,
+            options,
+            tx,
+            consumer,
+            watcher: None,
+            polling: false,
+            wants: vec![Vec::new(); n],
+            active: BTreeMap::new(),
+            real: vec![None; n],
+            entries: BTreeMap::new(),
+            warnings: vec![None; n],
+            retry: HashMap::new(),
+            prober,
+            timer: None,
+            timer_active: false,
+            last: None,
+        }
+    }
+
+    fn run(mut self, rx: Receiver<Msg>) {
+        self.start_watcher(self.options.force_poll);
+        if self.options.probe {
+            self.timer = Some(spawn_timer(self.tx.clone(), self.options.probe_interval));
+        }
+        for b in 0..self.dirs.bases.len() {
+            self.rewatch(b);
+            self.rescan_base(b);
+        }
+        self.probe_changed(None);
+        self.publish();
+
+        loop {
+            let msg = match self.next_retry() {
+                Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                    Ok(m) => Some(m),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                },
+                None => match rx.recv() {
+                    Ok(m) => Some(m),
+                    Err(_) => return,
+                },
+            };
+            let mut dirty = Dirty::default();
+            let mut tick = false;
+            match msg {
+                Some(Msg::Stop) => return,
+                Some(Msg::ProbeTick) => tick = true,
+                Some(Msg::Fs(ev)) => {
+                    self.classify(ev, &mut dirty);
+                    if self.coalesce(&rx, &mut dirty, &mut tick) {
+                        return;
+                    }
+                }
+                None => {}
+            }
+            let now = Instant::now();
+            let due: Vec<(usize, String)> = self
+                .retry
+                .iter()
+                .filter(|(_, (_, at))| *at <= now)
+                .map(|(k, _)| k.clone())
+                .collect();
+            dirty.folders.extend(due);
+            let changed = self.apply(dirty);
+            if tick {
+                self.probe_changed(None);
+            } else if !changed.is_empty() {
+                self.probe_changed(Some(&changed));
+            }
+            self.publish();
+        }
+    }
+
+    /// Gathers the rest of a burst: until [`QUIET`] passes with no event, or
+    /// [`MAX_COALESCE`] after the first. Returns true on Stop.
+    fn coalesce(&mut self, rx: &Receiver<Msg>, dirty: &mut Dirty, tick: &mut bool) -> bool {
+        let deadline = Instant::now() + MAX_COALESCE;
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            match rx.recv_timeout(QUIET.min(deadline - now)) {
+                Ok(Msg::Fs(ev)) => self.classify(ev, dirty),
+                Ok(Msg::ProbeTick) => *tick = true,
+                Ok(Msg::Stop) => return true,
+                Err(RecvTimeoutError::Timeout) => return false,
+                Err(RecvTimeoutError::Disconnected) => return true,
+            }
+        }
+    }
+
+    fn next_retry(&self) -> Option<Instant> {
+        self.retry.values().map(|(_, at)| *at).min()
+    }
+
+    /// Maps one notify event to the folders it makes dirty.
+    fn classify(&self, event: notify::Result<notify::Event>, dirty: &mut Dirty) {
+        let event = match event {
+            Ok(e) => e,
+            Err(_) => {
+                dirty.everything = true;
+                return;
+            }
+        };
+        if event.need_rescan()
+            || (event.paths.is_empty() && !matches!(event.kind, EventKind::Access(_)))
+        {
+            dirty.everything = true;
+            return;
+        }
+        if matches!(event.kind, EventKind::Access(_)) {
+            return;
+        }
+        for path in &event.paths {
+            for (b, base) in self.dirs.bases.iter().enumerate() {
+                let inside = path.strip_prefix(base).or_else(|e| match &self.real[b] {
+                    Some(real) => path.strip_prefix(real),
+                    None => Err(e),
+                });
+                match inside {
+                    Ok(rest) => match rest.components().next() {
+                        None => {
+                            dirty.bases.insert(b);
+                        }
+                        Some(first) => {
+                            let id = first.as_os_str().to_string_lossy().into_owned();
+                            if !is_ignored(&id) {
+                                dirty.folders.insert((b, id));
+                            }
+                        }
+                    },
+                    // An event above the base (its parent, or an ancestor
+                    // being created) may mean the base appeared or vanished.
+                    Err(_) if base.starts_with(path) => {
+                        dirty.bases.insert(b);
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Re-reads what is dirty. Returns the keys of entries that changed.
+    fn apply(&mut self, dirty: Dirty) -> BTreeSet<(usize, String)> {
+        let mut changed = BTreeSet::new();
+        if dirty.is_empty() {
+            return changed;
+        }
+        let bases: BTreeSet<usize> = if dirty.everything {
+            (0..self.dirs.bases.len()).collect()
+        } else {
+            dirty.bases
+        };
+        for &b in &bases {
+            self.rewatch(b);
+            changed.extend(self.rescan_base(b));
+        }
+        for (b, id) in dirty.folders {
+            if bases.contains(&b) {
+                continue;
+            }
+            if self.reread(b, &id, true) {
+                changed.insert((b, id));
+            }
+        }
+        changed
+    }
+
+    /// Reads every folder of base `b` afresh. Returns the keys that changed.
+    fn rescan_base(&mut self, b: usize) -> Vec<(usize, String)> {
+        let base = self.dirs.bases[b].clone();
+        let found = match instance_folders(&base) {
+            Ok(list) => {
+                self.warnings[b] = None;
+                list
+            }
+            Err(w) => {
+                self.warnings[b] = w;
+                Vec::new()
+            }
+        };
+        let present: BTreeSet<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+        let gone: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|(id, per_base)| per_base.contains_key(&b) && !present.contains(id.as_str()))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut changed = Vec::new();
+        for id in gone {
+            self.remove(b, &id);
+            changed.push((b, id));
+        }
+        for (id, _) in found {
+            if self.reread(b, &id, false) {
+                changed.push((b, id));
+            }
+        }
+        changed
+    }
+
+    /// Re-reads one instance folder. Returns true if its entry changed.
+    /// `patient` (after an event) gives a folder that reads as invalid a few
+    /// more looks before believing it: it may be mid-write.
+    fn reread(&mut self, b: usize, id: &str, patient: bool) -> bool {
+        let key = (b, id.to_owned());
+        let dir = self.dirs.bases[b].join(id);
+        if fs::symlink_metadata(&dir).is_err() {
+            self.retry.remove(&key);
+            return self.remove(b, id);
+        }
+        let mut fresh = read_instance(&dir, id.to_owned());
+        let old = self.entries.get(id).and_then(|m| m.get(&b));
+        if fresh.state != State::Invalid {
+            self.retry.remove(&key);
+        } else {
+            let was_valid = old.is_none_or(|o| o.state != State::Invalid);
+            let left = self.retry.get(&key).map_or(RETRIES, |(n, _)| *n);
+            if patient && was_valid && left > 0 {
+                self.retry
+                    .insert(key, (left - 1, Instant::now() + RETRY_EVERY));
+                return false;
+            }
+            self.retry.remove(&key);
+            if old.is_some_and(Instance::is_running) {
+                // A running instance stays until its folder goes or its file
+                // parses to something else: a torn write never hides it.
+                return false;
+            }
+        }
+        if let Some(old) = old {
+            if old.is_running() && fresh.is_running() && old.port == fresh.port {
+                fresh.reachable = old.reachable;
+            }
+            if *old == fresh {
+                return false;
+            }
+        }
+        self.entries
+            .entry(id.to_owned())
+            .or_default()
+            .insert(b, fresh);
+        true
+    }
+
+    fn remove(&mut self, b: usize, id: &str) -> bool {
+        let Some(per_base) = self.entries.get_mut(id) else {
+            return false;
+        };
+        let removed = per_base.remove(&b).is_some();
+        if per_base.is_empty() {
+            self.entries.remove(id);
+        }
+        removed
+    }
+
+    /// Probes the running entries among `keys` (all of them with `None`).
+    fn probe_changed(&mut self, keys: Option<&BTreeSet<(usize, String)>>) {
+        let Some(prober) = &self.prober else { return };
+        let targets: Vec<((usize, usize), u16)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .flat_map(|(n, (id, per_base))| {
+                per_base
+                    .iter()
+                    .filter(move |(b, _)| keys.is_none_or(|k| k.contains(&(**b, id.clone()))))
+                    .filter(|(_, i)| i.is_running())
+                    .filter_map(move |(b, i)| i.port.map(|p| ((n, *b), p)))
+            })
+            .collect();
+        let results = prober.health_many(&targets);
+        let ids: Vec<String> = self.entries.keys().cloned().collect();
+        for ((n, b), outcome) in results {
+            if let Some(i) = self.entries.get_mut(&ids[n]).and_then(|m| m.get_mut(&b)) {
+                i.reachable = Some(outcome.is_reachable());
+            }
+        }
+    }
+
+    /// The snapshot the entries make: the first base wins for each id.
+    fn snapshot(&self) -> Snapshot {
+        let instances = self
+            .entries
+            .values()
+            .filter_map(|per_base| per_base.values().next().cloned())
+            .collect();
+        let warnings = self.warnings.iter().flatten().cloned().collect();
+        Snapshot::from_scan(crate::discovery::scan::Scan {
+            instances,
+            warnings,
+        })
+    }
+
+    fn publish(&mut self) {
+        let snap = self.snapshot();
+        let active = snap.running().next().is_some();
+        if let Some(timer) = self.timer.as_ref().filter(|_| active != self.timer_active) {
+            let _ = timer.send(active);
+            self.timer_active = active;
+        }
+        if self.last.as_ref() != Some(&snap) {
+            (self.consumer)(&snap);
+            self.last = Some(snap);
+        }
+    }
+
+    fn start_watcher(&mut self, poll: bool) {
+        let tx = self.tx.clone();
+        let handler = move |ev: notify::Result<notify::Event>| {
+            let _ = tx.send(Msg::Fs(ev));
+        };
+        // Never follow links while walking: a hostile instance folder linked
+        // to / must not make us watch the whole disk.
+        let config = notify::Config::default()
+            .with_follow_symlinks(false)
+            .with_poll_interval(POLL_PERIOD);
+        let watcher: notify::Result<Box<dyn notify::Watcher + Send>> = if poll {
+            notify::PollWatcher::new(handler, config).map(|w| Box::new(w) as _)
+        } else {
+            notify::RecommendedWatcher::new(handler, config).map(|w| Box::new(w) as _)
+        };
+        match watcher {
+            Ok(w) => {
+                self.watcher = Some(w);
+                self.polling = poll;
+                if poll {
+                    eprintln!(
+                        "osaurus-tray: watching by polling every {} s",
+                        POLL_PERIOD.as_secs()
+                    );
+                }
+            }
+            Err(e) if !poll => {
+                eprintln!("osaurus-tray: file watching refused ({e}); falling back to polling");
+                self.start_watcher(true);
+            }
+            Err(e) => eprintln!("osaurus-tray: cannot watch the runtime folders: {e}"),
+        }
+    }
+
+    /// Points base `b`'s watches at the base (if it exists) and its nearest
+    /// existing ancestor. Falls back to polling if the OS refuses a watch.
+    fn rewatch(&mut self, b: usize) {
+        let base = self.dirs.bases[b].clone();
+        let mut wanted = Vec::new();
+        if let Some(anchor) = nearest_existing_ancestor(&base) {
+            wanted.push((anchor, RecursiveMode::NonRecursive));
+        }
+        // notify does not follow a symlinked root: watch the real folder.
+        self.real[b] = fs::canonicalize(&base).ok().filter(|p| p.is_dir());
+        if let Some(real) = &self.real[b] {
+            wanted.push((real.clone(), RecursiveMode::Recursive));
+        }
+        self.wants[b] = wanted;
+        let renew = self.real[b].clone();
+        if let Err(e) = self.sync_watches(renew.as_deref()) {
+            if !self.polling {
+                eprintln!("osaurus-tray: file watching refused ({e}); falling back to polling");
+                self.watcher = None;
+                self.active.clear();
+                self.start_watcher(true);
+                let _ = self.sync_watches(None);
+            }
+        }
+    }
+
+    /// Makes the watches in force the union of what every base wants. An
+    /// unchanged watch is left alone (dropping it even for a moment could
+    /// miss a folder being re-created); `renew` is watched afresh, since the
+    /// folder by that name may be a new one.
+    fn sync_watches(&mut self, renew: Option<&Path>) -> notify::Result<()> {
+        let mut desired: BTreeMap<PathBuf, RecursiveMode> = BTreeMap::new();
+        for (path, mode) in self.wants.iter().flatten() {
+            let m = desired.entry(path.clone()).or_insert(*mode);
+            if *mode == RecursiveMode::Recursive {
+                *m = RecursiveMode::Recursive;
+            }
+        }
+        let Some(watcher) = self.watcher.as_mut() else {
+            return Ok(());
+        };
+        let stale: Vec<PathBuf> = self
+            .active
+            .iter()
+            .filter(|(p, m)| desired.get(*p) != Some(*m) || Some(p.as_path()) == renew)
+            .map(|(p, _)| p.clone())
+            .collect();
+        for p in stale {
+            let _ = watcher.unwatch(&p);
+            self.active.remove(&p);
+        }
+        let mut refused = Ok(());
+        for (path, mode) in desired {
+            if self.active.contains_key(&path) {
+                continue;
+            }
+            match watcher.watch(&path, mode) {
+                Ok(()) => {
+                    self.active.insert(path, mode);
+                }
+                // A folder that vanished meanwhile is not a refusal; the
+                // event that removed it brings us back here.
+                Err(e) if path.exists() => refused = Err(e),
+                Err(_) => {}
+            }
+        }
+        refused
+    }
+}
+
+/// The closest ancestor of `path` that exists (not `path` itself).
+fn nearest_existing_ancestor(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .skip(1)
+        .find(|p| p.is_dir())
+        .map(Path::to_path_buf)
+}
+
+/// The probe timer: while told `true` (instances run) it sends a tick every
+/// `every`; while `false` it blocks without waking. Ends when the worker does.
+fn spawn_timer(tx: Sender<Msg>, every: Duration) -> Sender<bool> {
+    let (ctl_tx, ctl_rx) = mpsc::channel::<bool>();
+    std::thread::Builder::new()
+        .name("probe-timer".into())
+        .spawn(move || {
+            let mut next_tick: Option<Instant> = None;
+            loop {
+                let told = match next_tick {
+                    Some(at) => {
+                        match ctl_rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                            Ok(active) => active,
+                            Err(RecvTimeoutError::Timeout) => {
+                                if tx.send(Msg::ProbeTick).is_err() {
+                                    return;
+                                }
+                                next_tick = Some(Instant::now() + every);
+                                continue;
+                            }
+                            Err(RecvTimeoutError::Disconnected) => return,
+                        }
+                    }
+                    None => match ctl_rx.recv() {
+                        Ok(active) => active,
+                        Err(_) => return,
+                    },
+                };
+                next_tick = match (told, next_tick) {
+                    (false, _) => None,
+                    (true, Some(at)) => Some(at),
+                    (true, None) => Some(Instant::now() + every),
+                };
+            }
+        })
+        .expect("spawn the probe timer");
+    ctl_tx
+}

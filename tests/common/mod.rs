@@ -162,3 +162,125 @@ impl Drop for Reaped {
         let _ = self.0.wait();
     }
 }
+
+/// `osaurus-tray watch --json` running as a child, its lines read on a thread.
+pub struct WatchProc {
+    pub child: Reaped,
+    lines: std::sync::mpsc::Receiver<serde_json::Value>,
+    pub seen: Vec<serde_json::Value>,
+    stderr_path: PathBuf,
+    _stderr_dir: tempfile::TempDir,
+}
+
+impl WatchProc {
+    pub fn start(runtime: &Path, extra: &[&str], envs: &[(&str, &str)]) -> WatchProc {
+        let stderr_dir = tempfile::tempdir().unwrap();
+        let stderr_path = stderr_dir.path().join("stderr");
+        let mut c = bin();
+        c.arg("--runtime-dir")
+            .arg(runtime)
+            .args(["watch", "--json"])
+            .args(extra);
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        c.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(fs::File::create(&stderr_path).unwrap());
+        let mut child = c.spawn().expect("spawn watch");
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                let v: serde_json::Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("watch printed non-JSON ({e}): {line}"));
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        WatchProc {
+            child: Reaped(child),
+            lines: rx,
+            seen: Vec::new(),
+            stderr_path,
+            _stderr_dir: stderr_dir,
+        }
+    }
+
+    /// The next line, or None after `limit`.
+    pub fn next(&mut self, limit: Duration) -> Option<serde_json::Value> {
+        let v = self.lines.recv_timeout(limit).ok()?;
+        self.seen.push(v.clone());
+        Some(v)
+    }
+
+    /// Waits for a line whose instances satisfy `pred`; panics after `limit`.
+    pub fn wait_for(
+        &mut self,
+        limit: Duration,
+        what: &str,
+        pred: impl Fn(&[serde_json::Value]) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next(left) {
+                Some(v) if pred(v["instances"].as_array().unwrap()) => return v,
+                Some(_) => {}
+                None => panic!("watch never showed {what}; lines seen: {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// Collects every line printed within `window`.
+    pub fn drain(&mut self, window: Duration) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + window;
+        let mut got = Vec::new();
+        while let Some(v) = self.next(deadline.saturating_duration_since(Instant::now())) {
+            got.push(v);
+        }
+        got
+    }
+
+    pub fn stderr(&self) -> String {
+        fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Sends `signal` and returns the exit status.
+    pub fn stop_with(mut self, signal: &str) -> std::process::ExitStatus {
+        let pid = self.child.0.id().to_string();
+        Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(st) = self.child.0.try_wait().unwrap() {
+                return st;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "watch did not exit on SIG{signal}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// The ids of a watch line's instances, in order.
+pub fn line_ids(instances: &[serde_json::Value]) -> Vec<String> {
+    instances
+        .iter()
+        .map(|i| i["instanceId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+pub fn state_of<'a>(instances: &'a [serde_json::Value], id: &str) -> Option<&'a str> {
+    instances
+        .iter()
+        .find(|i| i["instanceId"] == id)
+        .and_then(|i| i["state"].as_str())
+}
