@@ -1,1 +1,308 @@
-//! todo
+//! A real-looking Osaurus without Osaurus: fake servers on 127.0.0.1 that
+//! answer as Osaurus does, published in a temporary runtime folder the way
+//! Osaurus publishes them. Everything is removed when the [`Demo`] is dropped.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::json;
+
+/// The model ids the fake servers list.
+pub const MODELS: [&str; 2] = ["llama-3.2-3b-instruct-4bit", "qwen2.5-7b-instruct-4bit"];
+
+/// A running demo: its runtime folder and its servers.
+pub struct Demo {
+    dir: tempfile::TempDir,
+    servers: Vec<FakeServer>,
+    publisher: Option<JoinHandle<()>>,
+}
+
+/// One fake Osaurus server as published.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The instance id (an upper-case UUID, like Osaurus's).
+    pub instance_id: String,
+    /// The port it listens on, on 127.0.0.1.
+    pub port: u16,
+    /// Whether the file says `exposeToNetwork: true`.
+    pub expose: bool,
+}
+
+impl Demo {
+    /// Starts two servers, one claiming to be exposed to the LAN (while bound
+    /// to 127.0.0.1 only), and publishes them: `starting` at once, `running`
+    /// after `startup`.
+    pub fn start(startup: Duration) -> io::Result<Demo> {
+        let dir = tempfile::Builder::new()
+            .prefix("osaurus-tray-demo-")
+            .tempdir()?;
+        let mut servers = Vec::new();
+        let mut published = Vec::new();
+        for (n, expose) in [false, true].into_iter().enumerate() {
+            let server = FakeServer::start(expose)?;
+            published.push(Published {
+                instance_id: fake_uuid(n as u64),
+                port: server.port,
+                expose,
+            });
+            servers.push(server);
+        }
+        for p in &published {
+            write_atomically(
+                &dir.path().join(&p.instance_id),
+                &starting_json(&p.instance_id),
+            )?;
+        }
+        let base = dir.path().to_path_buf();
+        let publisher = std::thread::spawn(move || {
+            std::thread::sleep(startup);
+            for p in &published {
+                if let Err(e) = write_atomically(&base.join(&p.instance_id), &running_json(p)) {
+                    eprintln!("osaurus-tray demo: cannot publish {}: {e}", p.instance_id);
+                }
+            }
+        });
+        Ok(Demo {
+            dir,
+            servers,
+            publisher: Some(publisher),
+        })
+    }
+
+    /// The temporary runtime folder.
+    pub fn runtime_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The servers' ports, in order: the first is local, the second "exposed".
+    pub fn ports(&self) -> Vec<u16> {
+        self.servers.iter().map(|s| s.port).collect()
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        if let Some(p) = self.publisher.take() {
+            let _ = p.join();
+        }
+        // Servers stop and join on drop; the TempDir removes the folder after.
+        self.servers.clear();
+    }
+}
+
+fn fake_uuid(n: u64) -> String {
+    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or(0) as u64;
+    let seed =
+        nanos ^ (u64::from(std::process::id()) << 32) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let hex = format!(
+        "{:016X}{:016X}",
+        seed,
+        seed.rotate_left(29) ^ 0xA5A5_5A5A_DEAD_BEEF
+    );
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    )
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn starting_json(id: &str) -> String {
+    foundation(&json!({ "instanceId": id, "updatedAt": now(), "health": "starting" }))
+}
+
+fn running_json(p: &Published) -> String {
+    let url = format!("http://127.0.0.1:{}", p.port);
+    foundation(&json!({
+        "instanceId": p.instance_id,
+        "updatedAt": now(),
+        "port": p.port,
+        "address": "127.0.0.1",
+        "url": url,
+        "exposeToNetwork": p.expose,
+        "health": "running",
+    }))
+}
+
+/// Foundation's JSON writer style: pretty, sorted keys, `"key" : value`, `\/`.
+fn foundation(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v)
+        .expect("json")
+        .replace("\": ", "\" : ")
+        .replace('/', "\\/")
+}
+
+/// Writes `configuration.json` into `dir` via a temporary file and a rename.
+fn write_atomically(dir: &Path, body: &str) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let tmp: PathBuf = dir.join(".configuration.json.tmp");
+    fs::write(&tmp, body)?;
+    fs::rename(&tmp, dir.join("configuration.json"))
+}
+
+/// An HTTP server on 127.0.0.1 that answers like Osaurus.
+struct FakeServer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeServer {
+    fn start(exposed: bool) -> io::Result<FakeServer> {
+        let server = tiny_http::Server::http("127.0.0.1:0").map_err(io::Error::other)?;
+        let port = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .ok_or_else(|| io::Error::other("no port"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                if let Ok(Some(req)) = server.recv_timeout(Duration::from_millis(100)) {
+                    let authorized = req.headers().iter().any(|h| h.field.equiv("Authorization"));
+                    let (status, body, kind) =
+                        respond(req.method(), req.url(), exposed, authorized);
+                    let header =
+                        tiny_http::Header::from_bytes("Content-Type", kind).expect("static header");
+                    let _ = req.respond(
+                        tiny_http::Response::from_string(body)
+                            .with_status_code(status)
+                            .with_header(header),
+                    );
+                }
+            }
+        });
+        Ok(FakeServer {
+            port,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Osaurus's answers: `/health` always; everything else needs a key when
+/// exposed; paths work with or without the `/v1` or `/api` prefix.
+pub fn respond(
+    method: &tiny_http::Method,
+    url: &str,
+    exposed: bool,
+    authorized: bool,
+) -> (u16, String, &'static str) {
+    const JSON: &str = "application/json";
+    let path = url.split('?').next().unwrap_or("/");
+    let path = path
+        .strip_prefix("/v1")
+        .or_else(|| path.strip_prefix("/api"))
+        .unwrap_or(path);
+    let path = if path.is_empty() { "/" } else { path };
+    if *method == tiny_http::Method::Head {
+        return (204, String::new(), "text/plain");
+    }
+    if path == "/health" {
+        return (
+            200,
+            json!({"status": "healthy", "timestamp": now()}).to_string(),
+            JSON,
+        );
+    }
+    if path == "/" {
+        return (
+            200,
+            "Osaurus Server is running! 🦕".into(),
+            "text/plain; charset=utf-8",
+        );
+    }
+    if exposed && !authorized {
+        return (
+            401,
+            json!({"error": {"message": "Missing or invalid access key", "type": "unauthorized"}})
+                .to_string(),
+            JSON,
+        );
+    }
+    match path {
+        "/models" => {
+            let data: Vec<_> = MODELS
+                .iter()
+                .map(|id| json!({"id": id, "object": "model", "created": 1_725_000_000, "owned_by": "osaurus"}))
+                .collect();
+            (
+                200,
+                json!({"object": "list", "data": data}).to_string(),
+                JSON,
+            )
+        }
+        "/tags" => {
+            let models: Vec<_> = MODELS
+                .iter()
+                .map(|id| json!({"name": id, "model": id}))
+                .collect();
+            (200, json!({"models": models}).to_string(), JSON)
+        }
+        _ => (
+            404,
+            json!({"error": {"message": "Not found"}}).to_string(),
+            JSON,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tiny_http::Method;
+
+    #[test]
+    fn health_needs_no_key_even_when_exposed() {
+        for p in ["/health", "/v1/health", "/api/health"] {
+            assert_eq!(respond(&Method::Get, p, true, false).0, 200, "{p}");
+        }
+    }
+
+    #[test]
+    fn models_need_a_key_only_when_exposed() {
+        let (status, body, _) = respond(&Method::Get, "/v1/models", false, false);
+        assert_eq!(status, 200);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["data"][0]["owned_by"], "osaurus");
+        assert_eq!(respond(&Method::Get, "/v1/models", true, false).0, 401);
+        assert_eq!(respond(&Method::Get, "/models", true, true).0, 200);
+    }
+
+    #[test]
+    fn head_is_204_and_unknown_is_404() {
+        assert_eq!(respond(&Method::Head, "/v1/models", true, false).0, 204);
+        assert_eq!(respond(&Method::Get, "/nope", false, false).0, 404);
+    }
+
+    #[test]
+    fn fake_ids_look_like_osaurus_ids() {
+        let id = fake_uuid(1);
+        assert_eq!(id.len(), 36);
+        assert_eq!(id, id.to_uppercase());
+        assert_eq!(id.matches('-').count(), 4);
+        assert_ne!(fake_uuid(1), fake_uuid(2));
+    }
+}

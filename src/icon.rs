@@ -1,1 +1,261 @@
-//! todo
+//! The tray icon's artwork, drawn by code so that every state is a shape, not
+//! only a colour (a macOS template image is drawn in one colour).
+//!
+//! - not running: a hollow ring;
+//! - running: a filled disc;
+//! - an instance not responding: a half-filled ring;
+//! - any instance exposed to the LAN: a triangular badge at the lower right,
+//!   cut out of the glyph by a transparent gap.
+//!
+//! `cargo run --example draw_icons` writes these as PNGs into `assets/`.
+
+/// The glyph part of the icon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Glyph {
+    /// No instance runs.
+    NotRunning,
+    /// Instances run and answer.
+    Running,
+    /// A running instance does not answer `/health`.
+    NotResponding,
+}
+
+/// Which icon to show: a glyph, with or without the LAN badge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IconKind {
+    /// The state of the servers.
+    pub glyph: Glyph,
+    /// Some instance is exposed to the local network.
+    pub lan_badge: bool,
+}
+
+impl IconKind {
+    /// Every icon the app can show, for drawing the assets.
+    pub const ALL: [IconKind; 6] = [
+        IconKind {
+            glyph: Glyph::NotRunning,
+            lan_badge: false,
+        },
+        IconKind {
+            glyph: Glyph::Running,
+            lan_badge: false,
+        },
+        IconKind {
+            glyph: Glyph::NotResponding,
+            lan_badge: false,
+        },
+        IconKind {
+            glyph: Glyph::NotRunning,
+            lan_badge: true,
+        },
+        IconKind {
+            glyph: Glyph::Running,
+            lan_badge: true,
+        },
+        IconKind {
+            glyph: Glyph::NotResponding,
+            lan_badge: true,
+        },
+    ];
+
+    /// A file-name stem for this icon: `running-lan`, `not-running`, ...
+    pub fn name(self) -> String {
+        let glyph = match self.glyph {
+            Glyph::NotRunning => "not-running",
+            Glyph::Running => "running",
+            Glyph::NotResponding => "not-responding",
+        };
+        if self.lan_badge {
+            format!("{glyph}-lan")
+        } else {
+            glyph.to_owned()
+        }
+    }
+}
+
+/// How the icon is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Black with alpha, for a macOS template image.
+    Template,
+    /// Light grey glyph and an amber badge, for Linux panels.
+    Colour,
+}
+
+/// Draws `kind` as `size`×`size` RGBA pixels (row-major, 4 bytes a pixel).
+pub fn render(kind: IconKind, size: u32, style: Style) -> Vec<u8> {
+    const SS: u32 = 4; // supersampling per axis, for smooth edges
+    let mut rgba = vec![0u8; (size * size * 4) as usize];
+    let s = size as f32;
+    for y in 0..size {
+        for x in 0..size {
+            let (mut glyph_hits, mut badge_hits) = (0u32, 0u32);
+            for sy in 0..SS {
+                for sx in 0..SS {
+                    let px = (x as f32 + (sx as f32 + 0.5) / SS as f32) / s;
+                    let py = (y as f32 + (sy as f32 + 0.5) / SS as f32) / s;
+                    match coverage(kind, px, py) {
+                        Some(Part::Glyph) => glyph_hits += 1,
+                        Some(Part::Badge) => badge_hits += 1,
+                        None => {}
+                    }
+                }
+            }
+            let total = (SS * SS) as f32;
+            let alpha = (glyph_hits + badge_hits) as f32 / total;
+            if alpha == 0.0 {
+                continue;
+            }
+            let colour = match (style, badge_hits > glyph_hits) {
+                (Style::Template, _) => [0, 0, 0],
+                (Style::Colour, false) => [0xE8, 0xE8, 0xE8],
+                (Style::Colour, true) => [0xFF, 0xA0, 0x00],
+            };
+            let i = ((y * size + x) * 4) as usize;
+            rgba[i..i + 3].copy_from_slice(&colour);
+            rgba[i + 3] = (alpha * 255.0).round() as u8;
+        }
+    }
+    rgba
+}
+
+enum Part {
+    Glyph,
+    Badge,
+}
+
+/// What covers the point (x, y) of the unit square.
+fn coverage(kind: IconKind, x: f32, y: f32) -> Option<Part> {
+    let (cx, cy, r) = if kind.lan_badge {
+        (0.42, 0.42, 0.36)
+    } else {
+        (0.5, 0.5, 0.42)
+    };
+    if kind.lan_badge {
+        if in_triangle(x, y, 0.0) {
+            return Some(Part::Badge);
+        }
+        if in_triangle(x, y, 0.09) {
+            return None; // the gap that separates badge from glyph
+        }
+    }
+    let d = ((x - cx).powi(2) + (y - cy).powi(2)).sqrt();
+    let ring = d <= r && d >= r * 0.62;
+    let disc = d <= r;
+    let hit = match kind.glyph {
+        Glyph::NotRunning => ring,
+        Glyph::Running => disc,
+        Glyph::NotResponding => ring || (disc && x < cx),
+    };
+    hit.then_some(Part::Glyph)
+}
+
+/// The badge: an upward triangle in the lower right, grown by `grow`.
+fn in_triangle(x: f32, y: f32, grow: f32) -> bool {
+    let (top, bottom, left, right) = (0.52 - grow, 1.0 + grow, 0.48 - grow, 1.0 + grow);
+    if y < top || y > bottom {
+        return false;
+    }
+    let mid = (left + right) / 2.0;
+    let half = (right - left) / 2.0 * (y - top) / (bottom - top);
+    (x - mid).abs() <= half
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alpha_at(px: &[u8], size: u32, x: u32, y: u32) -> u8 {
+        px[((y * size + x) * 4 + 3) as usize]
+    }
+
+    fn opaque(px: &[u8]) -> usize {
+        px.chunks(4).filter(|p| p[3] > 128).count()
+    }
+
+    #[test]
+    fn each_state_has_its_own_shape_in_one_colour() {
+        let shapes: Vec<Vec<u8>> = IconKind::ALL
+            .iter()
+            .map(|k| {
+                render(*k, 44, Style::Template)
+                    .chunks(4)
+                    .map(|p| p[3] / 64)
+                    .collect()
+            })
+            .collect();
+        for a in 0..shapes.len() {
+            for b in a + 1..shapes.len() {
+                let differing = shapes[a]
+                    .iter()
+                    .zip(&shapes[b])
+                    .filter(|(x, y)| x != y)
+                    .count();
+                assert!(
+                    differing > 40,
+                    "{:?} and {:?} differ in only {differing} pixels",
+                    IconKind::ALL[a],
+                    IconKind::ALL[b]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn not_running_is_hollow_and_running_is_filled() {
+        let hollow = render(
+            IconKind {
+                glyph: Glyph::NotRunning,
+                lan_badge: false,
+            },
+            22,
+            Style::Template,
+        );
+        let filled = render(
+            IconKind {
+                glyph: Glyph::Running,
+                lan_badge: false,
+            },
+            22,
+            Style::Template,
+        );
+        assert_eq!(alpha_at(&hollow, 22, 11, 11), 0);
+        assert_eq!(alpha_at(&filled, 22, 11, 11), 255);
+    }
+
+    #[test]
+    fn the_badge_is_set_apart_by_a_transparent_gap() {
+        let k = IconKind {
+            glyph: Glyph::Running,
+            lan_badge: true,
+        };
+        let px = render(k, 44, Style::Template);
+        assert!(alpha_at(&px, 44, 38, 40) > 200, "badge body");
+        // Along the diagonal from the disc to the badge there is a clear pixel.
+        assert!((26..36).any(|i| alpha_at(&px, 44, i, i) == 0));
+        assert!(
+            opaque(&px)
+                > opaque(&render(
+                    IconKind {
+                        glyph: Glyph::Running,
+                        lan_badge: false
+                    },
+                    44,
+                    Style::Template
+                )) / 2
+        );
+    }
+
+    #[test]
+    fn template_pixels_are_black_and_colour_badge_is_amber() {
+        let k = IconKind {
+            glyph: Glyph::Running,
+            lan_badge: true,
+        };
+        let t = render(k, 22, Style::Template);
+        assert!(t.chunks(4).all(|p| p[..3] == [0, 0, 0]));
+        let c = render(k, 44, Style::Colour);
+        let i = ((40 * 44 + 38) * 4) as usize;
+        assert_eq!(&c[i..i + 3], &[0xFF, 0xA0, 0x00]);
+    }
+}

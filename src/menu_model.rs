@@ -1,1 +1,556 @@
-//! todo
+//! What the menu says for a snapshot: a plain description, built by a plain
+//! function and applied to the real menu by [`crate::tray`].
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::discovery::{Instance, State};
+use crate::icon::{Glyph, IconKind};
+use crate::snapshot::Snapshot;
+use crate::text::{export_line, sanitize};
+
+/// Longest label shown, in characters.
+pub const MAX_LABEL: usize = 72;
+
+/// What clicking an item does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Put this text on the clipboard.
+    Copy(String),
+    /// Open this http(s) URL in the browser.
+    OpenUrl(String),
+    /// Open this folder in the file manager.
+    OpenFolder(PathBuf),
+    /// Launch the Osaurus app (macOS only).
+    StartOsaurus,
+    /// Quit the tray.
+    Quit,
+}
+
+/// One row of the menu.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// A row; disabled when `action` is `None`.
+    Row {
+        /// The text shown (already sanitised).
+        label: String,
+        /// What a click does.
+        action: Option<Action>,
+    },
+    /// A row that opens a submenu.
+    Submenu {
+        /// The text shown (already sanitised).
+        label: String,
+        /// The submenu's rows.
+        items: Vec<Item>,
+    },
+    /// A separator line.
+    Separator,
+}
+
+impl Item {
+    fn info(label: impl AsRef<str>) -> Item {
+        Item::Row {
+            label: sanitize(label.as_ref(), MAX_LABEL),
+            action: None,
+        }
+    }
+
+    fn action(label: impl AsRef<str>, action: Action) -> Item {
+        Item::Row {
+            label: sanitize(label.as_ref(), MAX_LABEL),
+            action: Some(action),
+        }
+    }
+
+    /// The text shown for this item (empty for a separator).
+    pub fn label(&self) -> &str {
+        match self {
+            Item::Row { label, .. } | Item::Submenu { label, .. } => label,
+            Item::Separator => "",
+        }
+    }
+}
+
+/// Everything the tray shows for one snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MenuModel {
+    /// The icon to show.
+    pub icon: IconKind,
+    /// The status item's title beside the icon (macOS): `LAN` while exposed.
+    pub title: Option<String>,
+    /// A one-line summary (tooltip where the platform has one).
+    pub tooltip: String,
+    /// The menu's rows, top to bottom.
+    pub items: Vec<Item>,
+}
+
+/// What the menu depends on besides the snapshot.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The local time zone, for "running since" rows.
+    pub local: FixedOffset,
+    /// The folder "Open Runtime Folder" opens, if it exists.
+    pub runtime_folder: Option<PathBuf>,
+    /// The platform can launch Osaurus (macOS).
+    pub can_start_osaurus: bool,
+    /// Show `LAN` beside the icon while exposed.
+    pub lan_title: bool,
+    /// A message about the last failed action, shown until the next one.
+    pub notice: Option<String>,
+}
+
+/// Builds the menu for `snap`.
+pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
+    let running: Vec<&Instance> = snap.running().collect();
+    let exposed: Vec<&Instance> = snap.exposed().collect();
+    let mut items = Vec::new();
+
+    if let Some(notice) = &ctx.notice {
+        items.push(Item::info(format!("⚠ {notice}")));
+    }
+    let header = match running.len() {
+        0 => "Osaurus is not running".to_owned(),
+        1 => "Osaurus: 1 instance running".to_owned(),
+        n => format!("Osaurus: {n} instances running"),
+    };
+    items.push(Item::info(header));
+    for i in &exposed {
+        items.push(Item::info(format!(
+            "⚠ Exposed to the local network: {}",
+            endpoint(i)
+        )));
+    }
+
+    if !running.is_empty() {
+        items.push(Item::Separator);
+        items.extend(running.iter().map(|i| instance_row(i, ctx)));
+    }
+    let pending: Vec<&Instance> = snap
+        .instances
+        .iter()
+        .filter(|i| matches!(i.state, State::Starting | State::Restarting))
+        .collect();
+    if !pending.is_empty() {
+        if running.is_empty() {
+            items.push(Item::Separator);
+        }
+        for i in pending {
+            let what = if i.state == State::Starting {
+                "Starting"
+            } else {
+                "Restarting"
+            };
+            items.push(Item::info(format!("{what}… ({})", i.short_id())));
+        }
+    }
+
+    items.push(Item::Separator);
+    match snap.best().and_then(|b| b.url.clone()) {
+        Some(url) => {
+            items.push(Item::action("Copy URL", Action::Copy(url.clone())));
+            items.push(Item::action("Open in Browser", Action::OpenUrl(url)));
+        }
+        None => {
+            items.push(Item::info("Copy URL"));
+            items.push(Item::info("Open in Browser"));
+        }
+    }
+    items.push(Item::Separator);
+    if running.is_empty() && ctx.can_start_osaurus {
+        items.push(Item::action("Start Osaurus", Action::StartOsaurus));
+    }
+    items.push(match &ctx.runtime_folder {
+        Some(dir) => Item::action("Open Runtime Folder", Action::OpenFolder(dir.clone())),
+        None => Item::info("Open Runtime Folder"),
+    });
+    items.push(Item::action("Quit Osaurus Tray", Action::Quit));
+
+    let any_dead = running.iter().any(|i| i.reachable == Some(false));
+    let glyph = match (running.is_empty(), any_dead) {
+        (true, _) => Glyph::NotRunning,
+        (false, false) => Glyph::Running,
+        (false, true) => Glyph::NotResponding,
+    };
+    let icon = IconKind {
+        glyph,
+        lan_badge: !exposed.is_empty(),
+    };
+    let title = (ctx.lan_title && !exposed.is_empty()).then(|| "LAN".to_owned());
+    let mut tooltip = items
+        .iter()
+        .find(|i| !i.label().starts_with('⚠'))
+        .map(|i| i.label().to_owned())
+        .unwrap_or_default();
+    if !exposed.is_empty() {
+        tooltip.push_str(" — exposed to the local network");
+    }
+    MenuModel {
+        icon,
+        title,
+        tooltip,
+        items,
+    }
+}
+
+/// `address:port` for the warning row, with an IPv6 address in brackets.
+fn endpoint(i: &Instance) -> String {
+    let address = i.address.as_deref().unwrap_or("?");
+    let port = i.port.map_or_else(|| "?".to_owned(), |p| p.to_string());
+    if address.contains(':') && !address.starts_with('[') {
+        format!("[{address}]:{port}")
+    } else {
+        format!("{address}:{port}")
+    }
+}
+
+fn instance_row(i: &Instance, ctx: &Context) -> Item {
+    let url = i.url.clone().unwrap_or_default();
+    let mut label = url.clone();
+    if i.exposed {
+        label.push_str("  [LAN]");
+    }
+    if i.reachable == Some(false) {
+        label.push_str("  (not responding)");
+    }
+    let base = i.openai_base_url().unwrap_or_default();
+    let mut items = vec![
+        Item::action("Copy URL", Action::Copy(url.clone())),
+        Item::action("Copy OpenAI Base URL", Action::Copy(base.clone())),
+        Item::action(
+            "Copy export OPENAI_BASE_URL=…",
+            Action::Copy(export_line("OPENAI_BASE_URL", &base)),
+        ),
+        Item::action("Open in Browser", Action::OpenUrl(url)),
+        Item::Separator,
+        Item::info(format!("State: {}", i.state.as_str())),
+        Item::info(format!("ID: {}", i.short_id())),
+    ];
+    if let Some(t) = i.updated_at {
+        items.push(Item::info(format!(
+            "Running since {}",
+            local_time(t, ctx.local)
+        )));
+    }
+    items.push(Item::info(match i.reachable {
+        Some(true) => "Responding",
+        Some(false) => "Not responding",
+        None => "Not checked",
+    }));
+    if i.exposed {
+        items.push(Item::info(format!(
+            "Exposed to the local network at {}",
+            endpoint(i)
+        )));
+    }
+    if i.reachable == Some(false) {
+        items.push(Item::info("Probably left over from a crash"));
+    }
+    Item::Submenu {
+        label: sanitize(&label, MAX_LABEL),
+        items,
+    }
+}
+
+fn local_time(t: DateTime<chrono::Utc>, local: FixedOffset) -> String {
+    t.with_timezone(&local).format("%Y-%m-%d %H:%M").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::select::rank;
+    use chrono::{TimeZone, Utc};
+
+    fn ctx() -> Context {
+        Context {
+            local: FixedOffset::east_opt(2 * 3600).unwrap(),
+            runtime_folder: Some("/rt".into()),
+            can_start_osaurus: false,
+            lan_title: true,
+            notice: None,
+        }
+    }
+
+    fn inst(id: &str, state: State, port: u16, exposed: bool, reachable: Option<bool>) -> Instance {
+        let running = state == State::Running;
+        Instance {
+            instance_id: id.into(),
+            state,
+            url: running.then(|| format!("http://127.0.0.1:{port}")),
+            address: running.then(|| {
+                if exposed {
+                    "192.168.1.23".into()
+                } else {
+                    "127.0.0.1".into()
+                }
+            }),
+            port: running.then_some(port),
+            expose_to_network: Some(exposed),
+            exposed,
+            reachable,
+            updated_at: Some(Utc.with_ymd_and_hms(2025, 9, 8, 12, 35, 12).unwrap()),
+            dir: PathBuf::from(format!("/rt/{id}")),
+            problem: None,
+        }
+    }
+
+    fn snap(mut v: Vec<Instance>) -> Snapshot {
+        rank(&mut v);
+        Snapshot {
+            instances: v,
+            warnings: vec![],
+        }
+    }
+
+    fn labels(items: &[Item]) -> Vec<&str> {
+        items.iter().map(Item::label).collect()
+    }
+
+    fn find<'a>(items: &'a [Item], label: &str) -> &'a Item {
+        items
+            .iter()
+            .find(|i| i.label() == label)
+            .unwrap_or_else(|| panic!("no {label:?} in {:?}", labels(items)))
+    }
+
+    fn action_of(item: &Item) -> Option<&Action> {
+        match item {
+            Item::Row { action, .. } => action.as_ref(),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn nothing_running() {
+        let m = build(&snap(vec![]), &ctx());
+        assert_eq!(m.items[0].label(), "Osaurus is not running");
+        assert_eq!(
+            m.icon,
+            IconKind {
+                glyph: Glyph::NotRunning,
+                lan_badge: false
+            }
+        );
+        assert_eq!(
+            action_of(find(&m.items, "Copy URL")),
+            None,
+            "disabled without an instance"
+        );
+        assert_eq!(m.title, None);
+        assert!(!labels(&m.items).contains(&"Start Osaurus"));
+        let mac = build(
+            &snap(vec![]),
+            &Context {
+                can_start_osaurus: true,
+                ..ctx()
+            },
+        );
+        assert_eq!(
+            action_of(find(&mac.items, "Start Osaurus")),
+            Some(&Action::StartOsaurus)
+        );
+    }
+
+    #[test]
+    fn one_running_instance_with_its_submenu() {
+        let m = build(
+            &snap(vec![inst(
+                "ABCDEF0123",
+                State::Running,
+                1337,
+                false,
+                Some(true),
+            )]),
+            &ctx(),
+        );
+        assert_eq!(m.items[0].label(), "Osaurus: 1 instance running");
+        let Item::Submenu { items, .. } = find(&m.items, "http://127.0.0.1:1337") else {
+            panic!("not a submenu")
+        };
+        assert_eq!(
+            action_of(find(items, "Copy URL")),
+            Some(&Action::Copy("http://127.0.0.1:1337".into()))
+        );
+        assert_eq!(
+            action_of(find(items, "Copy OpenAI Base URL")),
+            Some(&Action::Copy("http://127.0.0.1:1337/v1".into()))
+        );
+        assert_eq!(
+            action_of(find(items, "Copy export OPENAI_BASE_URL=…")),
+            Some(&Action::Copy(
+                "export OPENAI_BASE_URL=http://127.0.0.1:1337/v1".into()
+            ))
+        );
+        assert_eq!(
+            action_of(find(items, "Open in Browser")),
+            Some(&Action::OpenUrl("http://127.0.0.1:1337".into()))
+        );
+        assert!(labels(items).contains(&"ID: ABCDEF01"));
+        assert!(
+            labels(items).contains(&"Running since 2025-09-08 14:35"),
+            "{:?}",
+            labels(items)
+        );
+        assert!(labels(items).contains(&"Responding"));
+        assert_eq!(
+            m.icon,
+            IconKind {
+                glyph: Glyph::Running,
+                lan_badge: false
+            }
+        );
+        assert_eq!(
+            action_of(find(&m.items, "Copy URL")),
+            Some(&Action::Copy("http://127.0.0.1:1337".into()))
+        );
+    }
+
+    #[test]
+    fn an_exposed_instance_gets_a_warning_a_marker_a_badge_and_a_title() {
+        let m = build(
+            &snap(vec![
+                inst("A", State::Running, 1337, false, Some(true)),
+                inst("B", State::Running, 1338, true, Some(true)),
+            ]),
+            &ctx(),
+        );
+        assert_eq!(
+            m.items[1].label(),
+            "⚠ Exposed to the local network: 192.168.1.23:1338"
+        );
+        assert!(
+            labels(&m.items).contains(&"http://127.0.0.1:1338  [LAN]"),
+            "{:?}",
+            labels(&m.items)
+        );
+        assert!(labels(&m.items).contains(&"http://127.0.0.1:1337"));
+        assert!(m.icon.lan_badge);
+        assert_eq!(m.title.as_deref(), Some("LAN"));
+        assert!(m.tooltip.contains("exposed"));
+        let no_title = build(
+            &snap(vec![inst("B", State::Running, 1338, true, None)]),
+            &Context {
+                lan_title: false,
+                ..ctx()
+            },
+        );
+        assert_eq!(no_title.title, None);
+        assert!(no_title.icon.lan_badge);
+    }
+
+    #[test]
+    fn a_dead_instance_is_marked_and_changes_the_icon() {
+        let m = build(
+            &snap(vec![
+                inst("A", State::Running, 1, false, Some(true)),
+                inst("B", State::Running, 2, false, Some(false)),
+            ]),
+            &ctx(),
+        );
+        let Item::Submenu { items, .. } = find(&m.items, "http://127.0.0.1:2  (not responding)")
+        else {
+            panic!()
+        };
+        assert!(labels(items).contains(&"Not responding"));
+        assert!(labels(items).contains(&"Probably left over from a crash"));
+        assert_eq!(m.icon.glyph, Glyph::NotResponding);
+        // The live one is best: the quick actions use it.
+        assert_eq!(
+            action_of(find(&m.items, "Open in Browser")),
+            Some(&Action::OpenUrl("http://127.0.0.1:1".into()))
+        );
+    }
+
+    #[test]
+    fn instances_are_listed_best_first() {
+        let mut old = inst("OLD", State::Running, 1, false, None);
+        old.updated_at = Some(Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap());
+        let m = build(
+            &snap(vec![old, inst("NEW", State::Running, 2, false, None)]),
+            &ctx(),
+        );
+        let rows: Vec<&str> = m
+            .items
+            .iter()
+            .filter(|i| matches!(i, Item::Submenu { .. }))
+            .map(Item::label)
+            .collect();
+        assert_eq!(rows, ["http://127.0.0.1:2", "http://127.0.0.1:1"]);
+    }
+
+    #[test]
+    fn starting_and_restarting_are_disabled_rows() {
+        let m = build(
+            &snap(vec![
+                inst("S1234567890", State::Starting, 0, false, None),
+                inst("R1234567890", State::Restarting, 0, false, None),
+            ]),
+            &ctx(),
+        );
+        assert_eq!(m.items[0].label(), "Osaurus is not running");
+        assert_eq!(action_of(find(&m.items, "Starting… (S1234567)")), None);
+        assert_eq!(action_of(find(&m.items, "Restarting… (R1234567)")), None);
+    }
+
+    #[test]
+    fn invalid_entries_are_not_shown() {
+        let m = build(
+            &snap(vec![inst("BAD", State::Invalid, 0, false, None)]),
+            &ctx(),
+        );
+        assert!(!labels(&m.items).iter().any(|l| l.contains("BAD")));
+    }
+
+    #[test]
+    fn labels_are_sanitised_and_bounded() {
+        let mut evil = inst("ID\u{202E}x", State::Running, 1337, false, None);
+        evil.url = Some(format!(
+            "http://127.0.0.1:1337/{}\u{202E}\n",
+            "a".repeat(300)
+        ));
+        let m = build(&snap(vec![evil]), &ctx());
+        fn walk(items: &[Item], f: &mut dyn FnMut(&str)) {
+            for i in items {
+                f(i.label());
+                if let Item::Submenu { items, .. } = i {
+                    walk(items, f);
+                }
+            }
+        }
+        walk(&m.items, &mut |l| {
+            assert!(l.chars().count() <= MAX_LABEL, "{l}");
+            assert!(
+                !l.chars().any(|c| c.is_control() || c == '\u{202E}'),
+                "{l:?}"
+            );
+        });
+    }
+
+    #[test]
+    fn a_notice_is_shown_first() {
+        let m = build(
+            &snap(vec![]),
+            &Context {
+                notice: Some("Could not copy: no clipboard".into()),
+                ..ctx()
+            },
+        );
+        assert_eq!(m.items[0].label(), "⚠ Could not copy: no clipboard");
+        assert_eq!(m.tooltip, "Osaurus is not running");
+    }
+
+    #[test]
+    fn no_runtime_folder_disables_open_runtime_folder() {
+        let m = build(
+            &snap(vec![]),
+            &Context {
+                runtime_folder: None,
+                ..ctx()
+            },
+        );
+        assert_eq!(action_of(find(&m.items, "Open Runtime Folder")), None);
+        assert_eq!(action_of(m.items.last().unwrap()), Some(&Action::Quit));
+    }
+}

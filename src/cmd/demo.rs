@@ -1,14 +1,51 @@
-//! todo
-use super::Outcome;
+//! `osaurus-tray demo`: the tray against fake Osaurus servers.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
 use clap::Args;
 
-/// todo
-#[derive(Debug, Args, Default)]
-pub struct Demo {}
+use super::{Failure, Outcome};
+use crate::demo;
+use crate::discovery::RuntimeDirs;
+use crate::tray;
+
+/// Run two fake Osaurus servers and the menu-bar app against them.
+#[derive(Debug, Args)]
+pub struct Demo {
+    /// Stay in the foreground without a tray; Ctrl-C ends the demo.
+    #[arg(long)]
+    pub no_tray: bool,
+}
 
 impl Demo {
-    /// todo
+    /// Runs until Quit, Ctrl-C or SIGTERM, then removes everything it made.
     pub fn run(&self) -> Outcome {
+        let demo = demo::Demo::start(Duration::from_millis(1500))
+            .map_err(|e| Failure::Other(format!("cannot start the demo: {e}")))?;
+        let dir = demo.runtime_dir().to_path_buf();
+        let ports = demo.ports();
+        eprintln!("osaurus-tray demo: runtime folder {}", dir.display());
+        eprintln!("osaurus-tray demo: servers on http://127.0.0.1:{} and http://127.0.0.1:{} (the second claims LAN exposure)", ports[0], ports[1]);
+        eprintln!(
+            "osaurus-tray demo: try `osaurus-tray --runtime-dir {} list`",
+            dir.display()
+        );
+        if !self.no_tray {
+            tray::run(
+                RuntimeDirs::explicit(dir),
+                tray::Options::default(),
+                Box::new(demo),
+            );
+        }
+        let (tx, rx) = mpsc::channel();
+        ctrlc::set_handler(move || {
+            let _ = tx.send(());
+        })
+        .map_err(|e| Failure::Other(format!("cannot handle signals: {e}")))?;
+        let _ = rx.recv();
+        drop(demo);
+        eprintln!("osaurus-tray demo: stopped and cleaned up");
         Ok(())
     }
 }

@@ -107,7 +107,7 @@ fn human(snap: &Snapshot) -> String {
     s
 }
 
-fn parse_interval(s: &str) -> Result<f64, String> {
+pub fn parse_interval(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && (0.1..=86_400.0).contains(&v) => Ok(v),
         _ => Err("expected a number of seconds between 0.1 and 86400".into()),

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# End-to-end test of the menu-bar app on Linux, headless: Xvfb, a private
+# D-Bus session, a StatusNotifier watcher; the menu is read and clicked over
+# com.canonical.dbusmenu, the clipboard read back with xclip.
+#
+# Usage: tests/e2e/tray.sh path/to/osaurus-tray
+# Needs: xvfb dbus libglib2.0-bin haskell-status-notifier-item-utils xclip perl
+set -euo pipefail
+APP=$(readlink -f "$1")
+
+# Run inside a private session bus and, as root, a private PID namespace so
+# that everything started here is killed and reaped when it ends.
+if [[ -z "${E2E_INNER:-}" ]]; then
+  export E2E_INNER=1
+  if [[ $(id -u) == 0 ]] && unshare --pid --fork --kill-child --mount-proc true 2>/dev/null; then
+    exec unshare --pid --fork --kill-child --mount-proc dbus-run-session -- bash "$0" "$APP"
+  fi
+  exec dbus-run-session -- bash "$0" "$APP"
+fi
+
+export NO_AT_BRIDGE=1
+unset WAYLAND_DISPLAY OSAURUS_RUNTIME_DIR
+TMP=$(mktemp -d)
+export XDG_RUNTIME_DIR=$TMP/xdg
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+PIDS=()
+PASSED=0
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  echo "--- app log:" >&2
+  cat "$TMP"/app*.log >&2 2>/dev/null || true
+  echo "e2e: $PASSED passed, 1 failed"
+  exit 1
+}
+ok() { PASSED=$((PASSED + 1)); echo "ok: $*"; }
+now_ms() { date +%s%3N; }
+
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$TMP/display" >"$TMP/xvfb.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 200); do [[ -s $TMP/display ]] && break; sleep 0.05; done
+[[ -s $TMP/display ]] || fail "Xvfb did not start"
+export DISPLAY=:$(head -1 "$TMP/display")
+
+status-notifier-watcher >"$TMP/watcher.log" 2>&1 &
+PIDS+=($!)
+W=(gdbus call --session -d org.kde.StatusNotifierWatcher -o /StatusNotifierWatcher)
+has_watcher() {
+  gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus \
+    -m org.freedesktop.DBus.NameHasOwner org.kde.StatusNotifierWatcher 2>/dev/null | grep -q true
+}
+for _ in $(seq 200); do has_watcher && break; sleep 0.05; done
+has_watcher || fail "no StatusNotifier watcher on the bus"
+
+registered() {
+  "${W[@]}" -m org.freedesktop.DBus.Properties.Get org.kde.StatusNotifierWatcher RegisteredStatusNotifierItems \
+    | grep -oE "'[^']+'" | tr -d "'" || true
+}
+
+# connect LOGFILE: waits for a newly registered item; sets BUS OBJ MENU.
+connect() {
+  local before=$1 entry=
+  for _ in $(seq 300); do
+    entry=$(registered | grep -vxF -e "${before:-none}" | head -1 || true)
+    [[ -n $entry ]] && break
+    sleep 0.02
+  done
+  [[ -n $entry ]] || fail "the app never registered a tray item"
+  BUS=${entry%%/*}
+  OBJ=$(gdbus introspect --session -d "$BUS" -o /org/ayatana/NotificationItem |
+    grep -oE 'node [A-Za-z0-9_]+' | head -1 | cut -d' ' -f2)
+  OBJ=/org/ayatana/NotificationItem/$OBJ
+  P=(gdbus call --session -d "$BUS" -o "$OBJ" -m org.freedesktop.DBus.Properties.Get org.kde.StatusNotifierItem)
+  MENU=$("${P[@]}" Menu | grep -oE "'/[^']*'" | tr -d "'")
+  [[ -n $MENU ]] || fail "the tray item has no menu"
+  M=(gdbus call --session -d "$BUS" -o "$MENU")
+}
+layout() { "${M[@]}" -m com.canonical.dbusmenu.GetLayout -- 0 -1 '["label"]'; }
+# item_id LAYOUT LABEL DEPTH: the dbusmenu id of the item LABEL at DEPTH (1 = top).
+item_id() {
+  perl -e '($s,$want,$wd)=@ARGV; $d=0;
+    while ($s =~ /(\[)|(\])|\((\d+), \{[^{}]*?'\''label'\'': <'\''((?:[^'\''\\]|\\.)*)'\''>/g) {
+      if (defined $1) { $d++ } elsif (defined $2) { $d-- }
+      elsif ($4 eq $want && $d == $wd) { print "$3\n"; exit }
+    }' "$1" "$2" "$3"
+}
+# wait_label LABEL DEPTH: polls the layout until LABEL shows at DEPTH.
+wait_label() {
+  for _ in $(seq 150); do
+    L=$(layout)
+    [[ -n $(item_id "$L" "$1" "$2") ]] && return 0
+    sleep 0.05
+  done
+  echo "layout: $L" >&2
+  fail "'$1' never appeared at depth $2"
+}
+click() { "${M[@]}" -m com.canonical.dbusmenu.Event -- "$1" clicked '<"">' 0 >/dev/null; }
+publish() { # publish DIR ID JSON: atomically, as Osaurus does
+  mkdir -p "$1/$2"
+  printf '%s' "$3" >"$1/$2/.configuration.json.tmp"
+  mv "$1/$2/.configuration.json.tmp" "$1/$2/configuration.json"
+}
+
+# ---- 1. The demo: two fake servers, one claiming LAN exposure ---------------
+T0=$(now_ms)
+"$APP" demo >"$TMP/app-demo.log" 2>&1 &
+APP_PID=$!
+PIDS+=($APP_PID)
+connect ""
+echo "tray ready after $(($(now_ms) - T0)) ms (start to registered item)"
+RT=$(sed -n 's/^osaurus-tray demo: runtime folder //p' "$TMP/app-demo.log" | head -1)
+[[ -d $RT ]] || fail "the demo's runtime folder is not there: '$RT'"
+PORTS=($(sed -n 's|.*servers on http://127.0.0.1:\([0-9]*\) and http://127.0.0.1:\([0-9]*\).*|\1 \2|p' "$TMP/app-demo.log"))
+[[ ${#PORTS[@]} == 2 ]] || fail "the demo did not name its ports"
+
+wait_label "Osaurus: 2 instances running" 1
+wait_label "http://127.0.0.1:${PORTS[0]}" 1
+wait_label "http://127.0.0.1:${PORTS[1]}  [LAN]" 1
+wait_label "⚠ Exposed to the local network: 127.0.0.1:${PORTS[1]}" 1
+wait_label "Copy export OPENAI__BASE__URL=…" 2
+wait_label "Responding" 2
+ok "rows for a running and an exposed instance"
+
+publish "$RT" "E2E00000-0000-4000-8000-000000000001" \
+  '{"instanceId":"E2E00000-0000-4000-8000-000000000001","health":"running","port":9,"address":"127.0.0.1","url":"http:\/\/127.0.0.1:9","exposeToNetwork":false,"updatedAt":"2025-09-08T12:35:12Z"}'
+wait_label "Osaurus: 3 instances running" 1
+wait_label "http://127.0.0.1:9  (not responding)" 1
+wait_label "Probably left over from a crash" 2
+ok "an added instance appears, marked not responding"
+
+L=$(layout)
+ID=$(item_id "$L" "Copy URL" 1)
+[[ -n $ID ]] || fail "no top-level Copy URL"
+click "$ID"
+CLIP=
+for _ in $(seq 100); do
+  CLIP=$(xclip -o -selection clipboard 2>/dev/null || true)
+  [[ -n $CLIP ]] && break
+  sleep 0.05
+done
+[[ $CLIP == "http://127.0.0.1:${PORTS[0]}" || $CLIP == "http://127.0.0.1:${PORTS[1]}" ]] ||
+  fail "clipboard holds '$CLIP'"
+ok "Copy URL put '$CLIP' on the clipboard"
+
+ICON_DIR=$XDG_RUNTIME_DIR/tray-icon
+ID=$(item_id "$L" "Quit Osaurus Tray" 1)
+T1=$(now_ms)
+click "$ID"
+for _ in $(seq 100); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$APP_PID" 2>/dev/null && fail "still running 5 s after Quit"
+RC=0
+wait "$APP_PID" || RC=$?
+[[ $RC == 0 ]] || fail "exit status $RC after Quit"
+[[ ! -e $RT ]] || fail "the demo left its runtime folder $RT behind"
+[[ -z $(ls -A "$ICON_DIR" 2>/dev/null) ]] || fail "icon files left behind: $(ls "$ICON_DIR")"
+ok "Quit exits 0 within $(($(now_ms) - T1)) ms and leaves nothing behind"
+
+# ---- 2. The plain tray against an empty folder, then SIGTERM ---------------
+RT2=$TMP/runtime
+"$APP" --runtime-dir "$RT2" >"$TMP/app-tray.log" 2>&1 &
+APP_PID=$!
+PIDS+=($APP_PID)
+connect ""
+wait_label "Osaurus is not running" 1
+publish "$RT2" "B0000000-0000-4000-8000-000000000002" \
+  '{"instanceId":"B0000000-0000-4000-8000-000000000002","health":"starting","updatedAt":"2025-09-08T12:35:12Z"}'
+wait_label "Starting… (B0000000)" 1
+ok "a runtime folder created later is followed"
+kill -TERM "$APP_PID"
+for _ in $(seq 100); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.05; done
+RC=0
+wait "$APP_PID" || RC=$?
+[[ $RC == 0 ]] || fail "exit status $RC after SIGTERM"
+[[ -z $(ls -A "$ICON_DIR" 2>/dev/null) ]] || fail "icon files left behind after SIGTERM"
+ok "SIGTERM exits 0 and leaves nothing behind"
+
+echo "e2e: $PASSED passed, 0 failed"
