@@ -9,10 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn main() {
-    let secs: u64 = std::env::var("OSAURUS_TRAY_IDLE_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
+    let secs: u64 = std::env::var("OSAURUS_TRAY_IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let rt = tempfile::tempdir().unwrap();
     for n in 0..3 {
         let dir = rt.path().join(format!("I{n}"));
@@ -41,7 +38,11 @@ fn main() {
     let after = ticks(pid);
     let _ = child.kill();
     let _ = child.wait();
-    println!("watch --no-probe, 3 instances, {secs} s idle: {} CPU ticks (utime+stime), peak RSS {:.1} MB", after - before, peak_rss as f64 / 1024.0);
+    println!(
+        "watch --no-probe, 3 instances, {secs} s idle: {} CPU ticks (utime+stime), peak RSS {:.1} MB",
+        after - before,
+        peak_rss as f64 / 1024.0
+    );
     println!("targets: 0 ticks, RSS at most 10 MB");
 }
 

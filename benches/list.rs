@@ -26,22 +26,10 @@ fn main() {
     let l = median(list_times);
     let p = median(exit_times);
     println!("folders: {FOLDERS}");
-    println!(
-        "floor (read every configuration.json once, in-process): {:.1} ms",
-        ms(f)
-    );
-    println!(
-        "list --json --no-probe (whole process, output to /dev/null): {:.1} ms",
-        ms(l)
-    );
-    println!(
-        "  of which process start and exit (--version): {:.1} ms",
-        ms(p)
-    );
-    println!(
-        "ratio list / floor: {:.2}x (target: at most 2x)",
-        ms(l) / ms(f)
-    );
+    println!("floor (read every configuration.json once, in-process): {:.1} ms", ms(f));
+    println!("list --json --no-probe (whole process, output to /dev/null): {:.1} ms", ms(l));
+    println!("  of which process start and exit (--version): {:.1} ms", ms(p));
+    println!("ratio list / floor: {:.2}x (target: at most 2x)", ms(l) / ms(f));
 }
 
 fn populate(base: &Path) {
@@ -78,11 +66,8 @@ fn list(base: &Path) {
 }
 
 fn process_floor() {
-    let status = Command::new(env!("CARGO_BIN_EXE_osaurus-tray"))
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
+    let status =
+        Command::new(env!("CARGO_BIN_EXE_osaurus-tray")).arg("--version").stdout(Stdio::null()).status().unwrap();
     assert!(status.success());
 }
 

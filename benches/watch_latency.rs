@@ -25,10 +25,7 @@ fn main() {
         );
         p99s.push(p99);
     }
-    println!(
-        "p99 ratio 1000 / 1: {:.2}x (target: at most 1.5x; p99 at most 50 ms)",
-        ms(p99s[1]) / ms(p99s[0])
-    );
+    println!("p99 ratio 1000 / 1: {:.2}x (target: at most 1.5x; p99 at most 50 ms)", ms(p99s[1]) / ms(p99s[0]));
 }
 
 fn config(id: &str, port: u32) -> String {
@@ -67,8 +64,7 @@ fn measure(folders: usize) -> (Duration, Duration, Duration) {
             }
         }
     });
-    rx.recv_timeout(Duration::from_secs(30))
-        .expect("first line");
+    rx.recv_timeout(Duration::from_secs(30)).expect("first line");
 
     let mut samples = Vec::with_capacity(CHANGES);
     for k in 0..CHANGES {
@@ -81,9 +77,7 @@ fn measure(folders: usize) -> (Duration, Duration, Duration) {
         let start = Instant::now();
         fs::rename(&tmp, dir.join("configuration.json")).unwrap();
         loop {
-            let (at, line) = rx
-                .recv_timeout(Duration::from_secs(10))
-                .expect("a line for the change");
+            let (at, line) = rx.recv_timeout(Duration::from_secs(10)).expect("a line for the change");
             if line.contains(&needle) {
                 samples.push(at - start);
                 break;

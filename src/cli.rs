@@ -46,9 +46,7 @@ impl Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List running instances, best first.
-    #[command(
-        after_help = "Examples:\n  osaurus-tray list\n  osaurus-tray list --all --json | jq '.[].problem'"
-    )]
+    #[command(after_help = "Examples:\n  osaurus-tray list\n  osaurus-tray list --all --json | jq '.[].problem'")]
     List(crate::cmd::list::List),
     /// Print the URL of the best running instance.
     #[command(after_help = "Examples:\n  curl \"$(osaurus-tray url)/v1/models\"")]
@@ -60,18 +58,22 @@ pub enum Command {
     #[command(after_help = "Examples:\n  osaurus-tray open")]
     Open(crate::cmd::open::Open),
     /// Print the instances now and again on every change, until interrupted.
-    #[command(
-        after_help = "Examples:\n  osaurus-tray watch\n  osaurus-tray watch --json --probe-interval 5"
-    )]
+    #[command(after_help = "Examples:\n  osaurus-tray watch\n  osaurus-tray watch --json --probe-interval 5")]
     Watch(crate::cmd::watch::Watch),
     /// Run two fake Osaurus servers and the menu-bar app against them.
-    #[command(
-        after_help = "Examples:\n  osaurus-tray demo\n  osaurus-tray demo --no-tray & osaurus-tray list"
-    )]
+    #[command(after_help = "Examples:\n  osaurus-tray demo\n  osaurus-tray demo --no-tray & osaurus-tray list")]
     Demo(crate::cmd::demo::Demo),
     /// Run the menu-bar app (the default when no command is given).
-    #[command(after_help = "Examples:\n  osaurus-tray tray")]
+    #[command(after_help = "Examples:\n  osaurus-tray tray\n  osaurus-tray tray --probe-interval 30")]
     Tray(crate::cmd::tray::Tray),
+    /// Print shell completions.
+    #[command(
+        after_help = "Examples:\n  osaurus-tray completions bash > ~/.local/share/bash-completion/completions/osaurus-tray\n  osaurus-tray completions zsh > ~/.zfunc/_osaurus-tray\n  osaurus-tray completions fish > ~/.config/fish/completions/osaurus-tray.fish"
+    )]
+    Completions(crate::cmd::completions::Completions),
+    /// Print the man page (roff).
+    #[command(after_help = "Examples:\n  osaurus-tray man > ~/.local/share/man/man1/osaurus-tray.1")]
+    Man(crate::cmd::man::Man),
 }
 
 /// Options shared by the commands that choose an instance.

@@ -39,25 +39,16 @@ impl Demo {
     /// to 127.0.0.1 only), and publishes them: `starting` at once, `running`
     /// after `startup`.
     pub fn start(startup: Duration) -> io::Result<Demo> {
-        let dir = tempfile::Builder::new()
-            .prefix("osaurus-tray-demo-")
-            .tempdir()?;
+        let dir = tempfile::Builder::new().prefix("osaurus-tray-demo-").tempdir()?;
         let mut servers = Vec::new();
         let mut published = Vec::new();
         for (n, expose) in [false, true].into_iter().enumerate() {
             let server = FakeServer::start(expose)?;
-            published.push(Published {
-                instance_id: fake_uuid(n as u64),
-                port: server.port,
-                expose,
-            });
+            published.push(Published { instance_id: fake_uuid(n as u64), port: server.port, expose });
             servers.push(server);
         }
         for p in &published {
-            write_atomically(
-                &dir.path().join(&p.instance_id),
-                &starting_json(&p.instance_id),
-            )?;
+            write_atomically(&dir.path().join(&p.instance_id), &starting_json(&p.instance_id))?;
         }
         let base = dir.path().to_path_buf();
         let publisher = std::thread::spawn(move || {
@@ -68,11 +59,7 @@ impl Demo {
                 }
             }
         });
-        Ok(Demo {
-            dir,
-            servers,
-            publisher: Some(publisher),
-        })
+        Ok(Demo { dir, servers, publisher: Some(publisher) })
     }
 
     /// The temporary runtime folder.
@@ -98,21 +85,9 @@ impl Drop for Demo {
 
 fn fake_uuid(n: u64) -> String {
     let nanos = Utc::now().timestamp_nanos_opt().unwrap_or(0) as u64;
-    let seed =
-        nanos ^ (u64::from(std::process::id()) << 32) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let hex = format!(
-        "{:016X}{:016X}",
-        seed,
-        seed.rotate_left(29) ^ 0xA5A5_5A5A_DEAD_BEEF
-    );
-    format!(
-        "{}-{}-4{}-8{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[13..16],
-        &hex[17..20],
-        &hex[20..32]
-    )
+    let seed = nanos ^ (u64::from(std::process::id()) << 32) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let hex = format!("{:016X}{:016X}", seed, seed.rotate_left(29) ^ 0xA5A5_5A5A_DEAD_BEEF);
+    format!("{}-{}-4{}-8{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
 }
 
 fn now() -> String {
@@ -138,10 +113,7 @@ fn running_json(p: &Published) -> String {
 
 /// Foundation's JSON writer style: pretty, sorted keys, `"key" : value`, `\/`.
 fn foundation(v: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(v)
-        .expect("json")
-        .replace("\": ", "\" : ")
-        .replace('/', "\\/")
+    serde_json::to_string_pretty(v).expect("json").replace("\": ", "\" : ").replace('/', "\\/")
 }
 
 /// Writes `configuration.json` into `dir` via a temporary file and a rename.
@@ -162,34 +134,21 @@ struct FakeServer {
 impl FakeServer {
     fn start(exposed: bool) -> io::Result<FakeServer> {
         let server = tiny_http::Server::http("127.0.0.1:0").map_err(io::Error::other)?;
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .ok_or_else(|| io::Error::other("no port"))?;
+        let port = server.server_addr().to_ip().map(|a| a.port()).ok_or_else(|| io::Error::other("no port"))?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
             while !flag.load(Ordering::Relaxed) {
                 if let Ok(Some(req)) = server.recv_timeout(Duration::from_millis(100)) {
                     let authorized = req.headers().iter().any(|h| h.field.equiv("Authorization"));
-                    let (status, body, kind) =
-                        respond(req.method(), req.url(), exposed, authorized);
-                    let header =
-                        tiny_http::Header::from_bytes("Content-Type", kind).expect("static header");
-                    let _ = req.respond(
-                        tiny_http::Response::from_string(body)
-                            .with_status_code(status)
-                            .with_header(header),
-                    );
+                    let (status, body, kind) = respond(req.method(), req.url(), exposed, authorized);
+                    let header = tiny_http::Header::from_bytes("Content-Type", kind).expect("static header");
+                    let _ = req
+                        .respond(tiny_http::Response::from_string(body).with_status_code(status).with_header(header));
                 }
             }
         });
-        Ok(FakeServer {
-            port,
-            stop,
-            thread: Some(thread),
-        })
+        Ok(FakeServer { port, stop, thread: Some(thread) })
     }
 }
 
@@ -204,41 +163,24 @@ impl Drop for FakeServer {
 
 /// Osaurus's answers: `/health` always; everything else needs a key when
 /// exposed; paths work with or without the `/v1` or `/api` prefix.
-pub fn respond(
-    method: &tiny_http::Method,
-    url: &str,
-    exposed: bool,
-    authorized: bool,
-) -> (u16, String, &'static str) {
+pub fn respond(method: &tiny_http::Method, url: &str, exposed: bool, authorized: bool) -> (u16, String, &'static str) {
     const JSON: &str = "application/json";
     let path = url.split('?').next().unwrap_or("/");
-    let path = path
-        .strip_prefix("/v1")
-        .or_else(|| path.strip_prefix("/api"))
-        .unwrap_or(path);
+    let path = path.strip_prefix("/v1").or_else(|| path.strip_prefix("/api")).unwrap_or(path);
     let path = if path.is_empty() { "/" } else { path };
     if *method == tiny_http::Method::Head {
         return (204, String::new(), "text/plain");
     }
     if path == "/health" {
-        return (
-            200,
-            json!({"status": "healthy", "timestamp": now()}).to_string(),
-            JSON,
-        );
+        return (200, json!({"status": "healthy", "timestamp": now()}).to_string(), JSON);
     }
     if path == "/" {
-        return (
-            200,
-            "Osaurus Server is running! 🦕".into(),
-            "text/plain; charset=utf-8",
-        );
+        return (200, "Osaurus Server is running! 🦕".into(), "text/plain; charset=utf-8");
     }
     if exposed && !authorized {
         return (
             401,
-            json!({"error": {"message": "Missing or invalid access key", "type": "unauthorized"}})
-                .to_string(),
+            json!({"error": {"message": "Missing or invalid access key", "type": "unauthorized"}}).to_string(),
             JSON,
         );
     }
@@ -248,24 +190,13 @@ pub fn respond(
                 .iter()
                 .map(|id| json!({"id": id, "object": "model", "created": 1_725_000_000, "owned_by": "osaurus"}))
                 .collect();
-            (
-                200,
-                json!({"object": "list", "data": data}).to_string(),
-                JSON,
-            )
+            (200, json!({"object": "list", "data": data}).to_string(), JSON)
         }
         "/tags" => {
-            let models: Vec<_> = MODELS
-                .iter()
-                .map(|id| json!({"name": id, "model": id}))
-                .collect();
+            let models: Vec<_> = MODELS.iter().map(|id| json!({"name": id, "model": id})).collect();
             (200, json!({"models": models}).to_string(), JSON)
         }
-        _ => (
-            404,
-            json!({"error": {"message": "Not found"}}).to_string(),
-            JSON,
-        ),
+        _ => (404, json!({"error": {"message": "Not found"}}).to_string(), JSON),
     }
 }
 

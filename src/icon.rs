@@ -32,30 +32,12 @@ pub struct IconKind {
 impl IconKind {
     /// Every icon the app can show, for drawing the assets.
     pub const ALL: [IconKind; 6] = [
-        IconKind {
-            glyph: Glyph::NotRunning,
-            lan_badge: false,
-        },
-        IconKind {
-            glyph: Glyph::Running,
-            lan_badge: false,
-        },
-        IconKind {
-            glyph: Glyph::NotResponding,
-            lan_badge: false,
-        },
-        IconKind {
-            glyph: Glyph::NotRunning,
-            lan_badge: true,
-        },
-        IconKind {
-            glyph: Glyph::Running,
-            lan_badge: true,
-        },
-        IconKind {
-            glyph: Glyph::NotResponding,
-            lan_badge: true,
-        },
+        IconKind { glyph: Glyph::NotRunning, lan_badge: false },
+        IconKind { glyph: Glyph::Running, lan_badge: false },
+        IconKind { glyph: Glyph::NotResponding, lan_badge: false },
+        IconKind { glyph: Glyph::NotRunning, lan_badge: true },
+        IconKind { glyph: Glyph::Running, lan_badge: true },
+        IconKind { glyph: Glyph::NotResponding, lan_badge: true },
     ];
 
     /// A file-name stem for this icon: `running-lan`, `not-running`, ...
@@ -126,11 +108,7 @@ enum Part {
 
 /// What covers the point (x, y) of the unit square.
 fn coverage(kind: IconKind, x: f32, y: f32) -> Option<Part> {
-    let (cx, cy, r) = if kind.lan_badge {
-        (0.42, 0.42, 0.36)
-    } else {
-        (0.5, 0.5, 0.42)
-    };
+    let (cx, cy, r) = if kind.lan_badge { (0.42, 0.42, 0.36) } else { (0.5, 0.5, 0.42) };
     if kind.lan_badge {
         if in_triangle(x, y, 0.0) {
             return Some(Part::Badge);
@@ -177,20 +155,11 @@ mod tests {
     fn each_state_has_its_own_shape_in_one_colour() {
         let shapes: Vec<Vec<u8>> = IconKind::ALL
             .iter()
-            .map(|k| {
-                render(*k, 44, Style::Template)
-                    .chunks(4)
-                    .map(|p| p[3] / 64)
-                    .collect()
-            })
+            .map(|k| render(*k, 44, Style::Template).chunks(4).map(|p| p[3] / 64).collect())
             .collect();
         for a in 0..shapes.len() {
             for b in a + 1..shapes.len() {
-                let differing = shapes[a]
-                    .iter()
-                    .zip(&shapes[b])
-                    .filter(|(x, y)| x != y)
-                    .count();
+                let differing = shapes[a].iter().zip(&shapes[b]).filter(|(x, y)| x != y).count();
                 assert!(
                     differing > 40,
                     "{:?} and {:?} differ in only {differing} pixels",
@@ -203,55 +172,28 @@ mod tests {
 
     #[test]
     fn not_running_is_hollow_and_running_is_filled() {
-        let hollow = render(
-            IconKind {
-                glyph: Glyph::NotRunning,
-                lan_badge: false,
-            },
-            22,
-            Style::Template,
-        );
-        let filled = render(
-            IconKind {
-                glyph: Glyph::Running,
-                lan_badge: false,
-            },
-            22,
-            Style::Template,
-        );
+        let hollow = render(IconKind { glyph: Glyph::NotRunning, lan_badge: false }, 22, Style::Template);
+        let filled = render(IconKind { glyph: Glyph::Running, lan_badge: false }, 22, Style::Template);
         assert_eq!(alpha_at(&hollow, 22, 11, 11), 0);
         assert_eq!(alpha_at(&filled, 22, 11, 11), 255);
     }
 
     #[test]
     fn the_badge_is_set_apart_by_a_transparent_gap() {
-        let k = IconKind {
-            glyph: Glyph::Running,
-            lan_badge: true,
-        };
+        let k = IconKind { glyph: Glyph::Running, lan_badge: true };
         let px = render(k, 44, Style::Template);
         assert!(alpha_at(&px, 44, 38, 40) > 200, "badge body");
         // Along the diagonal from the disc to the badge there is a clear pixel.
         assert!((26..36).any(|i| alpha_at(&px, 44, i, i) == 0));
         assert!(
             opaque(&px)
-                > opaque(&render(
-                    IconKind {
-                        glyph: Glyph::Running,
-                        lan_badge: false
-                    },
-                    44,
-                    Style::Template
-                )) / 2
+                > opaque(&render(IconKind { glyph: Glyph::Running, lan_badge: false }, 44, Style::Template)) / 2
         );
     }
 
     #[test]
     fn template_pixels_are_black_and_colour_badge_is_amber() {
-        let k = IconKind {
-            glyph: Glyph::Running,
-            lan_badge: true,
-        };
+        let k = IconKind { glyph: Glyph::Running, lan_badge: true };
         let t = render(k, 22, Style::Template);
         assert!(t.chunks(4).all(|p| p[..3] == [0, 0, 0]));
         let c = render(k, 44, Style::Colour);

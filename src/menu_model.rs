@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::discovery::{Instance, State};
 use crate::icon::{Glyph, IconKind};
+use crate::settings::{Settings, PROBE_CHOICES};
 use crate::snapshot::Snapshot;
 use crate::text::{export_line, sanitize};
 
@@ -24,6 +25,14 @@ pub enum Action {
     OpenFolder(PathBuf),
     /// Launch the Osaurus app (macOS only).
     StartOsaurus,
+    /// Turn launch at login on or off.
+    ToggleLaunchAtLogin,
+    /// Turn desktop notifications on or off.
+    ToggleNotifications,
+    /// Turn the `LAN` title beside the icon on or off.
+    ToggleLanTitle,
+    /// Probe running instances every this many seconds.
+    SetProbeInterval(u32),
     /// Quit the tray.
     Quit,
 }
@@ -45,29 +54,36 @@ pub enum Item {
         /// The submenu's rows.
         items: Vec<Item>,
     },
+    /// A row with a check mark.
+    Check {
+        /// The text shown.
+        label: String,
+        /// Whether the mark is shown.
+        checked: bool,
+        /// What a click does.
+        action: Action,
+    },
     /// A separator line.
     Separator,
 }
 
 impl Item {
     fn info(label: impl AsRef<str>) -> Item {
-        Item::Row {
-            label: sanitize(label.as_ref(), MAX_LABEL),
-            action: None,
-        }
+        Item::Row { label: sanitize(label.as_ref(), MAX_LABEL), action: None }
+    }
+
+    fn check(label: &str, checked: bool, action: Action) -> Item {
+        Item::Check { label: label.to_owned(), checked, action }
     }
 
     fn action(label: impl AsRef<str>, action: Action) -> Item {
-        Item::Row {
-            label: sanitize(label.as_ref(), MAX_LABEL),
-            action: Some(action),
-        }
+        Item::Row { label: sanitize(label.as_ref(), MAX_LABEL), action: Some(action) }
     }
 
     /// The text shown for this item (empty for a separator).
     pub fn label(&self) -> &str {
         match self {
-            Item::Row { label, .. } | Item::Submenu { label, .. } => label,
+            Item::Row { label, .. } | Item::Submenu { label, .. } | Item::Check { label, .. } => label,
             Item::Separator => "",
         }
     }
@@ -95,8 +111,12 @@ pub struct Context {
     pub runtime_folder: Option<PathBuf>,
     /// The platform can launch Osaurus (macOS).
     pub can_start_osaurus: bool,
-    /// Show `LAN` beside the icon while exposed.
-    pub lan_title: bool,
+    /// The platform shows a title beside the icon (macOS).
+    pub has_title: bool,
+    /// Launch at login as read back from the system; `None` where unsupported.
+    pub launch_at_login: Option<bool>,
+    /// The user's settings.
+    pub settings: Settings,
     /// A message about the last failed action, shown until the next one.
     pub notice: Option<String>,
 }
@@ -117,31 +137,21 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
     };
     items.push(Item::info(header));
     for i in &exposed {
-        items.push(Item::info(format!(
-            "⚠ Exposed to the local network: {}",
-            endpoint(i)
-        )));
+        items.push(Item::info(format!("⚠ Exposed to the local network: {}", endpoint(i))));
     }
 
     if !running.is_empty() {
         items.push(Item::Separator);
         items.extend(running.iter().map(|i| instance_row(i, ctx)));
     }
-    let pending: Vec<&Instance> = snap
-        .instances
-        .iter()
-        .filter(|i| matches!(i.state, State::Starting | State::Restarting))
-        .collect();
+    let pending: Vec<&Instance> =
+        snap.instances.iter().filter(|i| matches!(i.state, State::Starting | State::Restarting)).collect();
     if !pending.is_empty() {
         if running.is_empty() {
             items.push(Item::Separator);
         }
         for i in pending {
-            let what = if i.state == State::Starting {
-                "Starting"
-            } else {
-                "Restarting"
-            };
+            let what = if i.state == State::Starting { "Starting" } else { "Restarting" };
             items.push(Item::info(format!("{what}… ({})", i.short_id())));
         }
     }
@@ -161,6 +171,10 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
     if running.is_empty() && ctx.can_start_osaurus {
         items.push(Item::action("Start Osaurus", Action::StartOsaurus));
     }
+    if let Some(on) = ctx.launch_at_login {
+        items.push(Item::check("Launch at Login", on, Action::ToggleLaunchAtLogin));
+    }
+    items.push(settings_menu(ctx));
     items.push(match &ctx.runtime_folder {
         Some(dir) => Item::action("Open Runtime Folder", Action::OpenFolder(dir.clone())),
         None => Item::info("Open Runtime Folder"),
@@ -173,25 +187,28 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
         (false, false) => Glyph::Running,
         (false, true) => Glyph::NotResponding,
     };
-    let icon = IconKind {
-        glyph,
-        lan_badge: !exposed.is_empty(),
-    };
-    let title = (ctx.lan_title && !exposed.is_empty()).then(|| "LAN".to_owned());
-    let mut tooltip = items
-        .iter()
-        .find(|i| !i.label().starts_with('⚠'))
-        .map(|i| i.label().to_owned())
-        .unwrap_or_default();
+    let icon = IconKind { glyph, lan_badge: !exposed.is_empty() };
+    let title = (ctx.has_title && ctx.settings.lan_title && !exposed.is_empty()).then(|| "LAN".to_owned());
+    let mut tooltip =
+        items.iter().find(|i| !i.label().starts_with('⚠')).map(|i| i.label().to_owned()).unwrap_or_default();
     if !exposed.is_empty() {
         tooltip.push_str(" — exposed to the local network");
     }
-    MenuModel {
-        icon,
-        title,
-        tooltip,
-        items,
+    MenuModel { icon, title, tooltip, items }
+}
+
+fn settings_menu(ctx: &Context) -> Item {
+    let s = &ctx.settings;
+    let mut items = vec![Item::check("Notifications", s.notifications, Action::ToggleNotifications)];
+    if ctx.has_title {
+        items.push(Item::check("Show “LAN” in the Menu Bar", s.lan_title, Action::ToggleLanTitle));
     }
+    let every = PROBE_CHOICES
+        .iter()
+        .map(|&secs| Item::check(&format!("{secs} s"), s.probe_interval_secs == secs, Action::SetProbeInterval(secs)))
+        .collect();
+    items.push(Item::Submenu { label: "Check Servers Every".into(), items: every });
+    Item::Submenu { label: "Settings".into(), items }
 }
 
 /// `address:port` for the warning row, with an IPv6 address in brackets.
@@ -218,20 +235,14 @@ fn instance_row(i: &Instance, ctx: &Context) -> Item {
     let mut items = vec![
         Item::action("Copy URL", Action::Copy(url.clone())),
         Item::action("Copy OpenAI Base URL", Action::Copy(base.clone())),
-        Item::action(
-            "Copy export OPENAI_BASE_URL=…",
-            Action::Copy(export_line("OPENAI_BASE_URL", &base)),
-        ),
+        Item::action("Copy export OPENAI_BASE_URL=…", Action::Copy(export_line("OPENAI_BASE_URL", &base))),
         Item::action("Open in Browser", Action::OpenUrl(url)),
         Item::Separator,
         Item::info(format!("State: {}", i.state.as_str())),
         Item::info(format!("ID: {}", i.short_id())),
     ];
     if let Some(t) = i.updated_at {
-        items.push(Item::info(format!(
-            "Running since {}",
-            local_time(t, ctx.local)
-        )));
+        items.push(Item::info(format!("Running since {}", local_time(t, ctx.local))));
     }
     items.push(Item::info(match i.reachable {
         Some(true) => "Responding",
@@ -239,18 +250,12 @@ fn instance_row(i: &Instance, ctx: &Context) -> Item {
         None => "Not checked",
     }));
     if i.exposed {
-        items.push(Item::info(format!(
-            "Exposed to the local network at {}",
-            endpoint(i)
-        )));
+        items.push(Item::info(format!("Exposed to the local network at {}", endpoint(i))));
     }
     if i.reachable == Some(false) {
         items.push(Item::info("Probably left over from a crash"));
     }
-    Item::Submenu {
-        label: sanitize(&label, MAX_LABEL),
-        items,
-    }
+    Item::Submenu { label: sanitize(&label, MAX_LABEL), items }
 }
 
 fn local_time(t: DateTime<chrono::Utc>, local: FixedOffset) -> String {
@@ -268,7 +273,9 @@ mod tests {
             local: FixedOffset::east_opt(2 * 3600).unwrap(),
             runtime_folder: Some("/rt".into()),
             can_start_osaurus: false,
-            lan_title: true,
+            has_title: true,
+            launch_at_login: Some(false),
+            settings: Settings::default(),
             notice: None,
         }
     }
@@ -279,13 +286,7 @@ mod tests {
             instance_id: id.into(),
             state,
             url: running.then(|| format!("http://127.0.0.1:{port}")),
-            address: running.then(|| {
-                if exposed {
-                    "192.168.1.23".into()
-                } else {
-                    "127.0.0.1".into()
-                }
-            }),
+            address: running.then(|| if exposed { "192.168.1.23".into() } else { "127.0.0.1".into() }),
             port: running.then_some(port),
             expose_to_network: Some(exposed),
             exposed,
@@ -298,10 +299,7 @@ mod tests {
 
     fn snap(mut v: Vec<Instance>) -> Snapshot {
         rank(&mut v);
-        Snapshot {
-            instances: v,
-            warnings: vec![],
-        }
+        Snapshot { instances: v, warnings: vec![] }
     }
 
     fn labels(items: &[Item]) -> Vec<&str> {
@@ -309,10 +307,7 @@ mod tests {
     }
 
     fn find<'a>(items: &'a [Item], label: &str) -> &'a Item {
-        items
-            .iter()
-            .find(|i| i.label() == label)
-            .unwrap_or_else(|| panic!("no {label:?} in {:?}", labels(items)))
+        items.iter().find(|i| i.label() == label).unwrap_or_else(|| panic!("no {label:?} in {:?}", labels(items)))
     }
 
     fn action_of(item: &Item) -> Option<&Action> {
@@ -326,85 +321,34 @@ mod tests {
     fn nothing_running() {
         let m = build(&snap(vec![]), &ctx());
         assert_eq!(m.items[0].label(), "Osaurus is not running");
-        assert_eq!(
-            m.icon,
-            IconKind {
-                glyph: Glyph::NotRunning,
-                lan_badge: false
-            }
-        );
-        assert_eq!(
-            action_of(find(&m.items, "Copy URL")),
-            None,
-            "disabled without an instance"
-        );
+        assert_eq!(m.icon, IconKind { glyph: Glyph::NotRunning, lan_badge: false });
+        assert_eq!(action_of(find(&m.items, "Copy URL")), None, "disabled without an instance");
         assert_eq!(m.title, None);
         assert!(!labels(&m.items).contains(&"Start Osaurus"));
-        let mac = build(
-            &snap(vec![]),
-            &Context {
-                can_start_osaurus: true,
-                ..ctx()
-            },
-        );
-        assert_eq!(
-            action_of(find(&mac.items, "Start Osaurus")),
-            Some(&Action::StartOsaurus)
-        );
+        let mac = build(&snap(vec![]), &Context { can_start_osaurus: true, ..ctx() });
+        assert_eq!(action_of(find(&mac.items, "Start Osaurus")), Some(&Action::StartOsaurus));
     }
 
     #[test]
     fn one_running_instance_with_its_submenu() {
-        let m = build(
-            &snap(vec![inst(
-                "ABCDEF0123",
-                State::Running,
-                1337,
-                false,
-                Some(true),
-            )]),
-            &ctx(),
-        );
+        let m = build(&snap(vec![inst("ABCDEF0123", State::Running, 1337, false, Some(true))]), &ctx());
         assert_eq!(m.items[0].label(), "Osaurus: 1 instance running");
-        let Item::Submenu { items, .. } = find(&m.items, "http://127.0.0.1:1337") else {
-            panic!("not a submenu")
-        };
-        assert_eq!(
-            action_of(find(items, "Copy URL")),
-            Some(&Action::Copy("http://127.0.0.1:1337".into()))
-        );
+        let Item::Submenu { items, .. } = find(&m.items, "http://127.0.0.1:1337") else { panic!("not a submenu") };
+        assert_eq!(action_of(find(items, "Copy URL")), Some(&Action::Copy("http://127.0.0.1:1337".into())));
         assert_eq!(
             action_of(find(items, "Copy OpenAI Base URL")),
             Some(&Action::Copy("http://127.0.0.1:1337/v1".into()))
         );
         assert_eq!(
             action_of(find(items, "Copy export OPENAI_BASE_URL=…")),
-            Some(&Action::Copy(
-                "export OPENAI_BASE_URL=http://127.0.0.1:1337/v1".into()
-            ))
+            Some(&Action::Copy("export OPENAI_BASE_URL=http://127.0.0.1:1337/v1".into()))
         );
-        assert_eq!(
-            action_of(find(items, "Open in Browser")),
-            Some(&Action::OpenUrl("http://127.0.0.1:1337".into()))
-        );
+        assert_eq!(action_of(find(items, "Open in Browser")), Some(&Action::OpenUrl("http://127.0.0.1:1337".into())));
         assert!(labels(items).contains(&"ID: ABCDEF01"));
-        assert!(
-            labels(items).contains(&"Running since 2025-09-08 14:35"),
-            "{:?}",
-            labels(items)
-        );
+        assert!(labels(items).contains(&"Running since 2025-09-08 14:35"), "{:?}", labels(items));
         assert!(labels(items).contains(&"Responding"));
-        assert_eq!(
-            m.icon,
-            IconKind {
-                glyph: Glyph::Running,
-                lan_badge: false
-            }
-        );
-        assert_eq!(
-            action_of(find(&m.items, "Copy URL")),
-            Some(&Action::Copy("http://127.0.0.1:1337".into()))
-        );
+        assert_eq!(m.icon, IconKind { glyph: Glyph::Running, lan_badge: false });
+        assert_eq!(action_of(find(&m.items, "Copy URL")), Some(&Action::Copy("http://127.0.0.1:1337".into())));
     }
 
     #[test]
@@ -416,28 +360,21 @@ mod tests {
             ]),
             &ctx(),
         );
-        assert_eq!(
-            m.items[1].label(),
-            "⚠ Exposed to the local network: 192.168.1.23:1338"
-        );
-        assert!(
-            labels(&m.items).contains(&"http://127.0.0.1:1338  [LAN]"),
-            "{:?}",
-            labels(&m.items)
-        );
+        assert_eq!(m.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338");
+        assert!(labels(&m.items).contains(&"http://127.0.0.1:1338  [LAN]"), "{:?}", labels(&m.items));
         assert!(labels(&m.items).contains(&"http://127.0.0.1:1337"));
         assert!(m.icon.lan_badge);
         assert_eq!(m.title.as_deref(), Some("LAN"));
         assert!(m.tooltip.contains("exposed"));
         let no_title = build(
             &snap(vec![inst("B", State::Running, 1338, true, None)]),
-            &Context {
-                lan_title: false,
-                ..ctx()
-            },
+            &Context { settings: Settings { lan_title: false, ..Settings::default() }, ..ctx() },
         );
         assert_eq!(no_title.title, None);
         assert!(no_title.icon.lan_badge);
+        let linux =
+            build(&snap(vec![inst("B", State::Running, 1338, true, None)]), &Context { has_title: false, ..ctx() });
+        assert_eq!(linux.title, None);
     }
 
     #[test]
@@ -449,32 +386,23 @@ mod tests {
             ]),
             &ctx(),
         );
-        let Item::Submenu { items, .. } = find(&m.items, "http://127.0.0.1:2  (not responding)")
-        else {
-            panic!()
-        };
+        let Item::Submenu { items, .. } = find(&m.items, "http://127.0.0.1:2  (not responding)") else { panic!() };
         assert!(labels(items).contains(&"Not responding"));
         assert!(labels(items).contains(&"Probably left over from a crash"));
         assert_eq!(m.icon.glyph, Glyph::NotResponding);
         // The live one is best: the quick actions use it.
-        assert_eq!(
-            action_of(find(&m.items, "Open in Browser")),
-            Some(&Action::OpenUrl("http://127.0.0.1:1".into()))
-        );
+        assert_eq!(action_of(find(&m.items, "Open in Browser")), Some(&Action::OpenUrl("http://127.0.0.1:1".into())));
     }
 
     #[test]
     fn instances_are_listed_best_first() {
         let mut old = inst("OLD", State::Running, 1, false, None);
         old.updated_at = Some(Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap());
-        let m = build(
-            &snap(vec![old, inst("NEW", State::Running, 2, false, None)]),
-            &ctx(),
-        );
+        let m = build(&snap(vec![old, inst("NEW", State::Running, 2, false, None)]), &ctx());
         let rows: Vec<&str> = m
             .items
             .iter()
-            .filter(|i| matches!(i, Item::Submenu { .. }))
+            .filter(|i| matches!(i, Item::Submenu { .. }) && i.label().starts_with("http"))
             .map(Item::label)
             .collect();
         assert_eq!(rows, ["http://127.0.0.1:2", "http://127.0.0.1:1"]);
@@ -496,20 +424,14 @@ mod tests {
 
     #[test]
     fn invalid_entries_are_not_shown() {
-        let m = build(
-            &snap(vec![inst("BAD", State::Invalid, 0, false, None)]),
-            &ctx(),
-        );
+        let m = build(&snap(vec![inst("BAD", State::Invalid, 0, false, None)]), &ctx());
         assert!(!labels(&m.items).iter().any(|l| l.contains("BAD")));
     }
 
     #[test]
     fn labels_are_sanitised_and_bounded() {
         let mut evil = inst("ID\u{202E}x", State::Running, 1337, false, None);
-        evil.url = Some(format!(
-            "http://127.0.0.1:1337/{}\u{202E}\n",
-            "a".repeat(300)
-        ));
+        evil.url = Some(format!("http://127.0.0.1:1337/{}\u{202E}\n", "a".repeat(300)));
         let m = build(&snap(vec![evil]), &ctx());
         fn walk(items: &[Item], f: &mut dyn FnMut(&str)) {
             for i in items {
@@ -521,35 +443,53 @@ mod tests {
         }
         walk(&m.items, &mut |l| {
             assert!(l.chars().count() <= MAX_LABEL, "{l}");
-            assert!(
-                !l.chars().any(|c| c.is_control() || c == '\u{202E}'),
-                "{l:?}"
-            );
+            assert!(!l.chars().any(|c| c.is_control() || c == '\u{202E}'), "{l:?}");
         });
     }
 
     #[test]
     fn a_notice_is_shown_first() {
-        let m = build(
-            &snap(vec![]),
-            &Context {
-                notice: Some("Could not copy: no clipboard".into()),
-                ..ctx()
-            },
-        );
+        let m = build(&snap(vec![]), &Context { notice: Some("Could not copy: no clipboard".into()), ..ctx() });
         assert_eq!(m.items[0].label(), "⚠ Could not copy: no clipboard");
         assert_eq!(m.tooltip, "Osaurus is not running");
     }
 
+    fn check_of(item: &Item) -> Option<(bool, &Action)> {
+        match item {
+            Item::Check { checked, action, .. } => Some((*checked, action)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn launch_at_login_shows_the_state_read_back() {
+        let on = build(&snap(vec![]), &Context { launch_at_login: Some(true), ..ctx() });
+        assert_eq!(check_of(find(&on.items, "Launch at Login")), Some((true, &Action::ToggleLaunchAtLogin)));
+        let off = build(&snap(vec![]), &ctx());
+        assert!(!check_of(find(&off.items, "Launch at Login")).unwrap().0);
+        let unsupported = build(&snap(vec![]), &Context { launch_at_login: None, ..ctx() });
+        assert!(!labels(&unsupported.items).contains(&"Launch at Login"));
+    }
+
+    #[test]
+    fn settings_show_the_current_choices() {
+        let settings = Settings { notifications: false, lan_title: true, probe_interval_secs: 30 };
+        let m = build(&snap(vec![]), &Context { settings, ..ctx() });
+        let Item::Submenu { items, .. } = find(&m.items, "Settings") else { panic!() };
+        assert_eq!(check_of(find(items, "Notifications")), Some((false, &Action::ToggleNotifications)));
+        assert!(check_of(find(items, "Show “LAN” in the Menu Bar")).unwrap().0);
+        let Item::Submenu { items: every, .. } = find(items, "Check Servers Every") else { panic!() };
+        let checked: Vec<&str> = every.iter().filter(|i| check_of(i).unwrap().0).map(Item::label).collect();
+        assert_eq!(checked, ["30 s"]);
+        assert_eq!(check_of(find(every, "5 s")).unwrap().1, &Action::SetProbeInterval(5));
+        let linux = build(&snap(vec![]), &Context { has_title: false, ..ctx() });
+        let Item::Submenu { items, .. } = find(&linux.items, "Settings") else { panic!() };
+        assert!(!labels(items).iter().any(|l| l.contains("LAN")));
+    }
+
     #[test]
     fn no_runtime_folder_disables_open_runtime_folder() {
-        let m = build(
-            &snap(vec![]),
-            &Context {
-                runtime_folder: None,
-                ..ctx()
-            },
-        );
+        let m = build(&snap(vec![]), &Context { runtime_folder: None, ..ctx() });
         assert_eq!(action_of(find(&m.items, "Open Runtime Folder")), None);
         assert_eq!(action_of(m.items.last().unwrap()), Some(&Action::Quit));
     }

@@ -61,9 +61,7 @@ impl Prober {
             .max_redirects_will_error(false)
             .proxy(None)
             .build();
-        Prober {
-            agent: config.into(),
-        }
+        Prober { agent: config.into() }
     }
 
     /// `GET http://127.0.0.1:{port}{path}`, returning the status and at most
@@ -73,12 +71,7 @@ impl Prober {
         match self.agent.get(&url).call() {
             Ok(mut response) => {
                 let status = response.status().as_u16();
-                let body = response
-                    .body_mut()
-                    .with_config()
-                    .limit(limit)
-                    .read_to_string()
-                    .unwrap_or_default();
+                let body = response.body_mut().with_config().limit(limit).read_to_string().unwrap_or_default();
                 Ok((status, body))
             }
             Err(e) => Err(classify(e)),
@@ -132,10 +125,7 @@ impl Prober {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
         })
     }
 }

@@ -20,15 +20,9 @@ pub struct Snapshot {
 impl Snapshot {
     /// Ranks the entries of a scan.
     pub fn from_scan(scan: Scan) -> Snapshot {
-        let Scan {
-            mut instances,
-            warnings,
-        } = scan;
+        let Scan { mut instances, warnings } = scan;
         select::rank(&mut instances);
-        Snapshot {
-            instances,
-            warnings,
-        }
+        Snapshot { instances, warnings }
     }
 
     /// Reads the runtime folders now and, with a prober, probes the running

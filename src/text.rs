@@ -45,15 +45,8 @@ pub fn age(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
 /// Lays out rows as columns separated by two spaces, the last column unpadded.
 pub fn table(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let widths: Vec<usize> =
+        (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for row in rows {
         let mut line = String::new();
@@ -62,10 +55,7 @@ pub fn table(rows: &[Vec<String>]) -> String {
                 line.push_str(cell);
             } else {
                 line.push_str(cell);
-                line.extend(std::iter::repeat_n(
-                    ' ',
-                    widths[c] - cell.chars().count() + 2,
-                ));
+                line.extend(std::iter::repeat_n(' ', widths[c] - cell.chars().count() + 2));
             }
         }
         out.push_str(line.trim_end());
@@ -76,9 +66,7 @@ pub fn table(rows: &[Vec<String>]) -> String {
 
 /// `export NAME=value`, with the value quoted for POSIX shells.
 pub fn export_line(name: &str, value: &str) -> String {
-    let quoted = shlex::try_quote(value)
-        .map(|q| q.into_owned())
-        .unwrap_or_else(|_| "''".into());
+    let quoted = shlex::try_quote(value).map(|q| q.into_owned()).unwrap_or_else(|_| "''".into());
     format!("export {name}={quoted}")
 }
 
@@ -89,10 +77,7 @@ mod tests {
 
     #[test]
     fn sanitize_replaces_controls_and_bidi_and_bounds_length() {
-        assert_eq!(
-            sanitize("a\u{202E}b\nc\u{0}", 80),
-            "a\u{FFFD}b\u{FFFD}c\u{FFFD}"
-        );
+        assert_eq!(sanitize("a\u{202E}b\nc\u{0}", 80), "a\u{FFFD}b\u{FFFD}c\u{FFFD}");
         assert_eq!(sanitize("abcdef", 4), "abc…");
         assert_eq!(sanitize("abcd", 4), "abcd");
         assert_eq!(sanitize("日本語", 80), "日本語");
@@ -102,19 +87,13 @@ mod tests {
     fn age_uses_the_largest_unit() {
         let now = Utc.with_ymd_and_hms(2025, 1, 10, 0, 0, 0).unwrap();
         let ago = |s: i64| age(now - chrono::Duration::seconds(s), now);
-        assert_eq!(
-            [ago(5), ago(120), ago(7200), ago(3 * 86400)],
-            ["5s", "2m", "2h", "3d"]
-        );
+        assert_eq!([ago(5), ago(120), ago(7200), ago(3 * 86400)], ["5s", "2m", "2h", "3d"]);
         assert_eq!(ago(-5), "future");
     }
 
     #[test]
     fn table_aligns_columns() {
-        let rows = vec![
-            vec!["URL".into(), "ID".into()],
-            vec!["http://x".into(), "1".into()],
-        ];
+        let rows = vec![vec!["URL".into(), "ID".into()], vec!["http://x".into(), "1".into()]];
         assert_eq!(table(&rows), "URL       ID\nhttp://x  1\n");
     }
 

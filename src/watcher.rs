@@ -39,11 +39,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            probe: true,
-            probe_interval: Duration::from_secs(10),
-            force_poll: false,
-        }
+        Options { probe: true, probe_interval: Duration::from_secs(10), force_poll: false }
     }
 }
 
@@ -81,21 +77,14 @@ enum Msg {
 
 /// Starts watching `dirs`. `consumer` is called at once with the current
 /// snapshot, then with each changed one, on the watcher's thread.
-pub fn spawn(
-    dirs: RuntimeDirs,
-    options: Options,
-    consumer: impl FnMut(&Snapshot) + Send + 'static,
-) -> Watcher {
+pub fn spawn(dirs: RuntimeDirs, options: Options, consumer: impl FnMut(&Snapshot) + Send + 'static) -> Watcher {
     let (tx, rx) = mpsc::channel();
     let worker_tx = tx.clone();
     let worker = std::thread::Builder::new()
         .name("watcher".into())
         .spawn(move || Worker::new(dirs, options, worker_tx, Box::new(consumer)).run(rx))
         .expect("spawn the watcher thread");
-    Watcher {
-        tx,
-        worker: Some(worker),
-    }
+    Watcher { tx, worker: Some(worker) }
 }
 
 /// What one burst of events asks to be re-read.
@@ -139,12 +128,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(
-        dirs: RuntimeDirs,
-        options: Options,
-        tx: Sender<Msg>,
-        consumer: Box<dyn FnMut(&Snapshot) + Send>,
-    ) -> Worker {
+    fn new(dirs: RuntimeDirs, options: Options, tx: Sender<Msg>, consumer: Box<dyn FnMut(&Snapshot) + Send>) -> Worker {
         let n = dirs.bases.len();
         let prober = options.probe.then(Prober::default);
         Worker {
@@ -205,12 +189,8 @@ impl Worker {
                 None => {}
             }
             let now = Instant::now();
-            let due: Vec<(usize, String)> = self
-                .retry
-                .iter()
-                .filter(|(_, (_, at))| *at <= now)
-                .map(|(k, _)| k.clone())
-                .collect();
+            let due: Vec<(usize, String)> =
+                self.retry.iter().filter(|(_, (_, at))| *at <= now).map(|(k, _)| k.clone()).collect();
             dirty.folders.extend(due);
             let changed = self.apply(dirty);
             if tick {
@@ -254,9 +234,7 @@ impl Worker {
                 return;
             }
         };
-        if event.need_rescan()
-            || (event.paths.is_empty() && !matches!(event.kind, EventKind::Access(_)))
-        {
+        if event.need_rescan() || (event.paths.is_empty() && !matches!(event.kind, EventKind::Access(_))) {
             dirty.everything = true;
             return;
         }
@@ -298,11 +276,7 @@ impl Worker {
         if dirty.is_empty() {
             return changed;
         }
-        let bases: BTreeSet<usize> = if dirty.everything {
-            (0..self.dirs.bases.len()).collect()
-        } else {
-            dirty.bases
-        };
+        let bases: BTreeSet<usize> = if dirty.everything { (0..self.dirs.bases.len()).collect() } else { dirty.bases };
         for &b in &bases {
             self.rewatch(b);
             changed.extend(self.rescan_base(b));
@@ -369,8 +343,7 @@ impl Worker {
             let was_valid = old.is_none_or(|o| o.state != State::Invalid);
             let left = self.retry.get(&key).map_or(RETRIES, |(n, _)| *n);
             if patient && was_valid && left > 0 {
-                self.retry
-                    .insert(key, (left - 1, Instant::now() + RETRY_EVERY));
+                self.retry.insert(key, (left - 1, Instant::now() + RETRY_EVERY));
                 return false;
             }
             self.retry.remove(&key);
@@ -388,10 +361,7 @@ impl Worker {
                 return false;
             }
         }
-        self.entries
-            .entry(id.to_owned())
-            .or_default()
-            .insert(b, fresh);
+        self.entries.entry(id.to_owned()).or_default().insert(b, fresh);
         true
     }
 
@@ -432,16 +402,9 @@ impl Worker {
 
     /// The snapshot the entries make: the first base wins for each id.
     fn snapshot(&self) -> Snapshot {
-        let instances = self
-            .entries
-            .values()
-            .filter_map(|per_base| per_base.values().next().cloned())
-            .collect();
+        let instances = self.entries.values().filter_map(|per_base| per_base.values().next().cloned()).collect();
         let warnings = self.warnings.iter().flatten().cloned().collect();
-        Snapshot::from_scan(crate::discovery::scan::Scan {
-            instances,
-            warnings,
-        })
+        Snapshot::from_scan(crate::discovery::scan::Scan { instances, warnings })
     }
 
     fn publish(&mut self) {
@@ -464,9 +427,7 @@ impl Worker {
         };
         // Never follow links while walking: a hostile instance folder linked
         // to / must not make us watch the whole disk.
-        let config = notify::Config::default()
-            .with_follow_symlinks(false)
-            .with_poll_interval(POLL_PERIOD);
+        let config = notify::Config::default().with_follow_symlinks(false).with_poll_interval(POLL_PERIOD);
         let watcher: notify::Result<Box<dyn notify::Watcher + Send>> = if poll {
             notify::PollWatcher::new(handler, config).map(|w| Box::new(w) as _)
         } else {
@@ -477,10 +438,7 @@ impl Worker {
                 self.watcher = Some(w);
                 self.polling = poll;
                 if poll {
-                    eprintln!(
-                        "osaurus-tray: watching by polling every {} s",
-                        POLL_PERIOD.as_secs()
-                    );
+                    eprintln!("osaurus-tray: watching by polling every {} s", POLL_PERIOD.as_secs());
                 }
             }
             Err(e) if !poll => {
@@ -563,10 +521,7 @@ impl Worker {
 
 /// The closest ancestor of `path` that exists (not `path` itself).
 fn nearest_existing_ancestor(path: &Path) -> Option<PathBuf> {
-    path.ancestors()
-        .skip(1)
-        .find(|p| p.is_dir())
-        .map(Path::to_path_buf)
+    path.ancestors().skip(1).find(|p| p.is_dir()).map(Path::to_path_buf)
 }
 
 /// The probe timer: while told `true` (instances run) it sends a tick every
@@ -579,19 +534,17 @@ fn spawn_timer(tx: Sender<Msg>, every: Duration) -> Sender<bool> {
             let mut next_tick: Option<Instant> = None;
             loop {
                 let told = match next_tick {
-                    Some(at) => {
-                        match ctl_rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
-                            Ok(active) => active,
-                            Err(RecvTimeoutError::Timeout) => {
-                                if tx.send(Msg::ProbeTick).is_err() {
-                                    return;
-                                }
-                                next_tick = Some(Instant::now() + every);
-                                continue;
+                    Some(at) => match ctl_rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                        Ok(active) => active,
+                        Err(RecvTimeoutError::Timeout) => {
+                            if tx.send(Msg::ProbeTick).is_err() {
+                                return;
                             }
-                            Err(RecvTimeoutError::Disconnected) => return,
+                            next_tick = Some(Instant::now() + every);
+                            continue;
                         }
-                    }
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    },
                     None => match ctl_rx.recv() {
                         Ok(active) => active,
                         Err(_) => return,

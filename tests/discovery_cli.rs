@@ -17,15 +17,11 @@ const T2: &str = "2025-09-08T13:00:00Z";
 const T3: &str = "2025-09-08T14:00:00Z";
 
 fn ids(v: &[Value]) -> Vec<&str> {
-    v.iter()
-        .map(|i| i["instanceId"].as_str().unwrap())
-        .collect()
+    v.iter().map(|i| i["instanceId"].as_str().unwrap()).collect()
 }
 
 fn entry<'a>(v: &'a [Value], id: &str) -> &'a Value {
-    v.iter()
-        .find(|i| i["instanceId"] == id)
-        .unwrap_or_else(|| panic!("{id} not listed: {v:?}"))
+    v.iter().find(|i| i["instanceId"] == id).unwrap_or_else(|| panic!("{id} not listed: {v:?}"))
 }
 
 #[test]
@@ -38,12 +34,7 @@ fn several_running_instances_are_listed_newest_first_with_exact_keys() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&out);
     assert_eq!(ids(&v), ["BBBB", "CCCC", "AAAA"]);
-    let keys: Vec<&str> = v[0]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&str> = v[0].as_object().unwrap().keys().map(String::as_str).collect();
     let mut expected = [
         "instanceId",
         "state",
@@ -75,10 +66,7 @@ fn escaped_slashes_as_osaurus_writes_them_are_read() {
     let rt = tempfile::tempdir().unwrap();
     let dir = publish(rt.path(), "E", &running_config("E", 1337, T1, false));
     let raw = fs::read_to_string(dir.join("configuration.json")).unwrap();
-    assert!(
-        raw.contains(r#""url" : "http:\/\/127.0.0.1:1337""#),
-        "{raw}"
-    );
+    assert!(raw.contains(r#""url" : "http:\/\/127.0.0.1:1337""#), "{raw}");
     let out = run_in(rt.path(), &["url", "--no-probe"]);
     assert_eq!(stdout(&out), "http://127.0.0.1:1337\n");
     let v = json(&run_in(rt.path(), &["list", "--json", "--no-probe"]));
@@ -93,18 +81,11 @@ fn starting_only_means_nothing_runs() {
     let out = run_in(rt.path(), &["url", "--no-probe"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "");
-    assert!(
-        stderr(&out).contains(rt.path().to_str().unwrap()),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains(rt.path().to_str().unwrap()), "{}", stderr(&out));
     let list = run_in(rt.path(), &["list", "--json", "--no-probe"]);
     assert_eq!(list.status.code(), Some(1));
     assert!(json(&list).is_empty());
-    let all = json(&run_in(
-        rt.path(),
-        &["list", "--all", "--json", "--no-probe"],
-    ));
+    let all = json(&run_in(rt.path(), &["list", "--all", "--json", "--no-probe"]));
     assert_eq!(ids(&all), ["S", "R"]);
     assert_eq!(entry(&all, "S")["state"], "starting");
     assert_eq!(entry(&all, "R")["state"], "restarting");
@@ -116,16 +97,8 @@ fn a_stale_folder_newer_than_a_live_instance_loses_to_the_live_one() {
     let rt = tempfile::tempdir().unwrap();
     let live = HealthServer::start();
     let dead = closed_port();
-    publish(
-        rt.path(),
-        "LIVE",
-        &running_config("LIVE", live.port, T1, false),
-    );
-    publish(
-        rt.path(),
-        "STALE",
-        &running_config("STALE", dead, T3, false),
-    );
+    publish(rt.path(), "LIVE", &running_config("LIVE", live.port, T1, false));
+    publish(rt.path(), "STALE", &running_config("STALE", dead, T3, false));
 
     let probed = run_in(rt.path(), &["url"]);
     assert_eq!(stdout(&probed), format!("http://127.0.0.1:{}\n", live.port));
@@ -143,11 +116,7 @@ fn a_stale_folder_newer_than_a_live_instance_loses_to_the_live_one() {
 fn a_health_endpoint_that_is_not_200_is_unreachable() {
     let rt = tempfile::tempdir().unwrap();
     let sick = HealthServer::with_status(503);
-    publish(
-        rt.path(),
-        "SICK",
-        &running_config("SICK", sick.port, T1, false),
-    );
+    publish(rt.path(), "SICK", &running_config("SICK", sick.port, T1, false));
     let v = json(&run_in(rt.path(), &["list", "--json"]));
     assert_eq!(v[0]["reachable"], false);
 }
@@ -157,18 +126,10 @@ fn malformed_files_are_invalid_with_a_reason_and_do_not_hide_good_ones() {
     let rt = tempfile::tempdir().unwrap();
     publish(rt.path(), "GOOD", &running_config("GOOD", 1337, T1, false));
     publish_raw(rt.path(), "TRUNC", b"{\"health\" : \"runn");
-    publish_raw(
-        rt.path(),
-        "TYPES",
-        br#"{"health":"running","port":"1337","address":"127.0.0.1"}"#,
-    );
+    publish_raw(rt.path(), "TYPES", br#"{"health":"running","port":"1337","address":"127.0.0.1"}"#);
     publish_raw(rt.path(), "UTF8", b"{\"health\":\"running\xff\"}");
     publish_raw(rt.path(), "ARRAY", b"[]");
-    publish_raw(
-        rt.path(),
-        "NOPORT",
-        br#"{"health":"running","address":"127.0.0.1"}"#,
-    );
+    publish_raw(rt.path(), "NOPORT", br#"{"health":"running","address":"127.0.0.1"}"#);
     publish_raw(rt.path(), "WEIRD", br#"{"health":"sleeping"}"#);
     fs::create_dir(rt.path().join("EMPTY")).unwrap();
     fs::write(rt.path().join("stray-file"), "x").unwrap();
@@ -196,10 +157,7 @@ fn malformed_files_are_invalid_with_a_reason_and_do_not_hide_good_ones() {
     }
     // The human table shows the same reasons.
     let table = stdout(&run_in(rt.path(), &["list", "--all", "--no-probe"]));
-    assert!(
-        table.lines().next().unwrap().starts_with("STATE"),
-        "{table}"
-    );
+    assert!(table.lines().next().unwrap().starts_with("STATE"), "{table}");
     assert!(table.contains("not valid JSON"), "{table}");
 }
 
@@ -214,11 +172,7 @@ fn a_fifo_is_invalid_and_does_not_hang() {
     let out = run_in(rt.path(), &["list", "--all", "--json", "--no-probe"]);
     let v = json(&out);
     assert_eq!(v[0]["state"], "invalid");
-    assert!(
-        v[0]["problem"].as_str().unwrap().contains("FIFO"),
-        "{:?}",
-        v[0]
-    );
+    assert!(v[0]["problem"].as_str().unwrap().contains("FIFO"), "{:?}", v[0]);
 }
 
 #[test]
@@ -227,10 +181,7 @@ fn a_ten_mebibyte_file_is_refused_unread() {
     let mut big = b"{\"health\":\"running\",\"pad\":\"".to_vec();
     big.resize(10 * 1024 * 1024, b'x');
     publish_raw(rt.path(), "BIG", &big);
-    let v = json(&run_in(
-        rt.path(),
-        &["list", "--all", "--json", "--no-probe"],
-    ));
+    let v = json(&run_in(rt.path(), &["list", "--all", "--json", "--no-probe"]));
     assert_eq!(v[0]["state"], "invalid");
     assert!(v[0]["problem"].as_str().unwrap().contains("64 KiB"));
 }
@@ -239,11 +190,7 @@ fn a_ten_mebibyte_file_is_refused_unread() {
 fn symlinks_and_loops_are_never_followed() {
     let rt = tempfile::tempdir().unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
-    let real = publish(
-        elsewhere.path(),
-        "REAL",
-        &running_config("REAL", 1337, T1, false),
-    );
+    let real = publish(elsewhere.path(), "REAL", &running_config("REAL", 1337, T1, false));
     // A configuration.json that points at itself.
     let looped = rt.path().join("LOOP");
     fs::create_dir(&looped).unwrap();
@@ -251,11 +198,7 @@ fn symlinks_and_loops_are_never_followed() {
     // A configuration.json that points at a good file elsewhere.
     let linked = rt.path().join("LINKFILE");
     fs::create_dir(&linked).unwrap();
-    symlink(
-        real.join("configuration.json"),
-        linked.join("configuration.json"),
-    )
-    .unwrap();
+    symlink(real.join("configuration.json"), linked.join("configuration.json")).unwrap();
     // An instance folder that is a link to a good folder, and a folder loop.
     symlink(&real, rt.path().join("LINKDIR")).unwrap();
     symlink(rt.path().join("SELF"), rt.path().join("SELF")).unwrap();
@@ -265,10 +208,7 @@ fn symlinks_and_loops_are_never_followed() {
     assert_eq!(v.len(), 4);
     for e in &v {
         assert_eq!(e["state"], "invalid", "{e}");
-        assert!(
-            e["problem"].as_str().unwrap().contains("symbolic link"),
-            "{e}"
-        );
+        assert!(e["problem"].as_str().unwrap().contains("symbolic link"), "{e}");
     }
     let none = run_in(rt.path(), &["url", "--no-probe"]);
     assert_eq!(none.status.code(), Some(1));
@@ -279,12 +219,8 @@ fn legacy_folders_are_read_and_the_current_folder_wins() {
     let home = tempfile::tempdir().unwrap();
     let current = home.path().join(".osaurus/runtime");
     let shared = home.path().join(".osaurus/SharedConfiguration");
-    let old = home
-        .path()
-        .join("Library/Application Support/com.dinoki.osaurus/runtime");
-    let older = home
-        .path()
-        .join("Library/Application Support/com.dinoki.osaurus/SharedConfiguration");
+    let old = home.path().join("Library/Application Support/com.dinoki.osaurus/runtime");
+    let older = home.path().join("Library/Application Support/com.dinoki.osaurus/SharedConfiguration");
     publish(&current, "DUP", &running_config("DUP", 2001, T1, false));
     publish(&older, "DUP", &running_config("DUP", 2002, T3, false));
     publish(&shared, "S", &running_config("S", 2003, T1, false));
@@ -292,8 +228,7 @@ fn legacy_folders_are_read_and_the_current_folder_wins() {
     publish(&older, "OLDER", &running_config("OLDER", 2005, T1, false));
 
     let mut cmd = bin();
-    cmd.env("HOME", home.path())
-        .args(["list", "--json", "--no-probe"]);
+    cmd.env("HOME", home.path()).args(["list", "--json", "--no-probe"]);
     let v = json(&run_with_deadline(cmd, Duration::from_secs(20)));
     let mut got = ids(&v);
     got.sort();
@@ -303,13 +238,8 @@ fn legacy_folders_are_read_and_the_current_folder_wins() {
 
     // An explicit folder is the only one read.
     let mut only = bin();
-    only.env("HOME", home.path())
-        .env("OSAURUS_RUNTIME_DIR", &old)
-        .args(["list", "--json", "--no-probe"]);
-    assert_eq!(
-        ids(&json(&run_with_deadline(only, Duration::from_secs(20)))),
-        ["O"]
-    );
+    only.env("HOME", home.path()).env("OSAURUS_RUNTIME_DIR", &old).args(["list", "--json", "--no-probe"]);
+    assert_eq!(ids(&json(&run_with_deadline(only, Duration::from_secs(20)))), ["O"]);
 }
 
 #[test]
@@ -320,10 +250,7 @@ fn no_runtime_folder_at_all_names_the_folders_searched() {
     let out = run_with_deadline(cmd, Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(
-        err.contains(".osaurus/runtime") && err.contains("SharedConfiguration"),
-        "{err}"
-    );
+    assert!(err.contains(".osaurus/runtime") && err.contains("SharedConfiguration"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
@@ -340,11 +267,7 @@ fn a_runtime_folder_that_is_a_file_is_reported() {
 #[test]
 fn hidden_and_temporary_entries_are_ignored() {
     let rt = tempfile::tempdir().unwrap();
-    publish(
-        rt.path(),
-        ".hidden",
-        &running_config(".hidden", 1, T1, false),
-    );
+    publish(rt.path(), ".hidden", &running_config(".hidden", 1, T1, false));
     fs::write(rt.path().join(".tmp-123"), "{").unwrap();
     let out = run_in(rt.path(), &["list", "--all", "--json", "--no-probe"]);
     assert!(json(&out).is_empty());
@@ -356,15 +279,9 @@ fn env_prints_exports_that_a_shell_evaluates() {
     publish(rt.path(), "E", &running_config("E", 1337, T1, false));
     let out = run_in(rt.path(), &["env", "--no-probe"]);
     assert!(out.status.success());
-    let script = format!(
-        "{}\nprintf '%s|%s' \"$OPENAI_BASE_URL\" \"$OPENAI_API_BASE\"",
-        stdout(&out)
-    );
+    let script = format!("{}\nprintf '%s|%s' \"$OPENAI_BASE_URL\" \"$OPENAI_API_BASE\"", stdout(&out));
     let sh = Command::new("sh").arg("-c").arg(script).output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&sh.stdout),
-        "http://127.0.0.1:1337/v1|http://127.0.0.1:1337/v1"
-    );
+    assert_eq!(String::from_utf8_lossy(&sh.stdout), "http://127.0.0.1:1337/v1|http://127.0.0.1:1337/v1");
 }
 
 #[test]
@@ -377,10 +294,7 @@ fn odd_characters_still_give_valid_json_and_a_clean_table() {
     let v = json(&out);
     assert_eq!(v[0]["instanceId"], id);
     let table = stdout(&run_in(rt.path(), &["list", "--all", "--no-probe"]));
-    assert!(
-        !table.contains('\u{202E}') && !table.contains('\u{7}'),
-        "{table:?}"
-    );
+    assert!(!table.contains('\u{202E}') && !table.contains('\u{7}'), "{table:?}");
     assert_eq!(table.lines().count(), 2, "{table:?}");
 }
 
@@ -391,18 +305,10 @@ fn open_hands_only_the_http_url_to_the_browser() {
     let bin_dir = tempfile::tempdir().unwrap();
     let log = bin_dir.path().join("opened");
     let fake = bin_dir.path().join("xdg-open");
-    fs::write(
-        &fake,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\n", log.display()),
-    )
-    .unwrap();
+    fs::write(&fake, format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\n", log.display())).unwrap();
     fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let mut cmd = bin();
-    cmd.env(
-        "PATH",
-        format!("{}:/usr/bin:/bin", bin_dir.path().display()),
-    )
-    .args([
+    cmd.env("PATH", format!("{}:/usr/bin:/bin", bin_dir.path().display())).args([
         "--runtime-dir",
         rt.path().to_str().unwrap(),
         "open",

@@ -8,10 +8,7 @@ use osaurus_tray::discovery::State;
 use proptest::prelude::*;
 
 fn origin() -> Origin {
-    Origin {
-        instance_id: "ID".into(),
-        dir: PathBuf::from("/rt/ID"),
-    }
+    Origin { instance_id: "ID".into(), dir: PathBuf::from("/rt/ID") }
 }
 
 fn check(bytes: &[u8]) {
@@ -21,10 +18,7 @@ fn check(bytes: &[u8]) {
     if i.state == State::Running {
         assert!(i.port.is_some());
         let url = i.url.as_deref().unwrap();
-        assert!(
-            url.starts_with("http://") || url.starts_with("https://"),
-            "{url}"
-        );
+        assert!(url.starts_with("http://") || url.starts_with("https://"), "{url}");
     } else {
         assert!(i.url.is_none());
     }
@@ -39,8 +33,8 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::from),
         any::<i64>().prop_map(serde_json::Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f)
-            .map_or(serde_json::Value::Null, serde_json::Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, serde_json::Value::Number)),
         ".{0,40}".prop_map(serde_json::Value::from),
         prop_oneof![
             Just("running"),
@@ -53,9 +47,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         .prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(3, 24, 6, |inner| {
-        prop::collection::vec(inner.clone(), 0..4)
-            .prop_map(serde_json::Value::Array)
-            .boxed()
+        prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array).boxed()
     })
 }
 
@@ -70,9 +62,8 @@ fn config_object() -> impl Strategy<Value = Vec<u8>> {
         Just("exposeToNetwork".to_owned()),
         ".{0,8}",
     ];
-    prop::collection::btree_map(key, json_value(), 0..8).prop_map(|m| {
-        serde_json::to_vec(&serde_json::Value::Object(m.into_iter().collect())).unwrap()
-    })
+    prop::collection::btree_map(key, json_value(), 0..8)
+        .prop_map(|m| serde_json::to_vec(&serde_json::Value::Object(m.into_iter().collect())).unwrap())
 }
 
 proptest! {

@@ -26,16 +26,9 @@ fn prints_the_current_state_at_once() {
     let first = w.next(SOON).expect("a first line");
     assert_eq!(line_ids(first["instances"].as_array().unwrap()), ["A", "S"]);
     let at = first["at"].as_str().unwrap();
-    assert!(
-        chrono::DateTime::parse_from_rfc3339(at).is_ok()
-            && at.len() == "2025-09-08T12:00:00.000Z".len(),
-        "{at}"
-    );
+    assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok() && at.len() == "2025-09-08T12:00:00.000Z".len(), "{at}");
     // The objects are exactly those of list --all --json.
-    let listed = json(&run_in(
-        rt.path(),
-        &["list", "--all", "--json", "--no-probe"],
-    ));
+    let listed = json(&run_in(rt.path(), &["list", "--all", "--json", "--no-probe"]));
     assert_eq!(first["instances"].as_array().unwrap(), &listed);
 }
 
@@ -47,17 +40,11 @@ fn follows_start_port_change_exposure_and_stop() {
     publish(rt.path(), "A", &starting_config("A", T1, "starting"));
     w.wait_for(SOON, "A starting", |v| state_of(v, "A") == Some("starting"));
     publish(rt.path(), "A", &running_config("A", 1337, T1, false));
-    w.wait_for(SOON, "A running", |v| {
-        running(v, "A") && v[0]["port"] == 1337
-    });
+    w.wait_for(SOON, "A running", |v| running(v, "A") && v[0]["port"] == 1337);
     publish(rt.path(), "A", &starting_config("A", T1, "restarting"));
-    w.wait_for(SOON, "A restarting", |v| {
-        state_of(v, "A") == Some("restarting")
-    });
+    w.wait_for(SOON, "A restarting", |v| state_of(v, "A") == Some("restarting"));
     publish(rt.path(), "A", &running_config("A", 1400, T1, true));
-    w.wait_for(SOON, "A on 1400, exposed", |v| {
-        v[0]["port"] == 1400 && v[0]["exposed"] == true
-    });
+    w.wait_for(SOON, "A on 1400, exposed", |v| v[0]["port"] == 1400 && v[0]["exposed"] == true);
     fs::remove_dir_all(rt.path().join("A")).unwrap();
     w.wait_for(SOON, "A gone", |v| v.is_empty());
 }
@@ -71,13 +58,9 @@ fn a_runtime_folder_that_appears_later_vanishes_and_returns_is_followed() {
     publish(&rt, "A", &running_config("A", 1337, T1, false));
     w.wait_for(SOON, "A after the folder was created", |v| running(v, "A"));
     fs::remove_dir_all(home.path().join("deep")).unwrap();
-    w.wait_for(SOON, "nothing after the folder was deleted", |v| {
-        v.is_empty()
-    });
+    w.wait_for(SOON, "nothing after the folder was deleted", |v| v.is_empty());
     publish(&rt, "B", &running_config("B", 1338, T1, false));
-    w.wait_for(SOON, "B after the folder was re-created", |v| {
-        line_ids(v) == ["B"]
-    });
+    w.wait_for(SOON, "B after the folder was re-created", |v| line_ids(v) == ["B"]);
 }
 
 #[test]
@@ -92,9 +75,7 @@ fn a_symlinked_runtime_folder_is_followed_and_repointed() {
     let mut w = WatchProc::start(&link, &["--no-probe"], &[]);
     w.wait_for(SOON, "A through the link", |v| line_ids(v) == ["A"]);
     publish(&one, "C", &running_config("C", 1339, T1, false));
-    w.wait_for(SOON, "C written behind the link", |v| {
-        line_ids(v).len() == 2
-    });
+    w.wait_for(SOON, "C written behind the link", |v| line_ids(v).len() == 2);
     let tmp = root.path().join("runtime.tmp");
     symlink(&two, &tmp).unwrap();
     fs::rename(&tmp, &link).unwrap();
@@ -104,11 +85,7 @@ fn a_symlinked_runtime_folder_is_followed_and_repointed() {
 #[test]
 fn polling_fallback_says_so_and_still_sees_changes() {
     let rt = tempfile::tempdir().unwrap();
-    let mut w = WatchProc::start(
-        rt.path(),
-        &["--no-probe"],
-        &[("OSAURUS_TRAY_FORCE_POLL", "1")],
-    );
+    let mut w = WatchProc::start(rt.path(), &["--no-probe"], &[("OSAURUS_TRAY_FORCE_POLL", "1")]);
     w.wait_for(SOON, "an empty list", |v| v.is_empty());
     publish(rt.path(), "A", &running_config("A", 1337, T1, false));
     w.wait_for(Duration::from_secs(8), "A by polling", |v| running(v, "A"));
@@ -164,11 +141,7 @@ fn a_half_created_folder_is_not_shown_as_invalid() {
     publish(rt.path(), "N", &running_config("N", 1337, T1, false));
     w.wait_for(SOON, "N running", |v| running(v, "N"));
     for line in &w.seen {
-        assert_ne!(
-            state_of(line["instances"].as_array().unwrap(), "N"),
-            Some("invalid"),
-            "{line}"
-        );
+        assert_ne!(state_of(line["instances"].as_array().unwrap(), "N"), Some("invalid"), "{line}");
     }
 }
 
@@ -178,13 +151,8 @@ fn a_broken_file_that_stays_broken_is_eventually_shown() {
     let mut w = WatchProc::start(rt.path(), &["--no-probe"], &[]);
     w.wait_for(SOON, "an empty list", |v| v.is_empty());
     publish_raw(rt.path(), "BAD", b"{ nope");
-    let line = w.wait_for(SOON, "BAD invalid", |v| {
-        state_of(v, "BAD") == Some("invalid")
-    });
-    assert!(line["instances"][0]["problem"]
-        .as_str()
-        .unwrap()
-        .contains("JSON"));
+    let line = w.wait_for(SOON, "BAD invalid", |v| state_of(v, "BAD") == Some("invalid"));
+    assert!(line["instances"][0]["problem"].as_str().unwrap().contains("JSON"));
 }
 
 #[test]
@@ -193,13 +161,9 @@ fn reachability_changes_are_changes() {
     let server = HealthServer::start();
     publish(rt.path(), "A", &running_config("A", server.port, T1, false));
     let mut w = WatchProc::start(rt.path(), &["--probe-interval", "0.2"], &[]);
-    w.wait_for(SOON, "A reachable", |v| {
-        v.first().is_some_and(|a| a["reachable"] == true)
-    });
+    w.wait_for(SOON, "A reachable", |v| v.first().is_some_and(|a| a["reachable"] == true));
     drop(server);
-    w.wait_for(SOON, "A unreachable", |v| {
-        v.first().is_some_and(|a| a["reachable"] == false)
-    });
+    w.wait_for(SOON, "A unreachable", |v| v.first().is_some_and(|a| a["reachable"] == false));
 }
 
 #[test]
@@ -273,11 +237,7 @@ fn churn(seed: u64, steps: usize) {
     w.drain(Duration::from_millis(100));
     let last = w.seen.last().expect("watch printed nothing")["instances"].clone();
     let fresh = json(&run_in(&rt, &["list", "--all", "--json", "--no-probe"]));
-    assert_eq!(
-        last.as_array().unwrap(),
-        &fresh,
-        "seed {seed}: watch disagrees with a fresh scan"
-    );
+    assert_eq!(last.as_array().unwrap(), &fresh, "seed {seed}: watch disagrees with a fresh scan");
 }
 
 /// A non-atomic write: truncate and write in pieces, ending complete.

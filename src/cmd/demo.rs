@@ -21,22 +21,18 @@ pub struct Demo {
 impl Demo {
     /// Runs until Quit, Ctrl-C or SIGTERM, then removes everything it made.
     pub fn run(&self) -> Outcome {
+        // Take the tray lock before starting anything, so a refused demo
+        // leaves nothing behind.
+        let lock = if self.no_tray { None } else { Some(tray::lock().map_err(Failure::Other)?) };
         let demo = demo::Demo::start(Duration::from_millis(1500))
             .map_err(|e| Failure::Other(format!("cannot start the demo: {e}")))?;
         let dir = demo.runtime_dir().to_path_buf();
         let ports = demo.ports();
         eprintln!("osaurus-tray demo: runtime folder {}", dir.display());
         eprintln!("osaurus-tray demo: servers on http://127.0.0.1:{} and http://127.0.0.1:{} (the second claims LAN exposure)", ports[0], ports[1]);
-        eprintln!(
-            "osaurus-tray demo: try `osaurus-tray --runtime-dir {} list`",
-            dir.display()
-        );
-        if !self.no_tray {
-            tray::run(
-                RuntimeDirs::explicit(dir),
-                tray::Options::default(),
-                Box::new(demo),
-            );
+        eprintln!("osaurus-tray demo: try `osaurus-tray --runtime-dir {} list`", dir.display());
+        if let Some(lock) = lock {
+            tray::run(RuntimeDirs::explicit(dir), tray::Options::default(), lock, Box::new(demo));
         }
         let (tx, rx) = mpsc::channel();
         ctrlc::set_handler(move || {

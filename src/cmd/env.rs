@@ -26,9 +26,5 @@ impl Env {
 /// The lines `env` prints for `instance`.
 pub fn exports(instance: &Instance) -> String {
     let base = instance.openai_base_url().unwrap_or_default();
-    format!(
-        "{}\n{}\n",
-        export_line("OPENAI_BASE_URL", &base),
-        export_line("OPENAI_API_BASE", &base)
-    )
+    format!("{}\n{}\n", export_line("OPENAI_BASE_URL", &base), export_line("OPENAI_API_BASE", &base))
 }

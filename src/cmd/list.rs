@@ -35,10 +35,7 @@ impl List {
         }
         if shown.is_empty() {
             return Err(match self.all {
-                true => Failure::NotFound(format!(
-                    "No Osaurus instance folders found in {}.",
-                    dirs.describe()
-                )),
+                true => Failure::NotFound(format!("No Osaurus instance folders found in {}.", dirs.describe())),
                 false => super::none_running(dirs),
             });
         }
@@ -48,10 +45,7 @@ impl List {
 
 /// The entries `list` shows: running ones, or with `all` every entry.
 pub fn selection(snap: &Snapshot, all: bool) -> Vec<&Instance> {
-    snap.instances
-        .iter()
-        .filter(|i| all || i.is_running())
-        .collect()
+    snap.instances.iter().filter(|i| all || i.is_running()).collect()
 }
 
 /// The JSON array `list --json` prints.
@@ -69,9 +63,7 @@ pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
     let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
     for i in instances {
         let mut row = vec![
-            i.url
-                .as_deref()
-                .map_or_else(|| "-".to_owned(), |u| sanitize(u, 80)),
+            i.url.as_deref().map_or_else(|| "-".to_owned(), |u| sanitize(u, 80)),
             if i.exposed { "LAN".into() } else { "-".into() },
             match i.reachable {
                 Some(true) => "yes".into(),
@@ -83,11 +75,7 @@ pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
         ];
         if all {
             row.insert(0, i.state.as_str().into());
-            row.push(
-                i.problem
-                    .as_deref()
-                    .map_or_else(String::new, |p| sanitize(p, 160)),
-            );
+            row.push(i.problem.as_deref().map_or_else(String::new, |p| sanitize(p, 160)));
         }
         rows.push(row);
     }

@@ -1,8 +1,10 @@
 //! One module per subcommand, each with its flags and its `run`.
 
+pub mod completions;
 pub mod demo;
 pub mod env;
 pub mod list;
+pub mod man;
 pub mod open;
 pub mod tray;
 pub mod url;
@@ -43,10 +45,7 @@ pub fn snapshot(dirs: &RuntimeDirs, probe: ProbeArgs) -> Snapshot {
 
 /// The sentence used when nothing runs.
 pub fn none_running(dirs: &RuntimeDirs) -> Failure {
-    Failure::NotFound(format!(
-        "No running Osaurus instance found in {}.",
-        dirs.describe()
-    ))
+    Failure::NotFound(format!("No running Osaurus instance found in {}.", dirs.describe()))
 }
 
 /// The best running instance, or the "none found" failure.

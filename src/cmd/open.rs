@@ -26,13 +26,10 @@ impl Open {
 /// between a URL and the browser.
 pub fn browser_url(url: &str) -> Result<String, String> {
     match url::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
-            Ok(u.to_string())
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(u.to_string()),
+        _ => {
+            Err(format!("Refusing to open {:?}: only http and https URLs are opened.", crate::text::sanitize(url, 80)))
         }
-        _ => Err(format!(
-            "Refusing to open {:?}: only http and https URLs are opened.",
-            crate::text::sanitize(url, 80)
-        )),
     }
 }
 
@@ -50,15 +47,7 @@ mod tests {
     fn only_http_and_https_pass() {
         assert!(browser_url("http://127.0.0.1:1337").is_ok());
         assert!(browser_url("https://localhost").is_ok());
-        for bad in [
-            "file:///etc/passwd",
-            "javascript:alert(1)",
-            "data:text/html,x",
-            "ftp://h/",
-            "/etc",
-            "",
-            "http:",
-        ] {
+        for bad in ["file:///etc/passwd", "javascript:alert(1)", "data:text/html,x", "ftp://h/", "/etc", "", "http:"] {
             assert!(browser_url(bad).is_err(), "{bad}");
         }
     }

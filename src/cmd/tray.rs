@@ -4,33 +4,24 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::Outcome;
+use super::{Failure, Outcome};
 use crate::discovery::RuntimeDirs;
 use crate::tray;
 
 /// Run the menu-bar app.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct Tray {
-    /// Seconds between probes of running instances.
-    #[arg(long, value_name = "S", default_value_t = 10.0, value_parser = super::watch::parse_interval)]
-    pub probe_interval: f64,
-}
-
-impl Default for Tray {
-    fn default() -> Self {
-        Tray {
-            probe_interval: 10.0,
-        }
-    }
+    /// Seconds between probes of running instances (default: the saved setting, 10).
+    #[arg(long, value_name = "S", value_parser = super::watch::parse_interval)]
+    pub probe_interval: Option<f64>,
 }
 
 impl Tray {
-    /// Runs until Quit; never returns.
+    /// Runs until Quit; never returns unless another tray is running.
     pub fn run(&self, dirs: &RuntimeDirs) -> Outcome {
-        let options = tray::Options {
-            probe_interval: Duration::from_secs_f64(self.probe_interval),
-            lan_title: true,
-        };
-        tray::run(dirs.clone(), options, Box::new(()))
+        let lock = tray::lock().map_err(Failure::Other)?;
+        let options =
+            tray::Options { probe_interval: self.probe_interval.map(Duration::from_secs_f64), settings_path: None };
+        tray::run(dirs.clone(), options, lock, Box::new(()))
     }
 }

@@ -60,16 +60,8 @@ impl Watch {
         });
         let mut out = std::io::stdout().lock();
         while let Ok(Msg::Snapshot(snap)) = rx.recv() {
-            let text = if self.json {
-                json_line(&snap)
-            } else {
-                human(&snap)
-            };
-            if out
-                .write_all(text.as_bytes())
-                .and_then(|_| out.flush())
-                .is_err()
-            {
+            let text = if self.json { json_line(&snap) } else { human(&snap) };
+            if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
                 break; // stdout closed (`watch | head`): stop quietly.
             }
         }
@@ -79,10 +71,7 @@ impl Watch {
 
 /// One `watch --json` line, newline included.
 pub fn json_line(snap: &Snapshot) -> String {
-    let line = Line {
-        at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
-        instances: &snap.instances,
-    };
+    let line = Line { at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true), instances: &snap.instances };
     let mut s = serde_json::to_string(&line).expect("snapshots always serialise");
     s.push('\n');
     s
@@ -90,11 +79,7 @@ pub fn json_line(snap: &Snapshot) -> String {
 
 fn human(snap: &Snapshot) -> String {
     let now = Utc::now();
-    let mut s = format!(
-        "-- {} --\n",
-        now.with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M:%S")
-    );
+    let mut s = format!("-- {} --\n", now.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S"));
     for w in &snap.warnings {
         s.push_str(&format!("warning: {w}\n"));
     }

@@ -25,29 +25,19 @@ pub struct Origin {
 
 /// Parses a configuration file's bytes. `dir_mtime` is called at most once,
 /// only when `updatedAt` is missing or unparseable.
-pub fn parse(
-    bytes: &[u8],
-    origin: Origin,
-    dir_mtime: impl FnOnce() -> Option<DateTime<Utc>>,
-) -> Instance {
+pub fn parse(bytes: &[u8], origin: Origin, dir_mtime: impl FnOnce() -> Option<DateTime<Utc>>) -> Instance {
     let Origin { instance_id, dir } = origin;
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let msg = format!(
-                "configuration.json is not valid UTF-8 (at byte {})",
-                e.valid_up_to()
-            );
+            let msg = format!("configuration.json is not valid UTF-8 (at byte {})", e.valid_up_to());
             return Instance::invalid(instance_id, dir, msg);
         }
     };
     let object = match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => map,
         Ok(other) => {
-            let msg = format!(
-                "configuration.json holds {}, not a JSON object",
-                json_kind(&other)
-            );
+            let msg = format!("configuration.json holds {}, not a JSON object", json_kind(&other));
             return Instance::invalid(instance_id, dir, msg);
         }
         Err(e) => {
@@ -141,17 +131,12 @@ fn judge(
         Some(Value::String(s)) => match DateTime::parse_from_rfc3339(s) {
             Ok(t) => Some(t.with_timezone(&Utc)),
             Err(_) => {
-                problems.push(format!(
-                    "updatedAt {s:?} is not an RFC 3339 time; using the folder's mtime"
-                ));
+                problems.push(format!("updatedAt {s:?} is not an RFC 3339 time; using the folder's mtime"));
                 None
             }
         },
         Some(v) => {
-            problems.push(format!(
-                "updatedAt is {}, not a time; using the folder's mtime",
-                json_kind(v)
-            ));
+            problems.push(format!("updatedAt is {}, not a time; using the folder's mtime", json_kind(v)));
             None
         }
     };
@@ -166,10 +151,8 @@ fn judge(
         },
     };
     let address = f.address.map(str::to_owned);
-    let exposed = f.expose_to_network == Some(true)
-        || address
-            .as_deref()
-            .is_some_and(|a| !a.is_empty() && !is_loopback(a));
+    let exposed =
+        f.expose_to_network == Some(true) || address.as_deref().is_some_and(|a| !a.is_empty() && !is_loopback(a));
 
     let mut instance = Instance {
         instance_id,
@@ -230,10 +213,7 @@ fn judge(
             match build_url(&address, port) {
                 Some(url) => instance.url = Some(url),
                 None => {
-                    problems.insert(
-                        0,
-                        format!("address {address:?} is not a host name or IP address"),
-                    );
+                    problems.insert(0, format!("address {address:?} is not a host name or IP address"));
                     return finish(instance, State::Invalid, problems);
                 }
             }
@@ -255,10 +235,7 @@ fn finish(mut instance: Instance, state: State, problems: Vec<String>) -> Instan
 /// `0.0.0.0`, LAN addresses and other host names are not loopback.
 pub fn is_loopback(address: &str) -> bool {
     let a = address.trim();
-    let a = a
-        .strip_prefix('[')
-        .and_then(|s| s.strip_suffix(']'))
-        .unwrap_or(a);
+    let a = a.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(a);
     if a.eq_ignore_ascii_case("localhost") {
         return true;
     }
@@ -269,26 +246,19 @@ pub fn is_loopback(address: &str) -> bool {
 /// port agrees with `port`. Returns the reason otherwise.
 fn check_url(raw: &str, port: u16) -> Result<String, String> {
     let shown: String = raw.chars().take(80).collect();
-    let url = url::Url::parse(raw).map_err(|e| {
-        format!("url {shown:?} is not a valid URL ({e}); built one from address and port")
-    })?;
+    let url = url::Url::parse(raw)
+        .map_err(|e| format!("url {shown:?} is not a valid URL ({e}); built one from address and port"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "url {shown:?} is not http(s); built one from address and port"
-        ));
+        return Err(format!("url {shown:?} is not http(s); built one from address and port"));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("url carries user info; built one from address and port".into());
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!(
-            "url {shown:?} has no host; built one from address and port"
-        ));
+        return Err(format!("url {shown:?} has no host; built one from address and port"));
     }
     if url.port_or_known_default() != Some(port) {
-        return Err(format!(
-            "url {shown:?} does not use port {port}; built one from address and port"
-        ));
+        return Err(format!("url {shown:?} does not use port {port}; built one from address and port"));
     }
     Ok(raw.to_owned())
 }
@@ -296,10 +266,7 @@ fn check_url(raw: &str, port: u16) -> Result<String, String> {
 /// `http://{address}:{port}`, with an IPv6 address in brackets. `None` when the
 /// address cannot be a URL's host.
 pub fn build_url(address: &str, port: u16) -> Option<String> {
-    let bare = address
-        .strip_prefix('[')
-        .and_then(|s| s.strip_suffix(']'))
-        .unwrap_or(address);
+    let bare = address.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(address);
     let host = match bare.parse::<Ipv6Addr>() {
         Ok(v6) => format!("[{v6}]"),
         Err(_) => address.to_owned(),
@@ -321,10 +288,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn origin(id: &str) -> Origin {
-        Origin {
-            instance_id: id.into(),
-            dir: PathBuf::from(format!("/rt/{id}")),
-        }
+        Origin { instance_id: id.into(), dir: PathBuf::from(format!("/rt/{id}")) }
     }
 
     fn mtime() -> Option<DateTime<Utc>> {
@@ -347,22 +311,14 @@ mod tests {
         assert_eq!(i.address.as_deref(), Some("127.0.0.1"));
         assert_eq!(i.expose_to_network, Some(false));
         assert!(!i.exposed);
-        assert_eq!(
-            i.updated_at,
-            Some(Utc.with_ymd_and_hms(2025, 9, 8, 12, 35, 12).unwrap())
-        );
+        assert_eq!(i.updated_at, Some(Utc.with_ymd_and_hms(2025, 9, 8, 12, 35, 12).unwrap()));
         assert_eq!(i.problem, None);
     }
 
     #[test]
     fn starting_and_restarting_need_no_port() {
-        let s = parse_str(
-            r#"{"instanceId":"A","updatedAt":"2025-09-08T12:34:56Z","health":"starting"}"#,
-        );
-        assert_eq!(
-            (s.state, s.url.clone(), s.problem.clone()),
-            (State::Starting, None, None)
-        );
+        let s = parse_str(r#"{"instanceId":"A","updatedAt":"2025-09-08T12:34:56Z","health":"starting"}"#);
+        assert_eq!((s.state, s.url.clone(), s.problem.clone()), (State::Starting, None, None));
         let r = parse_str(r#"{"instanceId":"A","health":"restarting"}"#);
         assert_eq!(r.state, State::Restarting);
     }
@@ -387,9 +343,7 @@ mod tests {
     #[test]
     fn port_out_of_range_is_invalid() {
         for p in ["0", "65536", "-1", "1.5", "1e3", "99999999999999999999"] {
-            let i = parse_str(&format!(
-                r#"{{"health":"running","address":"127.0.0.1","port":{p}}}"#
-            ));
+            let i = parse_str(&format!(r#"{{"health":"running","address":"127.0.0.1","port":{p}}}"#));
             assert_eq!(i.state, State::Invalid, "port {p}");
             assert_eq!(i.url, None);
         }
@@ -401,28 +355,15 @@ mod tests {
     fn wrong_types_are_invalid_with_a_reason() {
         for (json, key) in [
             (r#"{"health":1}"#, "health"),
-            (
-                r#"{"health":"running","port":"1337","address":"127.0.0.1"}"#,
-                "port",
-            ),
+            (r#"{"health":"running","port":"1337","address":"127.0.0.1"}"#, "port"),
             (r#"{"health":"running","port":1337,"address":1}"#, "address"),
-            (
-                r#"{"health":"running","port":1337,"address":"127.0.0.1","exposeToNetwork":"no"}"#,
-                "exposeToNetwork",
-            ),
-            (
-                r#"{"health":"running","port":1337,"address":"127.0.0.1","url":["x"]}"#,
-                "url",
-            ),
+            (r#"{"health":"running","port":1337,"address":"127.0.0.1","exposeToNetwork":"no"}"#, "exposeToNetwork"),
+            (r#"{"health":"running","port":1337,"address":"127.0.0.1","url":["x"]}"#, "url"),
             (r#"{"health":"running","instanceId":7}"#, "instanceId"),
         ] {
             let i = parse_str(json);
             assert_eq!(i.state, State::Invalid, "{json}");
-            assert!(
-                i.problem.as_deref().unwrap().contains(key),
-                "{json}: {:?}",
-                i.problem
-            );
+            assert!(i.problem.as_deref().unwrap().contains(key), "{json}: {:?}", i.problem);
         }
     }
 
@@ -446,8 +387,7 @@ mod tests {
             "http://127.0.0.1",
             "not a url",
         ] {
-            let json =
-                serde_json::json!({"health":"running","port":1337,"address":"127.0.0.1","url":url});
+            let json = serde_json::json!({"health":"running","port":1337,"address":"127.0.0.1","url":url});
             let i = parse_str(&json.to_string());
             assert_eq!(i.state, State::Running, "{url}");
             assert_eq!(i.url.as_deref(), Some("http://127.0.0.1:1337"), "{url}");
@@ -457,9 +397,7 @@ mod tests {
 
     #[test]
     fn https_url_on_its_default_port_is_kept() {
-        let i = parse_str(
-            r#"{"health":"running","port":443,"address":"127.0.0.1","url":"https://127.0.0.1"}"#,
-        );
+        let i = parse_str(r#"{"health":"running","port":443,"address":"127.0.0.1","url":"https://127.0.0.1"}"#);
         assert_eq!(i.url.as_deref(), Some("https://127.0.0.1"));
     }
 
@@ -482,14 +420,10 @@ mod tests {
 
     #[test]
     fn exposure_follows_the_flag_or_a_non_loopback_address() {
-        let flag = parse_str(
-            r#"{"health":"running","port":1,"address":"127.0.0.1","exposeToNetwork":true}"#,
-        );
+        let flag = parse_str(r#"{"health":"running","port":1,"address":"127.0.0.1","exposeToNetwork":true}"#);
         assert!(flag.exposed);
         for a in ["0.0.0.0", "192.168.1.23", "example.com"] {
-            let i = parse_str(&format!(
-                r#"{{"health":"running","port":1,"address":"{a}"}}"#
-            ));
+            let i = parse_str(&format!(r#"{{"health":"running","port":1,"address":"{a}"}}"#));
             assert!(i.exposed, "{a}");
             assert_eq!(i.expose_to_network, None);
         }
@@ -500,12 +434,8 @@ mod tests {
 
     #[test]
     fn updated_at_accepts_rfc3339_and_falls_back_to_mtime() {
-        let frac =
-            parse_str(r#"{"health":"starting","updatedAt":"2025-09-08T14:35:12.250+02:00"}"#);
-        assert_eq!(
-            frac.updated_at.unwrap().to_rfc3339(),
-            "2025-09-08T12:35:12.250+00:00"
-        );
+        let frac = parse_str(r#"{"health":"starting","updatedAt":"2025-09-08T14:35:12.250+02:00"}"#);
+        assert_eq!(frac.updated_at.unwrap().to_rfc3339(), "2025-09-08T12:35:12.250+00:00");
         let missing = parse_str(r#"{"health":"starting"}"#);
         assert_eq!(missing.updated_at, mtime());
         assert_eq!(missing.problem, None);
@@ -516,9 +446,7 @@ mod tests {
 
     #[test]
     fn mtime_is_not_asked_for_when_updated_at_is_good() {
-        let i = parse(OSAURUS_RUNNING.as_bytes(), origin("A"), || {
-            panic!("mtime asked for")
-        });
+        let i = parse(OSAURUS_RUNNING.as_bytes(), origin("A"), || panic!("mtime asked for"));
         assert_eq!(i.state, State::Running);
     }
 

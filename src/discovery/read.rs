@@ -19,10 +19,7 @@ pub const CONFIG_FILE: &str = "configuration.json";
 /// Reads the instance folder `dir`, whose name is `instance_id`. Never fails:
 /// anything unusable comes back as an [`Instance`] in state `invalid`.
 pub fn read_instance(dir: &Path, instance_id: String) -> Instance {
-    let origin = Origin {
-        instance_id,
-        dir: dir.to_path_buf(),
-    };
+    let origin = Origin { instance_id, dir: dir.to_path_buf() };
     match load(dir) {
         Ok(bytes) => config::parse(&bytes, origin, || folder_mtime(dir)),
         Err(problem) => {
@@ -41,8 +38,7 @@ pub fn folder_mtime(dir: &Path) -> Option<DateTime<Utc>> {
 
 /// Why a folder's file could not be read, in one line.
 fn load(dir: &Path) -> Result<Vec<u8>, String> {
-    let meta = fs::symlink_metadata(dir)
-        .map_err(|e| format!("cannot read the folder: {}", io_reason(&e)))?;
+    let meta = fs::symlink_metadata(dir).map_err(|e| format!("cannot read the folder: {}", io_reason(&e)))?;
     if meta.file_type().is_symlink() {
         return Err("the entry is a symbolic link; only real folders are read".into());
     }
@@ -60,20 +56,12 @@ fn load(dir: &Path) -> Result<Vec<u8>, String> {
         Ok(f) => f,
         Err(e) => return Err(open_problem(&path, &e)),
     };
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot read {CONFIG_FILE}: {}", io_reason(&e)))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read {CONFIG_FILE}: {}", io_reason(&e)))?;
     if !meta.is_file() {
-        return Err(format!(
-            "{CONFIG_FILE} is {}, not a regular file",
-            kind(&meta)
-        ));
+        return Err(format!("{CONFIG_FILE} is {}, not a regular file", kind(&meta)));
     }
     if meta.len() > MAX_CONFIG_BYTES {
-        return Err(format!(
-            "{CONFIG_FILE} is {} bytes, over the 64 KiB limit",
-            meta.len()
-        ));
+        return Err(format!("{CONFIG_FILE} is {} bytes, over the 64 KiB limit", meta.len()));
     }
     read_bounded(file)
 }
@@ -84,9 +72,7 @@ fn read_bounded(file: File) -> Result<Vec<u8>, String> {
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {CONFIG_FILE}: {}", io_reason(&e)))?;
     if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(format!(
-            "{CONFIG_FILE} grew over the 64 KiB limit while being read"
-        ));
+        return Err(format!("{CONFIG_FILE} grew over the 64 KiB limit while being read"));
     }
     Ok(bytes)
 }

@@ -16,10 +16,7 @@ pub struct RuntimeDirs {
 impl RuntimeDirs {
     /// Only `dir`, as given by `--runtime-dir` or `OSAURUS_RUNTIME_DIR`.
     pub fn explicit(dir: PathBuf) -> RuntimeDirs {
-        RuntimeDirs {
-            bases: vec![dir],
-            explicit: true,
-        }
+        RuntimeDirs { bases: vec![dir], explicit: true }
     }
 
     /// The current folder and the legacy ones older Osaurus versions used,
@@ -44,9 +41,7 @@ impl RuntimeDirs {
     pub fn resolve(explicit: Option<PathBuf>, home: Option<PathBuf>) -> RuntimeDirs {
         match explicit.filter(|p| !p.as_os_str().is_empty()) {
             Some(dir) => RuntimeDirs::explicit(dir),
-            None => {
-                RuntimeDirs::defaults(&home.unwrap_or_else(|| PathBuf::from("/nonexistent-home")))
-            }
+            None => RuntimeDirs::defaults(&home.unwrap_or_else(|| PathBuf::from("/nonexistent-home"))),
         }
     }
 
@@ -57,11 +52,7 @@ impl RuntimeDirs {
 
     /// The folders as one comma-separated phrase, for messages.
     pub fn describe(&self) -> String {
-        self.bases
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.bases.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     }
 }
 

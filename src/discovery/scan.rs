@@ -45,15 +45,8 @@ pub fn instance_folders(base: &Path) -> Result<Vec<(String, PathBuf)>, Option<St
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
         Err(e) => {
-            let why = if base.is_file() {
-                "it is a file, not a folder".to_owned()
-            } else {
-                io_reason(&e)
-            };
-            return Err(Some(format!(
-                "cannot read runtime folder {}: {why}",
-                base.display()
-            )));
+            let why = if base.is_file() { "it is a file, not a folder".to_owned() } else { io_reason(&e) };
+            return Err(Some(format!("cannot read runtime folder {}: {why}", base.display())));
         }
     };
     let mut out: Vec<(String, PathBuf)> = entries

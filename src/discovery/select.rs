@@ -23,19 +23,14 @@ pub fn compare(a: &Instance, b: &Instance) -> Ordering {
                 return Ordering::Equal;
             }
             let dead = |i: &Instance| i.reachable == Some(false);
-            dead(a)
-                .cmp(&dead(b))
-                .then_with(|| b.updated_at.cmp(&a.updated_at))
+            dead(a).cmp(&dead(b)).then_with(|| b.updated_at.cmp(&a.updated_at))
         })
         .then_with(|| a.instance_id.cmp(&b.instance_id))
 }
 
 /// The instance to use: the best running one.
 pub fn best(instances: &[Instance]) -> Option<&Instance> {
-    instances
-        .iter()
-        .filter(|i| i.is_running())
-        .min_by(|a, b| compare(a, b))
+    instances.iter().filter(|i| i.is_running()).min_by(|a, b| compare(a, b))
 }
 
 #[cfg(test)]
@@ -66,11 +61,7 @@ mod tests {
 
     #[test]
     fn newest_wins_without_probes() {
-        let mut v = vec![
-            running("a", 1, None),
-            running("b", 3, None),
-            running("c", 2, None),
-        ];
+        let mut v = vec![running("a", 1, None), running("b", 3, None), running("c", 2, None)];
         rank(&mut v);
         assert_eq!(ids(&v), ["b", "c", "a"]);
         assert_eq!(best(&v).unwrap().instance_id, "b");
@@ -78,10 +69,7 @@ mod tests {
 
     #[test]
     fn reachable_beats_newer_but_dead() {
-        let v = vec![
-            running("stale", 9, Some(false)),
-            running("live", 1, Some(true)),
-        ];
+        let v = vec![running("stale", 9, Some(false)), running("live", 1, Some(true))];
         assert_eq!(best(&v).unwrap().instance_id, "live");
     }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use tray_icon::menu::{IsMenuItem, Menu, MenuId, MenuItem, PredefinedMenuItem, Submenu};
+use tray_icon::menu::{CheckMenuItem, IsMenuItem, Menu, MenuId, MenuItem, PredefinedMenuItem, Submenu};
 
 use crate::menu_model::{Action, Item};
 
@@ -18,6 +18,7 @@ pub struct MenuTree {
 
 enum Node {
     Row(MenuItem),
+    Check(CheckMenuItem),
     Sub(Submenu, Vec<Node>),
     Separator(PredefinedMenuItem),
 }
@@ -26,6 +27,7 @@ impl Node {
     fn item(&self) -> &dyn IsMenuItem {
         match self {
             Node::Row(i) => i,
+            Node::Check(c) => c,
             Node::Sub(s, _) => s,
             Node::Separator(s) => s,
         }
@@ -35,6 +37,7 @@ impl Node {
         matches!(
             (self, item),
             (Node::Row(_), Item::Row { .. })
+                | (Node::Check(_), Item::Check { .. })
                 | (Node::Sub(..), Item::Submenu { .. })
                 | (Node::Separator(_), Item::Separator)
         )
@@ -49,10 +52,10 @@ enum Parent<'a> {
 }
 
 impl Parent<'_> {
-    fn append(self, item: &dyn IsMenuItem) {
+    fn insert(self, item: &dyn IsMenuItem, position: usize) {
         let _ = match self {
-            Parent::Menu(m) => m.append(item),
-            Parent::Sub(s) => s.append(item),
+            Parent::Menu(m) => m.insert(item, position),
+            Parent::Sub(s) => s.insert(item, position),
         };
     }
 
@@ -73,12 +76,7 @@ impl Default for MenuTree {
 impl MenuTree {
     /// An empty menu.
     pub fn new() -> MenuTree {
-        MenuTree {
-            menu: Menu::new(),
-            nodes: Vec::new(),
-            actions: HashMap::new(),
-            next_id: 0,
-        }
+        MenuTree { menu: Menu::new(), nodes: Vec::new(), actions: HashMap::new(), next_id: 0 }
     }
 
     /// The muda menu to hand to the tray icon (once).
@@ -100,22 +98,23 @@ impl MenuTree {
         self.nodes = nodes;
     }
 
+    /// Edits `nodes` (the items under `parent`) into `items`: the longest
+    /// prefix and suffix whose kinds fit are updated in place; only the
+    /// middle is removed and inserted. A row appearing or vanishing (a notice,
+    /// an instance) thus keeps every other item, and its id, alive.
     fn sync(&mut self, parent: Parent<'_>, nodes: &mut Vec<Node>, items: &[Item]) {
-        let keep = nodes
-            .iter()
-            .zip(items)
-            .take_while(|(n, i)| n.fits(i))
-            .count();
-        for node in nodes.drain(keep..) {
+        let (head, tail) = common_ends(nodes, items);
+        let middle_old = head..nodes.len() - tail;
+        for node in nodes.drain(middle_old) {
             parent.remove(node.item());
+        }
+        for (k, item) in items[head..items.len() - tail].iter().enumerate() {
+            let node = self.create(item);
+            parent.insert(node.item(), head + k);
+            nodes.insert(head + k, node);
         }
         for (node, item) in nodes.iter_mut().zip(items) {
             self.update(node, item);
-        }
-        for item in &items[keep..] {
-            let node = self.create(item);
-            parent.append(node.item());
-            nodes.push(node);
         }
     }
 
@@ -132,6 +131,16 @@ impl MenuTree {
                 if let Some(a) = action {
                     self.actions.insert(row.id().clone(), a.clone());
                 }
+            }
+            (Node::Check(check), Item::Check { label, checked, action }) => {
+                let text = escape(label);
+                if check.text() != text {
+                    check.set_text(&text);
+                }
+                // Set even when it looks equal: a click toggles the native
+                // item by itself, and the model holds the state read back.
+                check.set_checked(*checked);
+                self.actions.insert(check.id().clone(), action.clone());
             }
             (Node::Sub(sub, children), Item::Submenu { label, items }) => {
                 let text = escape(label);
@@ -162,9 +171,22 @@ impl MenuTree {
                 self.sync(Parent::Sub(&sub), &mut children, items);
                 Node::Sub(sub, children)
             }
+            Item::Check { label, checked, action } => {
+                let check = CheckMenuItem::with_id(id, escape(label), true, *checked, None);
+                self.actions.insert(check.id().clone(), action.clone());
+                Node::Check(check)
+            }
             Item::Separator => Node::Separator(PredefinedMenuItem::separator()),
         }
     }
+}
+
+/// How many leading and trailing nodes fit the items, never overlapping.
+fn common_ends(nodes: &[Node], items: &[Item]) -> (usize, usize) {
+    let head = nodes.iter().zip(items).take_while(|(n, i)| n.fits(i)).count();
+    let room = nodes.len().min(items.len()) - head;
+    let tail = nodes.iter().rev().zip(items.iter().rev()).take(room).take_while(|(n, i)| n.fits(i)).count();
+    (head, tail)
 }
 
 /// muda reads `&` as a mnemonic marker; `&&` shows one `&`.

@@ -15,12 +15,16 @@ use std::time::Duration;
 
 use chrono::{Local, Offset};
 use tao::event::{Event, StartCause};
-use tao::event_loop::{ControlFlow, EventLoopBuilder};
+use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
 use tray_icon::menu::MenuEvent;
 use tray_icon::{TrayIcon, TrayIconBuilder};
 
+use crate::autostart::Autostart;
 use crate::discovery::RuntimeDirs;
 use crate::menu_model::{self, Action, Context, MenuModel};
+use crate::notifications;
+use crate::settings::Settings;
+use crate::single_instance::{self, TrayLock};
 use crate::snapshot::Snapshot;
 use crate::watcher;
 
@@ -29,22 +33,13 @@ pub use menu::MenuTree;
 /// The id of the tray item (on Linux it names the StatusNotifier item).
 pub const TRAY_ID: &str = "osaurus-tray";
 
-/// How the tray behaves.
-#[derive(Debug, Clone)]
+/// How the tray behaves beyond the saved settings.
+#[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Seconds between probes of running instances.
-    pub probe_interval: Duration,
-    /// Show `LAN` beside the icon while exposed (macOS).
-    pub lan_title: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            probe_interval: Duration::from_secs(10),
-            lan_title: true,
-        }
-    }
+    /// Probe this often instead of the saved setting (not saved).
+    pub probe_interval: Option<Duration>,
+    /// Where settings are kept; `None` for the platform's config folder.
+    pub settings_path: Option<PathBuf>,
 }
 
 /// Everything that reaches the event loop.
@@ -58,10 +53,15 @@ pub enum UserEvent {
     Quit,
 }
 
+/// Takes the one-tray-at-a-time lock, or explains who holds it.
+pub fn lock() -> Result<TrayLock, String> {
+    single_instance::acquire(&single_instance::lock_path())
+}
+
 /// Runs the menu-bar app until Quit; does not return. `keep_alive` is dropped
 /// when the loop ends, before the process exits (the demo's servers and
-/// temporary folder live there).
-pub fn run(dirs: RuntimeDirs, options: Options, keep_alive: Box<dyn Any>) -> ! {
+/// temporary folder live there), and so is the tray lock.
+pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<dyn Any>) -> ! {
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     platform::prepare(&mut event_loop);
 
@@ -76,32 +76,21 @@ pub fn run(dirs: RuntimeDirs, options: Options, keep_alive: Box<dyn Any>) -> ! {
         eprintln!("osaurus-tray: cannot handle signals: {e}");
     }
 
-    let mut app = App::new(&dirs, &options);
-    let proxy = event_loop.create_proxy();
-    let watch_options = watcher::Options {
-        probe: true,
-        probe_interval: options.probe_interval,
-        force_poll: false,
-    };
-    let mut watcher = Some(watcher::spawn(dirs, watch_options, move |snap| {
-        let _ = proxy.send_event(UserEvent::Snapshot(Box::new(snap.clone())));
-    }));
-    let mut keep_alive = Some(keep_alive);
+    let mut app = App::new(dirs, options, event_loop.create_proxy());
+    let mut keep_alive = Some((keep_alive, lock));
 
     event_loop.run(move |event, _, control_flow| {
         *control_flow = ControlFlow::Wait;
         match event {
             Event::NewEvents(StartCause::Init) => app.start(),
             Event::UserEvent(UserEvent::Snapshot(snap)) => app.show(*snap),
-            Event::UserEvent(UserEvent::Menu(e)) if app.click(&e) => {
-                *control_flow = ControlFlow::Exit
-            }
+            Event::UserEvent(UserEvent::Menu(e)) if app.click(&e) => *control_flow = ControlFlow::Exit,
             Event::UserEvent(UserEvent::Quit) => *control_flow = ControlFlow::Exit,
             Event::LoopDestroyed => {
                 // Drop the tray first (it removes its icon and temp file),
                 // then the watcher, then whatever the caller kept alive.
                 drop(app.tray.take());
-                drop(watcher.take());
+                drop(app.watcher.take());
                 drop(keep_alive.take());
             }
             _ => {}
@@ -112,32 +101,68 @@ pub fn run(dirs: RuntimeDirs, options: Options, keep_alive: Box<dyn Any>) -> ! {
 /// The app's state, owned by the event loop.
 struct App {
     dirs: RuntimeDirs,
+    options: Options,
+    proxy: EventLoopProxy<UserEvent>,
+    watcher: Option<watcher::Watcher>,
     tray: Option<TrayIcon>,
     menu: MenuTree,
-    snapshot: Snapshot,
+    snapshot: Option<Snapshot>,
     context: Context,
+    settings_path: Option<PathBuf>,
+    autostart: Option<Autostart>,
     shown: Option<MenuModel>,
     clipboard: Option<arboard::Clipboard>,
 }
 
 impl App {
-    fn new(dirs: &RuntimeDirs, options: &Options) -> App {
+    fn new(dirs: RuntimeDirs, options: Options, proxy: EventLoopProxy<UserEvent>) -> App {
+        let settings_path = options.settings_path.clone().or_else(Settings::default_path);
+        let (settings, problem) = match &settings_path {
+            Some(p) => Settings::load(p),
+            None => (Settings::default(), None),
+        };
+        if let Some(msg) = &problem {
+            eprintln!("osaurus-tray: {msg}");
+        }
         let context = Context {
             local: Local::now().offset().fix(),
             runtime_folder: None,
             can_start_osaurus: platform::CAN_START_OSAURUS,
-            lan_title: options.lan_title,
-            notice: None,
+            has_title: platform::HAS_TITLE,
+            launch_at_login: None,
+            settings,
+            notice: problem,
         };
-        App {
-            dirs: dirs.clone(),
+        let mut app = App {
+            dirs,
+            options,
+            proxy,
+            watcher: None,
             tray: None,
             menu: MenuTree::new(),
-            snapshot: Snapshot::default(),
+            snapshot: None,
             context,
+            settings_path,
+            autostart: Autostart::for_this_user(),
             shown: None,
             clipboard: None,
-        }
+        };
+        app.start_watcher();
+        app
+    }
+
+    /// (Re)starts the watcher with the current probe interval.
+    fn start_watcher(&mut self) {
+        drop(self.watcher.take());
+        let interval = self
+            .options
+            .probe_interval
+            .unwrap_or_else(|| Duration::from_secs(u64::from(self.context.settings.probe_interval_secs)));
+        let proxy = self.proxy.clone();
+        let options = watcher::Options { probe: true, probe_interval: interval, force_poll: false };
+        self.watcher = Some(watcher::spawn(self.dirs.clone(), options, move |snap| {
+            let _ = proxy.send_event(UserEvent::Snapshot(Box::new(snap.clone())));
+        }));
     }
 
     /// Builds the tray icon; called once the loop runs (macOS requires it).
@@ -160,7 +185,12 @@ impl App {
     }
 
     fn show(&mut self, snap: Snapshot) {
-        self.snapshot = snap;
+        if self.context.settings.notifications {
+            for n in notifications::changes(self.snapshot.as_ref(), &snap) {
+                platform::notify(&n);
+            }
+        }
+        self.snapshot = Some(snap);
         self.refresh_menu();
     }
 
@@ -168,14 +198,14 @@ impl App {
     fn refresh_menu(&mut self) -> MenuModel {
         self.context.local = Local::now().offset().fix();
         self.context.runtime_folder = runtime_folder(&self.dirs);
-        let model = menu_model::build(&self.snapshot, &self.context);
+        self.context.launch_at_login = self.autostart.as_ref().map(Autostart::is_enabled);
+        let empty = Snapshot::default();
+        let model = menu_model::build(self.snapshot.as_ref().unwrap_or(&empty), &self.context);
         let before = self.shown.replace(model.clone());
         if before.as_ref() == Some(&model) {
             return model;
         }
-        if before.as_ref().map(|b| &b.items) != Some(&model.items) {
-            self.menu.apply(&model.items);
-        }
+        self.menu.apply(&model.items);
         if let Some(tray) = &self.tray {
             if before.as_ref().map(|b| b.icon) != Some(model.icon) {
                 platform::set_icon(tray, model.icon);
@@ -192,38 +222,62 @@ impl App {
 
     /// Carries out a click. Returns true when the app should quit.
     fn click(&mut self, event: &MenuEvent) -> bool {
-        let Some(action) = self.menu.action(event.id()).cloned() else {
-            return false;
-        };
+        let Some(action) = self.menu.action(event.id()).cloned() else { return false };
         let result = match action {
             Action::Quit => return true,
             Action::Copy(text) => self.copy(&text),
             Action::OpenUrl(url) => crate::cmd::open::open_in_browser(&url),
-            Action::OpenFolder(dir) => open::that_detached(&dir)
-                .map_err(|e| format!("Could not open {}: {e}", dir.display())),
+            Action::OpenFolder(dir) => {
+                open::that_detached(&dir).map_err(|e| format!("Could not open {}: {e}", dir.display()))
+            }
             Action::StartOsaurus => platform::start_osaurus(),
+            Action::ToggleLaunchAtLogin => self.toggle_launch_at_login(),
+            Action::ToggleNotifications => self.change_settings(|s| s.notifications = !s.notifications),
+            Action::ToggleLanTitle => self.change_settings(|s| s.lan_title = !s.lan_title),
+            Action::SetProbeInterval(secs) => {
+                let r = self.change_settings(|s| s.probe_interval_secs = secs);
+                if self.options.probe_interval.is_none() {
+                    self.start_watcher();
+                }
+                r
+            }
         };
         if let Err(msg) = &result {
             eprintln!("osaurus-tray: {msg}");
         }
         self.context.notice = result.err();
+        // Force the menu to be re-applied: a check item toggles itself
+        // natively on click, and must show the state read back.
+        self.shown = None;
         self.refresh_menu();
         false
+    }
+
+    fn toggle_launch_at_login(&mut self) -> Result<(), String> {
+        let Some(autostart) = &self.autostart else { return Err("Launch at login is not available here.".into()) };
+        let exe = std::env::current_exe().map_err(|e| format!("Could not find this program's path: {e}"))?;
+        let on = !autostart.is_enabled();
+        autostart.set(on, &exe).map_err(|e| format!("Could not change launch at login: {e}"))
+    }
+
+    /// Applies `change` to the settings and saves them.
+    fn change_settings(&mut self, change: impl FnOnce(&mut Settings)) -> Result<(), String> {
+        change(&mut self.context.settings);
+        match &self.settings_path {
+            Some(path) => self.context.settings.save(path).map_err(|e| format!("Could not save settings: {e}")),
+            None => Err("Settings cannot be saved: no config folder.".into()),
+        }
     }
 
     /// Copies with one long-lived clipboard: on X11 and Wayland the copying
     /// process serves the text, so it must outlive the click.
     fn copy(&mut self, text: &str) -> Result<(), String> {
         if self.clipboard.is_none() {
-            self.clipboard = Some(
-                arboard::Clipboard::new()
-                    .map_err(|e| format!("Could not copy: no clipboard ({e})"))?,
-            );
+            self.clipboard =
+                Some(arboard::Clipboard::new().map_err(|e| format!("Could not copy: no clipboard ({e})"))?);
         }
         let clipboard = self.clipboard.as_mut().expect("set above");
-        clipboard
-            .set_text(text)
-            .map_err(|e| format!("Could not copy: {e}"))
+        clipboard.set_text(text).map_err(|e| format!("Could not copy: {e}"))
     }
 }
 

@@ -3,21 +3,20 @@
 use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
 
 use crate::icon::{render, IconKind, Style};
+use crate::notifications::Notification;
 
 /// Launching Osaurus is possible from the menu.
 pub const CAN_START_OSAURUS: bool = cfg!(target_os = "macos");
+
+/// The status item can show a title beside the icon.
+pub const HAS_TITLE: bool = cfg!(target_os = "macos");
 
 /// The icon's pixel size: 2x artwork for macOS's 22 pt menu bar.
 const ICON_PX: u32 = if cfg!(target_os = "macos") { 44 } else { 32 };
 
 fn icon(kind: IconKind) -> Icon {
-    let style = if cfg!(target_os = "macos") {
-        Style::Template
-    } else {
-        Style::Colour
-    };
-    Icon::from_rgba(render(kind, ICON_PX, style), ICON_PX, ICON_PX)
-        .expect("icon pixels match their size")
+    let style = if cfg!(target_os = "macos") { Style::Template } else { Style::Colour };
+    Icon::from_rgba(render(kind, ICON_PX, style), ICON_PX, ICON_PX).expect("icon pixels match their size")
 }
 
 /// Sets up the event loop before it runs: menu-bar only on macOS (tao's
@@ -35,9 +34,7 @@ pub fn prepare<T: 'static>(event_loop: &mut tao::event_loop::EventLoop<T>) {
 /// Adds the platform's icon and naming to the builder.
 pub fn with_icon(builder: TrayIconBuilder, kind: IconKind) -> TrayIconBuilder {
     #[cfg(target_os = "macos")]
-    return builder
-        .with_autosave_name("osaurus-tray")
-        .with_icon_templated(icon(kind));
+    return builder.with_autosave_name("osaurus-tray").with_icon_templated(icon(kind));
     #[cfg(not(target_os = "macos"))]
     builder.with_icon(icon(kind))
 }
@@ -69,4 +66,42 @@ pub fn start_osaurus() -> Result<(), String> {
     }
     #[cfg(not(target_os = "macos"))]
     Err("Starting Osaurus is only possible on macOS.".into())
+}
+
+/// Shows a desktop notification, on a short-lived thread so that a slow
+/// notification service never stalls the menu. Failures are logged.
+pub fn notify(n: &Notification) {
+    let n = n.clone();
+    std::thread::spawn(move || {
+        if let Err(e) = show_notification(&n) {
+            eprintln!("osaurus-tray: could not show a notification: {e}");
+        }
+    });
+}
+
+#[cfg(target_os = "macos")]
+fn show_notification(n: &Notification) -> Result<(), String> {
+    // AppleScript string literals: escape backslashes and quotes.
+    let q = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let script =
+        format!("display notification \"{}\" with title \"Osaurus Tray\" subtitle \"{}\"", q(&n.body), q(&n.title));
+    let status =
+        std::process::Command::new("/usr/bin/osascript").args(["-e", &script]).status().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("osascript exited with {status}"))
+    }
+}
+
+#[cfg(not(target_os = "macos"))]
+fn show_notification(n: &Notification) -> Result<(), String> {
+    notify_rust::Notification::new()
+        .appname("Osaurus Tray")
+        .summary(&n.title)
+        .body(&n.body)
+        .icon("osaurus-tray")
+        .show()
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

@@ -27,9 +27,7 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
 
 /// Runs `cmd`, killing it and failing if it outlives `limit`.
 pub fn run_with_deadline(mut cmd: Command, limit: Duration) -> Output {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn osaurus-tray");
     let start = Instant::now();
     loop {
@@ -125,16 +123,11 @@ impl HealthServer {
                     let mut sink = Vec::new();
                     let _ = req.as_reader().read_to_end(&mut sink);
                     let body = r#"{"status":"healthy","timestamp":"2025-09-08T12:35:12Z"}"#;
-                    let _ = req
-                        .respond(tiny_http::Response::from_string(body).with_status_code(status));
+                    let _ = req.respond(tiny_http::Response::from_string(body).with_status_code(status));
                 }
             }
         });
-        HealthServer {
-            port,
-            stop,
-            thread: Some(thread),
-        }
+        HealthServer { port, stop, thread: Some(thread) }
     }
 }
 
@@ -177,16 +170,11 @@ impl WatchProc {
         let stderr_dir = tempfile::tempdir().unwrap();
         let stderr_path = stderr_dir.path().join("stderr");
         let mut c = bin();
-        c.arg("--runtime-dir")
-            .arg(runtime)
-            .args(["watch", "--json"])
-            .args(extra);
+        c.arg("--runtime-dir").arg(runtime).args(["watch", "--json"]).args(extra);
         for (k, v) in envs {
             c.env(k, v);
         }
-        c.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(fs::File::create(&stderr_path).unwrap());
+        c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(fs::File::create(&stderr_path).unwrap());
         let mut child = c.spawn().expect("spawn watch");
         let out = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -194,20 +182,14 @@ impl WatchProc {
             use std::io::BufRead;
             for line in std::io::BufReader::new(out).lines() {
                 let Ok(line) = line else { break };
-                let v: serde_json::Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("watch printed non-JSON ({e}): {line}"));
+                let v: serde_json::Value =
+                    serde_json::from_str(&line).unwrap_or_else(|e| panic!("watch printed non-JSON ({e}): {line}"));
                 if tx.send(v).is_err() {
                     break;
                 }
             }
         });
-        WatchProc {
-            child: Reaped(child),
-            lines: rx,
-            seen: Vec::new(),
-            stderr_path,
-            _stderr_dir: stderr_dir,
-        }
+        WatchProc { child: Reaped(child), lines: rx, seen: Vec::new(), stderr_path, _stderr_dir: stderr_dir }
     }
 
     /// The next line, or None after `limit`.
@@ -252,19 +234,13 @@ impl WatchProc {
     /// Sends `signal` and returns the exit status.
     pub fn stop_with(mut self, signal: &str) -> std::process::ExitStatus {
         let pid = self.child.0.id().to_string();
-        Command::new("kill")
-            .args([&format!("-{signal}"), &pid])
-            .status()
-            .unwrap();
+        Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(st) = self.child.0.try_wait().unwrap() {
                 return st;
             }
-            assert!(
-                Instant::now() < deadline,
-                "watch did not exit on SIG{signal}"
-            );
+            assert!(Instant::now() < deadline, "watch did not exit on SIG{signal}");
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -272,15 +248,9 @@ impl WatchProc {
 
 /// The ids of a watch line's instances, in order.
 pub fn line_ids(instances: &[serde_json::Value]) -> Vec<String> {
-    instances
-        .iter()
-        .map(|i| i["instanceId"].as_str().unwrap().to_owned())
-        .collect()
+    instances.iter().map(|i| i["instanceId"].as_str().unwrap().to_owned()).collect()
 }
 
 pub fn state_of<'a>(instances: &'a [serde_json::Value], id: &str) -> Option<&'a str> {
-    instances
-        .iter()
-        .find(|i| i["instanceId"] == id)
-        .and_then(|i| i["state"].as_str())
+    instances.iter().find(|i| i["instanceId"] == id).and_then(|i| i["state"].as_str())
 }

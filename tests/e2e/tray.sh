@@ -21,7 +21,7 @@ fi
 export NO_AT_BRIDGE=1
 unset WAYLAND_DISPLAY OSAURUS_RUNTIME_DIR
 TMP=$(mktemp -d)
-export XDG_RUNTIME_DIR=$TMP/xdg
+export XDG_RUNTIME_DIR=$TMP/xdg XDG_CONFIG_HOME=$TMP/config
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 PIDS=()
 PASSED=0
@@ -101,6 +101,16 @@ wait_label() {
   fail "'$1' never appeared at depth $2"
 }
 click() { "${M[@]}" -m com.canonical.dbusmenu.Event -- "$1" clicked '<"">' 0 >/dev/null; }
+toggle_state() { "${M[@]}" -m com.canonical.dbusmenu.GetProperty -- "$1" toggle-state | grep -oE '[0-9]+' | head -1; }
+# wait_file_state PATH present|absent
+wait_file() {
+  for _ in $(seq 100); do
+    if [[ $2 == present && -e $1 ]] || [[ $2 == absent && ! -e $1 ]]; then return 0; fi
+    sleep 0.05
+  done
+  fail "$1 is not $2"
+}
+notify_count() { grep -c 'member=Notify' "$TMP/notify.log" || true; }
 publish() { # publish DIR ID JSON: atomically, as Osaurus does
   mkdir -p "$1/$2"
   printf '%s' "$3" >"$1/$2/.configuration.json.tmp"
@@ -161,23 +171,77 @@ wait "$APP_PID" || RC=$?
 [[ -z $(ls -A "$ICON_DIR" 2>/dev/null) ]] || fail "icon files left behind: $(ls "$ICON_DIR")"
 ok "Quit exits 0 within $(($(now_ms) - T1)) ms and leaves nothing behind"
 
-# ---- 2. The plain tray against an empty folder, then SIGTERM ---------------
+# ---- 2. The plain tray: notifications, settings, login item, one at a time -
+dbus-monitor --session "interface='org.freedesktop.Notifications',member='Notify'" >"$TMP/notify.log" 2>&1 &
+PIDS+=($!)
 RT2=$TMP/runtime
+exposed() { # exposed ID PORT
+  printf '{"instanceId":"%s","health":"running","port":%s,"address":"192.168.1.23","url":"http:\\/\\/192.168.1.23:%s","exposeToNetwork":true,"updatedAt":"2025-09-08T12:35:12Z"}' "$1" "$2" "$2"
+}
+publish "$RT2" "A0000000-0000-4000-8000-00000000000A" "$(exposed A0000000-0000-4000-8000-00000000000A 7001)"
+mkdir -p "$XDG_CONFIG_HOME/osaurus-tray"
+echo '{ this is not json' >"$XDG_CONFIG_HOME/osaurus-tray/settings.json"
+sleep 0.3
 "$APP" --runtime-dir "$RT2" >"$TMP/app-tray.log" 2>&1 &
 APP_PID=$!
 PIDS+=($APP_PID)
 connect ""
-wait_label "Osaurus is not running" 1
-publish "$RT2" "B0000000-0000-4000-8000-000000000002" \
-  '{"instanceId":"B0000000-0000-4000-8000-000000000002","health":"starting","updatedAt":"2025-09-08T12:35:12Z"}'
-wait_label "Starting… (B0000000)" 1
-ok "a runtime folder created later is followed"
+wait_label "Osaurus: 1 instance running" 1
+L=$(layout)
+[[ $L == *"⚠ Settings were unreadable"* ]] || fail "no notice about the corrupt settings"
+[[ ! -e $XDG_CONFIG_HOME/osaurus-tray/settings.json ]] || fail "corrupt settings not moved aside"
+[[ $(cat "$XDG_CONFIG_HOME"/osaurus-tray/settings.json.corrupt-*) == "{ this is not json" ]] ||
+  fail "the corrupt settings were not kept intact"
+ok "corrupt settings are moved aside, kept, and the user is told"
+
+sleep 0.5
+[[ $(notify_count) == 0 ]] || fail "a notification for the state found at start-up"
+publish "$RT2" "B0000000-0000-4000-8000-00000000000B" "$(exposed B0000000-0000-4000-8000-00000000000B 7002)"
+wait_label "Osaurus: 2 instances running" 1
+for _ in $(seq 60); do [[ $(notify_count) -ge 1 ]] && break; sleep 0.05; done
+[[ $(notify_count) == 1 ]] || fail "expected one Notify call, saw $(notify_count)"
+grep -q 'exposed to the local network' "$TMP/notify.log" || fail "the notification does not say what happened"
+ok "one notification when an instance becomes exposed, none at start-up"
+
+OUT=$("$APP" tray 2>&1) && fail "a second tray started: $OUT"
+[[ $OUT == *"already running"* ]] || fail "the second tray did not say why it stopped: $OUT"
+"$APP" --runtime-dir "$RT2" list --no-probe >/dev/null || fail "list was blocked by the running tray"
+ok "a second tray exits at once; commands still run"
+
+AUTOSTART=$XDG_CONFIG_HOME/autostart/osaurus-tray.desktop
+L=$(layout)
+ID=$(item_id "$L" "Launch at Login" 1)
+[[ -n $ID && $(toggle_state "$ID") == 0 ]] || fail "Launch at Login is not an unchecked item"
+click "$ID"
+wait_file "$AUTOSTART" present
+grep -q "^Exec=$APP" "$AUTOSTART" || fail "the autostart entry does not start this binary"
+for _ in $(seq 40); do [[ $(toggle_state "$ID") == 1 ]] && break; sleep 0.05; done
+[[ $(toggle_state "$ID") == 1 ]] || fail "Launch at Login is not checked after enabling"
+click "$ID"
+wait_file "$AUTOSTART" absent
+for _ in $(seq 40); do [[ $(toggle_state "$ID") == 0 ]] && break; sleep 0.05; done
+[[ $(toggle_state "$ID") == 0 ]] || fail "Launch at Login is still checked after disabling"
+ok "Launch at Login writes and removes the XDG autostart entry, and shows it"
+
+L=$(layout)
+ID=$(item_id "$L" "Notifications" 2)
+click "$ID"
+SETTINGS=$XDG_CONFIG_HOME/osaurus-tray/settings.json
+wait_file "$SETTINGS" present
+for _ in $(seq 40); do grep -q '"notifications": false' "$SETTINGS" && break; sleep 0.05; done
+grep -q '"notifications": false' "$SETTINGS" || fail "turning notifications off was not saved: $(cat "$SETTINGS")"
+publish "$RT2" "C0000000-0000-4000-8000-00000000000C" "$(exposed C0000000-0000-4000-8000-00000000000C 7003)"
+wait_label "Osaurus: 3 instances running" 1
+sleep 0.3
+[[ $(notify_count) == 1 ]] || fail "a notification while notifications are off"
+ok "the Notifications switch is saved and silences notifications"
+
 kill -TERM "$APP_PID"
 for _ in $(seq 100); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.05; done
 RC=0
 wait "$APP_PID" || RC=$?
 [[ $RC == 0 ]] || fail "exit status $RC after SIGTERM"
-[[ -z $(ls -A "$ICON_DIR" 2>/dev/null) ]] || fail "icon files left behind after SIGTERM"
+[[ -z $(ls -A "$XDG_RUNTIME_DIR/tray-icon" 2>/dev/null) ]] || fail "icon files left behind after SIGTERM"
 ok "SIGTERM exits 0 and leaves nothing behind"
 
 echo "e2e: $PASSED passed, 0 failed"

@@ -1,0 +1,123 @@
+//! Which desktop notifications a change deserves (pure): an instance became
+//! exposed to the LAN, the last running instance went away, an instance
+//! stopped responding. The state found at start-up is not news, and one
+//! event gives one notification.
+
+use std::collections::HashMap;
+
+use crate::discovery::Instance;
+use crate::snapshot::Snapshot;
+use crate::text::sanitize;
+
+/// A notification to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// The headline.
+    pub title: String,
+    /// One or two sentences.
+    pub body: String,
+}
+
+/// The notifications for the change from `before` to `after`. With no
+/// `before` (the first snapshot) there are none.
+pub fn changes(before: Option<&Snapshot>, after: &Snapshot) -> Vec<Notification> {
+    let Some(before) = before else { return Vec::new() };
+    let was: HashMap<&str, &Instance> = before.running().map(|i| (i.instance_id.as_str(), i)).collect();
+    let mut out = Vec::new();
+    for i in after.running() {
+        let old = was.get(i.instance_id.as_str());
+        if i.exposed && !old.is_some_and(|o| o.exposed) {
+            out.push(Notification {
+                title: "Osaurus is exposed to the local network".into(),
+                body: format!(
+                    "{} can be reached from other machines{}.",
+                    url(i),
+                    i.address.as_deref().map(|a| format!(" at {}", sanitize(a, 64))).unwrap_or_default()
+                ),
+            });
+        }
+        if i.reachable == Some(false) && old.is_some_and(|o| o.reachable == Some(true)) {
+            out.push(Notification {
+                title: "Osaurus stopped responding".into(),
+                body: format!("{} does not answer /health.", url(i)),
+            });
+        }
+    }
+    if !was.is_empty() && after.running().next().is_none() {
+        out.push(Notification { title: "Osaurus stopped".into(), body: "No Osaurus instance is running now.".into() });
+    }
+    out
+}
+
+fn url(i: &Instance) -> String {
+    sanitize(i.url.as_deref().unwrap_or("An instance"), 80)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::State;
+    use std::path::PathBuf;
+
+    fn inst(id: &str, exposed: bool, reachable: Option<bool>) -> Instance {
+        Instance {
+            instance_id: id.into(),
+            state: State::Running,
+            url: Some(format!("http://127.0.0.1:1{}", id.len())),
+            address: Some(if exposed { "192.168.1.23" } else { "127.0.0.1" }.into()),
+            port: Some(1337),
+            expose_to_network: Some(exposed),
+            exposed,
+            reachable,
+            updated_at: None,
+            dir: PathBuf::from(id),
+            problem: None,
+        }
+    }
+
+    fn snap(v: Vec<Instance>) -> Snapshot {
+        Snapshot { instances: v, warnings: vec![] }
+    }
+
+    fn titles(n: &[Notification]) -> Vec<&str> {
+        n.iter().map(|n| n.title.as_str()).collect()
+    }
+
+    #[test]
+    fn nothing_for_the_state_found_at_start_up() {
+        assert!(changes(None, &snap(vec![inst("A", true, Some(false))])).is_empty());
+    }
+
+    #[test]
+    fn becoming_exposed_is_news_once() {
+        let before = snap(vec![inst("A", false, Some(true))]);
+        let after = snap(vec![inst("A", true, Some(true))]);
+        let n = changes(Some(&before), &after);
+        assert_eq!(titles(&n), ["Osaurus is exposed to the local network"]);
+        assert!(n[0].body.contains("192.168.1.23"));
+        assert!(changes(Some(&after), &after).is_empty(), "no repeat while it stays exposed");
+    }
+
+    #[test]
+    fn a_new_instance_that_is_exposed_is_news() {
+        let n = changes(Some(&snap(vec![])), &snap(vec![inst("B", true, None)]));
+        assert_eq!(titles(&n), ["Osaurus is exposed to the local network"]);
+    }
+
+    #[test]
+    fn the_last_instance_going_away_is_news() {
+        let two = snap(vec![inst("A", false, None), inst("B", false, None)]);
+        let one = snap(vec![inst("A", false, None)]);
+        assert!(changes(Some(&two), &one).is_empty());
+        assert_eq!(titles(&changes(Some(&one), &snap(vec![]))), ["Osaurus stopped"]);
+        assert!(changes(Some(&snap(vec![])), &snap(vec![])).is_empty());
+    }
+
+    #[test]
+    fn stopping_to_respond_is_news_but_unknown_to_dead_is_not() {
+        let n = changes(Some(&snap(vec![inst("A", false, Some(true))])), &snap(vec![inst("A", false, Some(false))]));
+        assert_eq!(titles(&n), ["Osaurus stopped responding"]);
+        let m = changes(Some(&snap(vec![inst("A", false, None)])), &snap(vec![inst("A", false, Some(false))]));
+        assert!(m.is_empty());
+    }
+}

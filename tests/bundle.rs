@@ -1,0 +1,216 @@
+//! The desktop bundles: `scripts/bundle-macos.sh` assembles a well-formed
+//! "Osaurus Tray.app" (run here around the binary under test, on any Unix),
+//! the Linux desktop entry names the binary and the icon, and the committed
+//! icons are exactly what `examples/make_app_icons.rs` draws.
+#![cfg(unix)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[allow(dead_code)]
+#[path = "../examples/make_app_icons.rs"]
+mod make_app_icons;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Decodes an 8-bit RGBA PNG into (width, height, pixels).
+fn decode_png(bytes: &[u8], what: &str) -> (u32, u32, Vec<u8>) {
+    let mut reader =
+        png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap_or_else(|e| panic!("{what}: not a PNG: {e}"));
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(info.color_type, png::ColorType::Rgba, "{what}");
+    assert_eq!(info.bit_depth, png::BitDepth::Eight, "{what}");
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+/// Splits an ICNS file into its entries, checking the container framing.
+fn icns_entries(bytes: &[u8]) -> Vec<([u8; 4], &[u8])> {
+    assert!(bytes.len() >= 8, "icns shorter than its header");
+    assert_eq!(&bytes[..4], b"icns", "icns magic");
+    let total = u32::from_be_bytes(bytes[4..8].try_into().unwrap()) as usize;
+    assert_eq!(total, bytes.len(), "icns length field vs file size");
+    let mut entries = Vec::new();
+    let mut at = 8;
+    while at < bytes.len() {
+        assert!(at + 8 <= bytes.len(), "truncated entry header at {at}");
+        let ty: [u8; 4] = bytes[at..at + 4].try_into().unwrap();
+        let len = u32::from_be_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        assert!(
+            len >= 8 && at + len <= bytes.len(),
+            "bad length {len} of entry {} at {at}",
+            String::from_utf8_lossy(&ty)
+        );
+        entries.push((ty, &bytes[at + 8..at + len]));
+        at += len;
+    }
+    entries
+}
+
+/// Parses a property list with Python's plistlib (the same rules as macOS).
+fn read_plist(path: &Path) -> serde_json::Value {
+    let out = Command::new("python3")
+        .args(["-c", r#"import plistlib,sys,json; print(json.dumps(plistlib.load(open(sys.argv[1],"rb"))))"#])
+        .arg(path)
+        .output()
+        .expect("python3 is needed to parse Info.plist");
+    assert!(out.status.success(), "plistlib rejects {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("plistlib printed JSON")
+}
+
+fn run_bundle_script(args: &[&Path]) -> std::process::Output {
+    Command::new(root().join("scripts/bundle-macos.sh"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run scripts/bundle-macos.sh")
+}
+
+#[test]
+fn bundle_script_assembles_a_well_formed_app() {
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_osaurus-tray"));
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run_bundle_script(&[&binary, out_dir.path()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bundle-macos.sh failed: {stderr}");
+
+    let app = out_dir.path().join("Osaurus Tray.app");
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        fs::canonicalize(printed.trim()).unwrap(),
+        fs::canonicalize(&app).unwrap(),
+        "the script prints the app's path"
+    );
+    let contents = app.join("Contents");
+
+    let exe = contents.join("MacOS/osaurus-tray");
+    let meta = fs::metadata(&exe).expect("Contents/MacOS/osaurus-tray");
+    assert!(meta.is_file());
+    assert_eq!(format!("{:o}", meta.permissions().mode() & 0o777), "755", "binary mode");
+    assert_eq!(meta.len(), fs::metadata(&binary).unwrap().len(), "binary copied whole");
+
+    assert_eq!(fs::read(contents.join("PkgInfo")).unwrap(), b"APPL????");
+
+    let icns = fs::read(contents.join("Resources/AppIcon.icns")).expect("AppIcon.icns");
+    let entries = icns_entries(&icns);
+    assert!(
+        entries.iter().any(|(ty, _)| ty == b"ic10" || ty == b"ic09"),
+        "AppIcon.icns lacks a 512 px or 1024 px entry"
+    );
+    assert_eq!(icns, fs::read(root().join("bundle/macos/AppIcon.icns")).unwrap());
+
+    let plist_path = contents.join("Info.plist");
+    let text = fs::read_to_string(&plist_path).unwrap();
+    assert!(!text.contains("@VERSION@"), "placeholder left in Info.plist");
+    let plist = read_plist(&plist_path);
+    let key = |k: &str| plist.get(k).unwrap_or_else(|| panic!("Info.plist lacks {k}"));
+    assert_eq!(key("LSUIElement"), &serde_json::Value::Bool(true));
+    let id = key("CFBundleIdentifier").as_str().unwrap();
+    assert!(!id.starts_with("com.dinoki"), "identifier {id} is Osaurus's");
+    assert_eq!(id, "io.github.osaurus-tray");
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(key("CFBundleShortVersionString"), version);
+    assert_eq!(key("CFBundleVersion"), version);
+    assert_eq!(key("CFBundleExecutable"), "osaurus-tray");
+    assert_eq!(key("CFBundleIconFile"), "AppIcon");
+    assert_eq!(key("CFBundlePackageType"), "APPL");
+    assert_eq!(key("CFBundleName"), "Osaurus Tray");
+    assert!(key("LSMinimumSystemVersion").is_string());
+    assert_eq!(key("NSHighResolutionCapable"), &serde_json::Value::Bool(true));
+}
+
+#[test]
+fn bundle_script_rebuilds_over_an_old_app_and_refuses_a_missing_binary() {
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_osaurus-tray"));
+    let out_dir = tempfile::tempdir().unwrap();
+    let stale = out_dir.path().join("Osaurus Tray.app/Contents/MacOS/stale");
+    fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    fs::write(&stale, b"old").unwrap();
+    let out = run_bundle_script(&[&binary, out_dir.path()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!stale.exists(), "a previous app's files are left behind");
+
+    let missing = out_dir.path().join("no-such-binary");
+    let out = run_bundle_script(&[&missing, out_dir.path()]);
+    assert!(!out.status.success(), "succeeded without a binary");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no binary at"), "unclear message: {stderr}");
+    assert!(
+        out_dir.path().join("Osaurus Tray.app/Contents/MacOS/osaurus-tray").exists(),
+        "a failed run removed the previous app"
+    );
+}
+
+#[test]
+fn desktop_entry_names_the_binary_and_icon_and_the_icons_exist() {
+    let path = root().join("bundle/linux/osaurus-tray.desktop");
+    let text = fs::read_to_string(&path).expect("osaurus-tray.desktop");
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+    assert_eq!(lines.next(), Some("[Desktop Entry]"));
+    let entry: BTreeMap<&str, &str> =
+        lines.map(|l| l.split_once('=').unwrap_or_else(|| panic!("not key=value: {l}"))).collect();
+    for (k, v) in [
+        ("Type", "Application"),
+        ("Name", "Osaurus Tray"),
+        ("Exec", "osaurus-tray"),
+        ("Icon", "osaurus-tray"),
+        ("Terminal", "false"),
+    ] {
+        assert_eq!(entry.get(k), Some(&v), "{k}");
+    }
+
+    for (file, size) in [("osaurus-tray.png", 256), ("osaurus-tray-128.png", 128)] {
+        let path = root().join("bundle/linux").join(file);
+        let bytes = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let (w, h, _) = decode_png(&bytes, file);
+        assert_eq!((w, h), (size, size), "{file}");
+    }
+}
+
+#[test]
+fn committed_icons_are_what_make_app_icons_draws() {
+    use make_app_icons::{app_icon, ICNS_ENTRIES};
+
+    let icns = fs::read(root().join("bundle/macos/AppIcon.icns")).unwrap();
+    let entries = icns_entries(&icns);
+    let types: Vec<[u8; 4]> = entries.iter().map(|(ty, _)| *ty).collect();
+    let expected: Vec<[u8; 4]> = ICNS_ENTRIES.iter().map(|(ty, _)| **ty).collect();
+    assert_eq!(types, expected, "AppIcon.icns entries");
+
+    let mut drawn: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
+    for ((ty, data), (_, size)) in entries.iter().zip(ICNS_ENTRIES) {
+        let what = format!("AppIcon.icns {}", String::from_utf8_lossy(ty));
+        let (w, h, pixels) = decode_png(data, &what);
+        assert_eq!((w, h), (size, size), "{what}");
+        let want = drawn.entry(size).or_insert_with(|| app_icon(size));
+        assert!(&pixels == want, "{what} differs from make_app_icons (run: cargo run --example make_app_icons)");
+    }
+    for (file, size) in [("osaurus-tray.png", 256), ("osaurus-tray-128.png", 128)] {
+        let (_, _, pixels) = decode_png(&fs::read(root().join("bundle/linux").join(file)).unwrap(), file);
+        assert!(pixels == drawn[&size], "bundle/linux/{file} differs from make_app_icons");
+    }
+}
+
+#[test]
+fn the_app_icon_is_a_light_disc_on_a_dark_rounded_square() {
+    let size = 128;
+    let px = make_app_icons::app_icon(size);
+    let at = |x: u32, y: u32| -> [u8; 4] {
+        let i = ((y * size + x) * 4) as usize;
+        px[i..i + 4].try_into().unwrap()
+    };
+    assert_eq!(at(0, 0)[3], 0, "corners are transparent");
+    assert_eq!(at(size - 1, size - 1)[3], 0, "corners are transparent");
+    assert_eq!(at(size / 2, size / 2), [0xE8, 0xE8, 0xE8, 255], "the disc");
+    let bg = at(size / 2, 20);
+    assert_eq!(bg[3], 255, "the square is opaque");
+    assert!(bg[..3].iter().all(|&c| c < 0x60), "the square is dark: {bg:?}");
+    // The rounded corner: the square's bounding-box corner pixel is clear.
+    assert_eq!(at(13, 13)[3], 0, "the square's corners are rounded");
+}
