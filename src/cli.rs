@@ -66,6 +66,12 @@ pub enum Command {
     /// Run the menu-bar app (the default when no command is given).
     #[command(after_help = "Examples:\n  osaurus-tray tray\n  osaurus-tray tray --probe-interval 30")]
     Tray(crate::cmd::tray::Tray),
+    /// Print the model ids of the best (or named) instance.
+    #[command(after_help = "Examples:\n  osaurus-tray models\n  osaurus-tray models --id 1A2B --json")]
+    Models(crate::cmd::models::ModelsCmd),
+    /// Remove instance folders left behind by a crash (takes about 10 s).
+    #[command(after_help = "Examples:\n  osaurus-tray prune --dry-run\n  osaurus-tray prune")]
+    Prune(crate::cmd::prune::Prune),
     /// Print shell completions.
     #[command(
         after_help = "Examples:\n  osaurus-tray completions bash > ~/.local/share/bash-completion/completions/osaurus-tray\n  osaurus-tray completions zsh > ~/.zfunc/_osaurus-tray\n  osaurus-tray completions fish > ~/.config/fish/completions/osaurus-tray.fish"

@@ -17,6 +17,8 @@
 //! - [`autostart`]: launch at login (XDG autostart, LaunchAgent).
 //! - [`notifications`]: which changes deserve a desktop notification (core).
 //! - [`single_instance`]: one tray at a time.
+//! - [`inspect`]: models, owning process, duplicates and crash leftovers (core + probes).
+//! - [`prune`]: removing crash leftovers, safely (shell).
 //! - [`text`]: small formatting helpers shared by the command line and the menu.
 //! - [`cmd`]: one module per command-line subcommand.
 
@@ -26,10 +28,12 @@ pub mod cmd;
 pub mod demo;
 pub mod discovery;
 pub mod icon;
+pub mod inspect;
 pub mod menu_model;
 pub mod notifications;
 pub mod probe;
 pub mod process;
+pub mod prune;
 pub mod settings;
 pub mod single_instance;
 pub mod snapshot;

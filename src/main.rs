@@ -21,6 +21,8 @@ fn main() {
         Some(Command::Watch(c)) => c.run(&dirs),
         Some(Command::Demo(c)) => c.run(),
         Some(Command::Tray(c)) => c.run(&dirs),
+        Some(Command::Models(c)) => c.run(&dirs),
+        Some(Command::Prune(c)) => c.run(&dirs),
         Some(Command::Completions(c)) => c.run(),
         Some(Command::Man(c)) => c.run(),
         None => cmd::tray::Tray::default().run(&dirs),

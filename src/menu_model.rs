@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::discovery::{Instance, State};
 use crate::icon::{Glyph, IconKind};
+use crate::inspect::{Details, Models};
 use crate::settings::{Settings, PROBE_CHOICES};
 use crate::snapshot::Snapshot;
 use crate::text::{export_line, sanitize};
@@ -25,6 +26,8 @@ pub enum Action {
     OpenFolder(PathBuf),
     /// Launch the Osaurus app (macOS only).
     StartOsaurus,
+    /// Remove the crash leftovers in the current snapshot.
+    RemoveLeftovers,
     /// Turn launch at login on or off.
     ToggleLaunchAtLogin,
     /// Turn desktop notifications on or off.
@@ -142,7 +145,7 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
 
     if !running.is_empty() {
         items.push(Item::Separator);
-        items.extend(running.iter().map(|i| instance_row(i, ctx)));
+        items.extend(running.iter().map(|i| instance_row(i, snap.details(i), ctx)));
     }
     let pending: Vec<&Instance> =
         snap.instances.iter().filter(|i| matches!(i.state, State::Starting | State::Restarting)).collect();
@@ -166,6 +169,11 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
             items.push(Item::info("Copy URL"));
             items.push(Item::info("Open in Browser"));
         }
+    }
+    let leftovers = snap.leftovers().count();
+    if leftovers > 0 {
+        let entries = if leftovers == 1 { "Entry" } else { "Entries" };
+        items.push(Item::action(format!("Remove {leftovers} Leftover {entries}"), Action::RemoveLeftovers));
     }
     items.push(Item::Separator);
     if running.is_empty() && ctx.can_start_osaurus {
@@ -222,14 +230,21 @@ fn endpoint(i: &Instance) -> String {
     }
 }
 
-fn instance_row(i: &Instance, ctx: &Context) -> Item {
+fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context) -> Item {
+    let leftover = details.is_some_and(|d| d.leftover);
+    let duplicate = details.is_some_and(|d| d.duplicate);
     let url = i.url.clone().unwrap_or_default();
     let mut label = url.clone();
     if i.exposed {
         label.push_str("  [LAN]");
     }
-    if i.reachable == Some(false) {
+    if leftover {
+        label.push_str("  (left over from a crash)");
+    } else if i.reachable == Some(false) {
         label.push_str("  (not responding)");
+    }
+    if duplicate {
+        label.push_str("  (duplicate)");
     }
     let base = i.openai_base_url().unwrap_or_default();
     let mut items = vec![
@@ -237,6 +252,7 @@ fn instance_row(i: &Instance, ctx: &Context) -> Item {
         Item::action("Copy OpenAI Base URL", Action::Copy(base.clone())),
         Item::action("Copy export OPENAI_BASE_URL=…", Action::Copy(export_line("OPENAI_BASE_URL", &base))),
         Item::action("Open in Browser", Action::OpenUrl(url)),
+        models_menu(details.map(|d| &d.models)),
         Item::Separator,
         Item::info(format!("State: {}", i.state.as_str())),
         Item::info(format!("ID: {}", i.short_id())),
@@ -252,10 +268,31 @@ fn instance_row(i: &Instance, ctx: &Context) -> Item {
     if i.exposed {
         items.push(Item::info(format!("Exposed to the local network at {}", endpoint(i))));
     }
-    if i.reachable == Some(false) {
+    if let Some(owner) = details.and_then(|d| d.owner.as_ref()) {
+        items.push(Item::info(format!("Process: {} (pid {})", owner.name, owner.pid)));
+    }
+    if duplicate {
+        items.push(Item::info("Duplicate: another process of the same app serves Osaurus too"));
+    }
+    if leftover {
+        let port = i.port.map_or_else(String::new, |p| format!(" on port {p}"));
+        items.push(Item::info(format!("Left over from a crash: nothing listens{port}")));
+    } else if i.reachable == Some(false) {
         items.push(Item::info("Probably left over from a crash"));
     }
     Item::Submenu { label: sanitize(&label, MAX_LABEL), items }
+}
+
+/// The "Models" submenu: ids to copy, or why there are none.
+fn models_menu(models: Option<&Models>) -> Item {
+    let items = match models {
+        Some(Models::Listed(ids)) if ids.is_empty() => vec![Item::info("No models")],
+        Some(Models::Listed(ids)) => ids.iter().map(|id| Item::action(id, Action::Copy(id.clone()))).collect(),
+        Some(Models::NeedsKey) => vec![Item::info("Models need an access key (exposed to the LAN)")],
+        Some(Models::Unavailable(why)) => vec![Item::info(format!("Models unavailable: {why}"))],
+        Some(Models::Unknown) | None => vec![Item::info("Models unknown until the server responds")],
+    };
+    Item::Submenu { label: "Models".into(), items }
 }
 
 fn local_time(t: DateTime<chrono::Utc>, local: FixedOffset) -> String {
@@ -299,7 +336,7 @@ mod tests {
 
     fn snap(mut v: Vec<Instance>) -> Snapshot {
         rank(&mut v);
-        Snapshot { instances: v, warnings: vec![] }
+        Snapshot { instances: v, ..Snapshot::default() }
     }
 
     fn labels(items: &[Item]) -> Vec<&str> {
@@ -485,6 +522,69 @@ mod tests {
         let linux = build(&snap(vec![]), &Context { has_title: false, ..ctx() });
         let Item::Submenu { items, .. } = find(&linux.items, "Settings") else { panic!() };
         assert!(!labels(items).iter().any(|l| l.contains("LAN")));
+    }
+
+    fn with_details(mut s: Snapshot, id: &str, d: Details) -> Snapshot {
+        s.details.insert(id.into(), d);
+        s
+    }
+
+    fn sub<'a>(items: &'a [Item], label: &str) -> &'a [Item] {
+        match find(items, label) {
+            Item::Submenu { items, .. } => items,
+            other => panic!("{label:?} is not a submenu: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn models_are_listed_and_copied() {
+        let s = with_details(
+            snap(vec![inst("A", State::Running, 1, false, Some(true))]),
+            "A",
+            Details { models: Models::Listed(vec!["llama".into(), "qwen".into()]), ..Details::default() },
+        );
+        let m = build(&s, &ctx());
+        let models = sub(sub(&m.items, "http://127.0.0.1:1"), "Models");
+        assert_eq!(labels(models), ["llama", "qwen"]);
+        assert_eq!(action_of(&models[1]), Some(&Action::Copy("qwen".into())));
+    }
+
+    #[test]
+    fn exposed_models_need_a_key_and_unknown_models_say_so() {
+        let s = with_details(
+            snap(vec![inst("A", State::Running, 1, true, Some(true))]),
+            "A",
+            Details { models: Models::NeedsKey, ..Details::default() },
+        );
+        let m = build(&s, &ctx());
+        let models = sub(sub(&m.items, "http://127.0.0.1:1  [LAN]"), "Models");
+        assert_eq!(labels(models), ["Models need an access key (exposed to the LAN)"]);
+        assert_eq!(action_of(&models[0]), None);
+        let bare = build(&snap(vec![inst("A", State::Running, 1, false, None)]), &ctx());
+        assert_eq!(
+            labels(sub(sub(&bare.items, "http://127.0.0.1:1"), "Models")),
+            ["Models unknown until the server responds"]
+        );
+    }
+
+    #[test]
+    fn owner_duplicate_and_leftover_are_shown() {
+        let owner = crate::process::Owner { pid: 42, name: "osaurus".into() };
+        let mut s = snap(vec![
+            inst("A", State::Running, 1, false, Some(true)),
+            inst("B", State::Running, 2, false, Some(false)),
+        ]);
+        s.details.insert("A".into(), Details { owner: Some(owner), duplicate: true, ..Details::default() });
+        s.details.insert("B".into(), Details { leftover: true, ..Details::default() });
+        let m = build(&s, &ctx());
+        let a = sub(&m.items, "http://127.0.0.1:1  (duplicate)");
+        assert!(labels(a).contains(&"Process: osaurus (pid 42)"));
+        assert!(labels(a).iter().any(|l| l.starts_with("Duplicate:")));
+        let b = sub(&m.items, "http://127.0.0.1:2  (left over from a crash)");
+        assert!(labels(b).contains(&"Left over from a crash: nothing listens on port 2"));
+        assert_eq!(action_of(find(&m.items, "Remove 1 Leftover Entry")), Some(&Action::RemoveLeftovers));
+        let none = build(&snap(vec![inst("B", State::Running, 2, false, Some(false))]), &ctx());
+        assert!(!labels(&none.items).iter().any(|l| l.starts_with("Remove")), "not a leftover until confirmed");
     }
 
     #[test]

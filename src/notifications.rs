@@ -76,7 +76,7 @@ mod tests {
     }
 
     fn snap(v: Vec<Instance>) -> Snapshot {
-        Snapshot { instances: v, warnings: vec![] }
+        Snapshot { instances: v, ..Snapshot::default() }
     }
 
     fn titles(n: &[Notification]) -> Vec<&str> {

@@ -1,10 +1,13 @@
 //! The set of instances at one moment: what `list --all` shows, what the
 //! watcher hands on, and what the menu is built from.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::discovery::scan::{scan, Scan};
 use crate::discovery::{select, Instance, RuntimeDirs};
+use crate::inspect::Details;
 use crate::probe::Prober;
 
 /// All instances, best first, with any problems of the runtime folders.
@@ -15,6 +18,10 @@ pub struct Snapshot {
     /// Problems with the runtime folders themselves, one sentence each.
     #[serde(skip)]
     pub warnings: Vec<String>,
+    /// What is known about running instances beyond their files (models,
+    /// owning process, leftover), by instance id. Filled by the watcher.
+    #[serde(skip)]
+    pub details: BTreeMap<String, Details>,
 }
 
 impl Snapshot {
@@ -22,7 +29,7 @@ impl Snapshot {
     pub fn from_scan(scan: Scan) -> Snapshot {
         let Scan { mut instances, warnings } = scan;
         select::rank(&mut instances);
-        Snapshot { instances, warnings }
+        Snapshot { instances, warnings, details: BTreeMap::new() }
     }
 
     /// Reads the runtime folders now and, with a prober, probes the running
@@ -43,6 +50,16 @@ impl Snapshot {
     /// The instance to use, if any is running.
     pub fn best(&self) -> Option<&Instance> {
         select::best(&self.instances)
+    }
+
+    /// What is known about `instance` beyond its file.
+    pub fn details(&self, instance: &Instance) -> Option<&Details> {
+        self.details.get(&instance.instance_id)
+    }
+
+    /// The running instances the watcher judged to be crash leftovers.
+    pub fn leftovers(&self) -> impl Iterator<Item = &Instance> {
+        self.running().filter(|i| self.details(i).is_some_and(|d| d.leftover))
     }
 
     /// The running instances that may be reachable from other machines.

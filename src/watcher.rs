@@ -22,6 +22,7 @@ use notify::{EventKind, RecursiveMode, Watcher as _};
 use crate::discovery::read::read_instance;
 use crate::discovery::scan::{instance_folders, is_ignored};
 use crate::discovery::{Instance, RuntimeDirs, State};
+use crate::inspect::{self, Details, Leftovers};
 use crate::probe::Prober;
 use crate::snapshot::Snapshot;
 
@@ -122,6 +123,9 @@ struct Worker {
     /// Folders that read as invalid, with retries left and when to retry.
     retry: HashMap<(usize, String), (u8, Instant)>,
     prober: Option<Prober>,
+    /// Models, owners and leftover marks by instance id (with probes only).
+    details: BTreeMap<String, Details>,
+    leftovers: Leftovers,
     timer: Option<Sender<bool>>,
     timer_active: bool,
     last: Option<Snapshot>,
@@ -145,6 +149,8 @@ impl Worker {
             warnings: vec![None; n],
             retry: HashMap::new(),
             prober,
+            details: BTreeMap::new(),
+            leftovers: Leftovers::default(),
             timer: None,
             timer_active: false,
             last: None,
@@ -376,7 +382,9 @@ impl Worker {
         removed
     }
 
-    /// Probes the running entries among `keys` (all of them with `None`).
+    /// Probes the running entries among `keys` (all of them with `None`),
+    /// then refreshes what is known about them: leftover marks, models,
+    /// owning processes and duplicates.
     fn probe_changed(&mut self, keys: Option<&BTreeSet<(usize, String)>>) {
         let Some(prober) = &self.prober else { return };
         let targets: Vec<((usize, usize), u16)> = self
@@ -393,18 +401,59 @@ impl Worker {
             .collect();
         let results = prober.health_many(&targets);
         let ids: Vec<String> = self.entries.keys().cloned().collect();
+        let now = Instant::now();
         for ((n, b), outcome) in results {
             if let Some(i) = self.entries.get_mut(&ids[n]).and_then(|m| m.get_mut(&b)) {
                 i.reachable = Some(outcome.is_reachable());
+                if let Some(port) = i.port {
+                    self.leftovers.observe(&i.instance_id, port, &outcome, now);
+                }
             }
         }
+
+        // Details of the effective running instances.
+        let running: Vec<Instance> =
+            self.entries.values().filter_map(|m| m.values().next()).filter(|i| i.is_running()).cloned().collect();
+        let changed = |id: &str| keys.is_none_or(|k| k.iter().any(|(_, k)| k == id));
+        let mut details = BTreeMap::new();
+        let mut owners = BTreeMap::new();
+        for i in &running {
+            let old = self.details.remove(&i.instance_id).unwrap_or_default();
+            let fresh = changed(&i.instance_id);
+            let owner = if fresh { i.port.and_then(crate::process::listener) } else { old.owner.clone() };
+            if let Some(o) = &owner {
+                owners.insert(i.instance_id.clone(), o.clone());
+            }
+            let d = Details {
+                models: if fresh { inspect::models_for(prober, i) } else { old.models },
+                owner,
+                duplicate: false,
+                leftover: i.port.is_some_and(|p| self.leftovers.is_leftover(&i.instance_id, p, now)),
+            };
+            details.insert(i.instance_id.clone(), d);
+        }
+        for id in inspect::duplicates(&owners) {
+            if let Some(d) = details.get_mut(&id) {
+                d.duplicate = true;
+            }
+        }
+        self.leftovers.retain(|id| details.contains_key(id));
+        self.details = details;
     }
 
     /// The snapshot the entries make: the first base wins for each id.
     fn snapshot(&self) -> Snapshot {
         let instances = self.entries.values().filter_map(|per_base| per_base.values().next().cloned()).collect();
         let warnings = self.warnings.iter().flatten().cloned().collect();
-        Snapshot::from_scan(crate::discovery::scan::Scan { instances, warnings })
+        let mut snap = Snapshot::from_scan(crate::discovery::scan::Scan { instances, warnings });
+        let running: BTreeSet<&str> = snap.running().map(|i| i.instance_id.as_str()).collect();
+        snap.details = self
+            .details
+            .iter()
+            .filter(|(id, _)| running.contains(id.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        snap
     }
 
     fn publish(&mut self) {

@@ -31,5 +31,5 @@ fn tray_end_to_end_under_xvfb() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
     assert!(out.status.success(), "tray.sh failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("e2e: 10 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("e2e: 11 passed, 0 failed"), "{stdout}");
 }

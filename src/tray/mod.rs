@@ -231,6 +231,7 @@ impl App {
                 open::that_detached(&dir).map_err(|e| format!("Could not open {}: {e}", dir.display()))
             }
             Action::StartOsaurus => platform::start_osaurus(),
+            Action::RemoveLeftovers => self.remove_leftovers(),
             Action::ToggleLaunchAtLogin => self.toggle_launch_at_login(),
             Action::ToggleNotifications => self.change_settings(|s| s.notifications = !s.notifications),
             Action::ToggleLanTitle => self.change_settings(|s| s.lan_title = !s.lan_title),
@@ -251,6 +252,18 @@ impl App {
         self.shown = None;
         self.refresh_menu();
         false
+    }
+
+    /// Removes the leftovers the menu offered, each re-checked first.
+    fn remove_leftovers(&mut self) -> Result<(), String> {
+        let Some(snap) = &self.snapshot else { return Ok(()) };
+        let prober = crate::probe::Prober::default();
+        let refusals: Vec<String> = snap.leftovers().filter_map(|i| crate::prune::remove(i, &prober).err()).collect();
+        if refusals.is_empty() {
+            Ok(())
+        } else {
+            Err(refusals.join(" "))
+        }
     }
 
     fn toggle_launch_at_login(&mut self) -> Result<(), String> {

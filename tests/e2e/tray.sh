@@ -137,6 +137,19 @@ wait_label "Copy export OPENAI__BASE__URL=…" 2
 wait_label "Responding" 2
 ok "rows for a running and an exposed instance"
 
+wait_label "qwen2.5-7b-instruct-4bit" 3
+wait_label "Models need an access key (exposed to the LAN)" 3
+L=$(layout)
+click "$(item_id "$L" "qwen2.5-7b-instruct-4bit" 3)"
+CLIP=
+for _ in $(seq 100); do
+  CLIP=$(xclip -o -selection clipboard 2>/dev/null || true)
+  [[ $CLIP == qwen* ]] && break
+  sleep 0.05
+done
+[[ $CLIP == "qwen2.5-7b-instruct-4bit" ]] || fail "clicking a model copied '$CLIP'"
+ok "models are listed, copied on click; the exposed one needs a key"
+
 publish "$RT" "E2E00000-0000-4000-8000-000000000001" \
   '{"instanceId":"E2E00000-0000-4000-8000-000000000001","health":"running","port":9,"address":"127.0.0.1","url":"http:\/\/127.0.0.1:9","exposeToNetwork":false,"updatedAt":"2025-09-08T12:35:12Z"}'
 wait_label "Osaurus: 3 instances running" 1
@@ -151,7 +164,7 @@ click "$ID"
 CLIP=
 for _ in $(seq 100); do
   CLIP=$(xclip -o -selection clipboard 2>/dev/null || true)
-  [[ -n $CLIP ]] && break
+  [[ $CLIP == http* ]] && break
   sleep 0.05
 done
 [[ $CLIP == "http://127.0.0.1:${PORTS[0]}" || $CLIP == "http://127.0.0.1:${PORTS[1]}" ]] ||

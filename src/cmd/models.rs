@@ -1,0 +1,79 @@
+//! `osaurus-tray models`: the model ids an instance serves.
+
+use clap::Args;
+use serde::Serialize;
+
+use super::{Failure, Outcome};
+use crate::cli::ProbeArgs;
+use crate::discovery::{Instance, RuntimeDirs};
+use crate::inspect::{fetch_models, Models};
+use crate::probe::Prober;
+
+/// Print the model ids of the best (or named) running instance.
+#[derive(Debug, Args)]
+pub struct ModelsCmd {
+    /// Print one JSON object: {"instanceId", "url", "models": [...]}.
+    #[arg(long)]
+    pub json: bool,
+    /// The instance whose id starts with PREFIX (case-insensitive).
+    #[arg(long, value_name = "PREFIX")]
+    pub id: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Answer<'a> {
+    instance_id: &'a str,
+    url: Option<&'a str>,
+    models: &'a [String],
+}
+
+impl ModelsCmd {
+    /// Prints the ids, one a line, or the JSON object.
+    pub fn run(&self, dirs: &RuntimeDirs) -> Outcome {
+        let snap = super::snapshot(dirs, ProbeArgs { no_probe: false });
+        super::print_warnings(&snap);
+        let instance = match &self.id {
+            None => snap.best().ok_or_else(|| super::none_running(dirs))?,
+            Some(prefix) => pick(snap.running(), prefix)?,
+        };
+        let name = instance.url.as_deref().unwrap_or(&instance.instance_id).to_owned();
+        if instance.exposed {
+            return Err(Failure::Other(format!(
+                "{name} is exposed to the local network: its models need an access key."
+            )));
+        }
+        let port = instance.port.ok_or_else(|| Failure::Other(format!("{name} has no port.")))?;
+        let ids = match fetch_models(&Prober::default(), port) {
+            Models::Listed(ids) => ids,
+            Models::NeedsKey => return Err(Failure::Other(format!("{name} wants an access key for its models."))),
+            Models::Unavailable(why) => {
+                return Err(Failure::Other(format!("Could not list the models of {name}: {why}.")))
+            }
+            Models::Unknown => return Err(Failure::Other(format!("Could not list the models of {name}."))),
+        };
+        if self.json {
+            let answer = Answer { instance_id: &instance.instance_id, url: instance.url.as_deref(), models: &ids };
+            println!("{}", serde_json::to_string_pretty(&answer).expect("serialisable"));
+        } else {
+            for id in &ids {
+                println!("{}", crate::text::sanitize(id, 200));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The one running instance whose id starts with `prefix`.
+fn pick<'a>(running: impl Iterator<Item = &'a Instance>, prefix: &str) -> Result<&'a Instance, Failure> {
+    let wanted = prefix.to_lowercase();
+    let found: Vec<&Instance> = running.filter(|i| i.instance_id.to_lowercase().starts_with(&wanted)).collect();
+    match found.as_slice() {
+        [one] => Ok(one),
+        [] => Err(Failure::NotFound(format!("No running instance has an id starting with {prefix:?}."))),
+        many => Err(Failure::Other(format!(
+            "{} running instances have ids starting with {prefix:?}; give more of the id.",
+            many.len()
+        ))),
+    }
+}

@@ -1,0 +1,187 @@
+//! What is known about each running instance beyond its file: the models it
+//! serves, the process that listens on its port, whether it is a duplicate,
+//! and whether it is a crash leftover.
+//!
+//! The decisions ([`parse_models`], [`duplicates`], [`Leftovers`]) are plain
+//! functions on plain data; [`fetch_models`] is the one network call
+//! (loopback only, through [`Prober`]).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use crate::discovery::Instance;
+use crate::probe::{Outcome, Prober};
+use crate::process::Owner;
+
+/// The most model ids kept for one instance.
+pub const MAX_MODELS: usize = 200;
+/// The largest `/v1/models` answer read.
+const MODELS_LIMIT: u64 = 1024 * 1024;
+/// Refusals this far apart (or more) make an instance a leftover.
+pub const LEFTOVER_AFTER: Duration = Duration::from_secs(10);
+
+/// The models an instance serves, as far as is known.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Models {
+    /// Not asked (not reachable, or not probed).
+    #[default]
+    Unknown,
+    /// The ids `/v1/models` listed.
+    Listed(Vec<String>),
+    /// The server is exposed to the LAN and wants an access key.
+    NeedsKey,
+    /// The server answered, but not with a model list; the reason.
+    Unavailable(String),
+}
+
+/// Everything known about one instance beyond its file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Details {
+    /// Its models.
+    pub models: Models,
+    /// The process listening on its port, when it can be determined.
+    pub owner: Option<Owner>,
+    /// Another running instance is served by a different process of the
+    /// same executable.
+    pub duplicate: bool,
+    /// Its file says running, but its port refused connections on two
+    /// probes at least [`LEFTOVER_AFTER`] apart.
+    pub leftover: bool,
+}
+
+/// Reads the ids out of an OpenAI-style `{"object":"list","data":[{"id":…}]}`.
+pub fn parse_models(body: &str) -> Result<Vec<String>, String> {
+    let v: serde_json::Value = serde_json::from_str(body).map_err(|e| format!("not JSON ({e})"))?;
+    let data = v.get("data").and_then(|d| d.as_array()).ok_or("no \"data\" list")?;
+    Ok(data.iter().filter_map(|m| m.get("id").and_then(|id| id.as_str())).take(MAX_MODELS).map(str::to_owned).collect())
+}
+
+/// `GET /v1/models` on 127.0.0.1:`port`. A 401 means an access key is needed.
+pub fn fetch_models(prober: &Prober, port: u16) -> Models {
+    match prober.get(port, "/v1/models", MODELS_LIMIT) {
+        Ok((200, body)) => match parse_models(&body) {
+            Ok(ids) => Models::Listed(ids),
+            Err(why) => Models::Unavailable(format!("the model list is {why}")),
+        },
+        Ok((401, _)) | Ok((403, _)) => Models::NeedsKey,
+        Ok((status, _)) => Models::Unavailable(format!("the server answered {status}")),
+        Err(outcome) => Models::Unavailable(format!("no answer ({outcome:?})")),
+    }
+}
+
+/// The models to show for `instance`: exposed servers want an access key, so
+/// they are not asked; others are asked only when reachable.
+pub fn models_for(prober: &Prober, instance: &Instance) -> Models {
+    match (instance.exposed, instance.reachable, instance.port) {
+        (true, _, _) => Models::NeedsKey,
+        (false, Some(true), Some(port)) => fetch_models(prober, port),
+        _ => Models::Unknown,
+    }
+}
+
+/// The instances served by different processes of the same executable as
+/// another running instance.
+pub fn duplicates(owners: &BTreeMap<String, Owner>) -> BTreeSet<String> {
+    let mut pids_by_name: HashMap<&str, BTreeSet<u32>> = HashMap::new();
+    for owner in owners.values() {
+        pids_by_name.entry(owner.name.as_str()).or_default().insert(owner.pid);
+    }
+    owners
+        .iter()
+        .filter(|(_, o)| pids_by_name.get(o.name.as_str()).is_some_and(|pids| pids.len() > 1))
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+/// Remembers, per instance, since when its port has refused connections.
+#[derive(Debug, Default)]
+pub struct Leftovers {
+    refused_since: HashMap<String, (u16, Instant)>,
+}
+
+impl Leftovers {
+    /// Records one probe of `instance_id` on `port` at `now`; returns whether
+    /// it is now a leftover. Only "connection refused" counts: a timeout or
+    /// any answer resets the count, and so does a change of port.
+    pub fn observe(&mut self, instance_id: &str, port: u16, outcome: &Outcome, now: Instant) -> bool {
+        if *outcome != Outcome::Refused {
+            self.refused_since.remove(instance_id);
+            return false;
+        }
+        match self.refused_since.get(instance_id) {
+            Some(&(p, since)) if p == port => now.duration_since(since) >= LEFTOVER_AFTER,
+            _ => {
+                self.refused_since.insert(instance_id.to_owned(), (port, now));
+                false
+            }
+        }
+    }
+
+    /// Whether `instance_id` was a leftover at its last probe on `port`.
+    pub fn is_leftover(&self, instance_id: &str, port: u16, now: Instant) -> bool {
+        self.refused_since
+            .get(instance_id)
+            .is_some_and(|&(p, since)| p == port && now.duration_since(since) >= LEFTOVER_AFTER)
+    }
+
+    /// Forgets instances that are no longer there.
+    pub fn retain(&mut self, alive: impl Fn(&str) -> bool) {
+        self.refused_since.retain(|id, _| alive(id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_are_read_from_the_openai_list() {
+        let body = r#"{"object":"list","data":[{"id":"llama","object":"model"},{"id":"qwen"},{"nope":1}]}"#;
+        assert_eq!(parse_models(body).unwrap(), ["llama", "qwen"]);
+        assert!(parse_models("{}").is_err());
+        assert!(parse_models("<html>").is_err());
+        let many = serde_json::json!({"data": (0..500).map(|n| serde_json::json!({"id": format!("m{n}")})).collect::<Vec<_>>()});
+        assert_eq!(parse_models(&many.to_string()).unwrap().len(), MAX_MODELS);
+    }
+
+    fn owner(pid: u32, name: &str) -> Owner {
+        Owner { pid, name: name.into() }
+    }
+
+    #[test]
+    fn duplicates_are_different_processes_of_one_executable() {
+        let mut owners = BTreeMap::new();
+        owners.insert("A".to_owned(), owner(10, "osaurus"));
+        owners.insert("B".to_owned(), owner(20, "osaurus"));
+        owners.insert("C".to_owned(), owner(30, "python3"));
+        assert_eq!(duplicates(&owners), ["A".to_owned(), "B".to_owned()].into_iter().collect());
+        // One process serving two instances (a moved port) is not a duplicate.
+        owners.insert("B".to_owned(), owner(10, "osaurus"));
+        assert!(duplicates(&owners).is_empty());
+    }
+
+    #[test]
+    fn a_leftover_needs_two_refusals_ten_seconds_apart() {
+        let t0 = Instant::now();
+        let mut l = Leftovers::default();
+        assert!(!l.observe("A", 1, &Outcome::Refused, t0));
+        assert!(!l.observe("A", 1, &Outcome::Refused, t0 + Duration::from_secs(9)));
+        assert!(l.observe("A", 1, &Outcome::Refused, t0 + Duration::from_secs(10)));
+        assert!(l.is_leftover("A", 1, t0 + Duration::from_secs(11)));
+    }
+
+    #[test]
+    fn a_timeout_an_answer_or_a_new_port_starts_over() {
+        let t0 = Instant::now();
+        let s = |n| t0 + Duration::from_secs(n);
+        let mut l = Leftovers::default();
+        l.observe("A", 1, &Outcome::Refused, s(0));
+        assert!(!l.observe("A", 1, &Outcome::TimedOut, s(10)));
+        assert!(!l.observe("A", 1, &Outcome::Refused, s(20)));
+        assert!(!l.observe("A", 1, &Outcome::Healthy, s(30)));
+        l.observe("A", 1, &Outcome::Refused, s(40));
+        assert!(!l.observe("A", 2, &Outcome::Refused, s(50)), "a new port is a new server");
+        assert!(l.observe("A", 2, &Outcome::Refused, s(60)));
+        assert!(!l.is_leftover("A", 1, s(60)));
+    }
+}
