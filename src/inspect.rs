@@ -93,6 +93,32 @@ pub fn duplicates(owners: &BTreeMap<String, Owner>) -> BTreeSet<String> {
         .collect()
 }
 
+/// Corrects `instance.exposed` with what the OS says its server listens on:
+/// a server bound to `0.0.0.0`, `::` or any non-loopback address is exposed,
+/// whatever its file says. Returns true when the file was contradicted.
+pub fn apply_bindings(instance: &mut Instance, listening: &[std::net::IpAddr]) -> bool {
+    let public: Vec<String> = listening.iter().filter(|a| !a.is_loopback()).map(|a| a.to_string()).collect();
+    if public.is_empty() || instance.exposed {
+        return false;
+    }
+    instance.exposed = true;
+    let note = format!("the server listens on {} although the file does not say it is exposed", public.join(", "));
+    instance.problem = Some(match instance.problem.take() {
+        Some(p) => format!("{p}; {note}"),
+        None => note,
+    });
+    true
+}
+
+/// Applies [`apply_bindings`] to every running instance, asking the OS.
+pub fn check_bindings(instances: &mut [Instance]) {
+    for i in instances.iter_mut().filter(|i| i.is_running()) {
+        if let Some(addrs) = i.port.and_then(crate::process::listening_addresses) {
+            apply_bindings(i, &addrs);
+        }
+    }
+}
+
 /// Remembers, per instance, since when its port has refused connections.
 #[derive(Debug, Default)]
 pub struct Leftovers {
@@ -158,6 +184,19 @@ mod tests {
         // One process serving two instances (a moved port) is not a duplicate.
         owners.insert("B".to_owned(), owner(10, "osaurus"));
         assert!(duplicates(&owners).is_empty());
+    }
+
+    #[test]
+    fn a_public_binding_makes_an_instance_exposed_whatever_its_file_says() {
+        let mut i = Instance::invalid("A".into(), "/rt/A".into(), "x");
+        i.problem = None;
+        assert!(!apply_bindings(&mut i, &["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()]));
+        assert!(!i.exposed && i.problem.is_none());
+        assert!(apply_bindings(&mut i, &["0.0.0.0".parse().unwrap()]));
+        assert!(i.exposed);
+        assert!(i.problem.as_deref().unwrap().contains("listens on 0.0.0.0"));
+        // Already exposed by its file: nothing to correct.
+        assert!(!apply_bindings(&mut i, &["::".parse().unwrap()]));
     }
 
     #[test]

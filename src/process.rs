@@ -47,6 +47,55 @@ pub fn listener(port: u16) -> Option<Owner> {
     }
 }
 
+/// The local addresses on which something listens on `port`, from the
+/// operating system: the truth about exposure even when a file says
+/// otherwise. `None` when it cannot be read (not Linux, no `/proc`).
+pub fn listening_addresses(port: u16) -> Option<Vec<std::net::IpAddr>> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut found = parse_listening_addresses(&std::fs::read_to_string("/proc/net/tcp").ok()?);
+        if let Ok(text) = std::fs::read_to_string("/proc/net/tcp6") {
+            found.extend(parse_listening_addresses(&text));
+        }
+        Some(found.into_iter().filter(|(_, p)| *p == port).map(|(a, _)| a).collect())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = port;
+        None
+    }
+}
+
+/// The `(address, port)` of every LISTEN row of a `/proc/net/tcp{,6}` table.
+/// Addresses are stored as 32-bit words in host (little-endian) order. Pure,
+/// and never panics.
+pub fn parse_listening_addresses(text: &str) -> Vec<(std::net::IpAddr, u16)> {
+    text.lines()
+        .filter_map(|line| {
+            let mut f = line.split_ascii_whitespace();
+            let (_, local, _, state) = (f.next()?, f.next()?, f.next()?, f.next()?);
+            if !state.eq_ignore_ascii_case("0A") {
+                return None;
+            }
+            let (addr, port) = local.split_once(':')?;
+            let port = u16::from_str_radix(port, 16).ok()?;
+            let words: Vec<u32> = (0..addr.len() / 8)
+                .map(|k| addr.get(k * 8..k * 8 + 8).and_then(|w| u32::from_str_radix(w, 16).ok()))
+                .collect::<Option<_>>()?;
+            let ip = match words.as_slice() {
+                [w] if addr.len() == 8 => std::net::IpAddr::V4(std::net::Ipv4Addr::from(w.swap_bytes())),
+                [a, b, c, d] if addr.len() == 32 => {
+                    let bytes: Vec<u8> = [a, b, c, d].iter().flat_map(|w| w.to_le_bytes()).collect();
+                    let arr: [u8; 16] = bytes.try_into().ok()?;
+                    std::net::IpAddr::V6(std::net::Ipv6Addr::from(arr))
+                }
+                _ => return None,
+            };
+            Some((ip, port))
+        })
+        .collect()
+}
+
 /// The listening sockets in the text of a Linux `/proc/net/tcp` or
 /// `/proc/net/tcp6` table, as `(port, inode)` pairs in the table's order.
 ///
@@ -478,6 +527,26 @@ mod macos {
         let name = String::from_utf8_lossy(&name[..got.min(name.len())]);
         let name = name.trim_end_matches('\0');
         (!name.is_empty()).then(|| name.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::parse_listening_addresses;
+
+    #[test]
+    fn addresses_are_decoded_from_proc_tables() {
+        let v4 = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
+   0: 0100007F:0539 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n\
+   1: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0\n\
+   2: 1701A8C0:0539 0101A8C0:D431 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0 100 0 0 10 0\n\
+   3: garbage\n";
+        let got = parse_listening_addresses(v4);
+        assert_eq!(got, [("127.0.0.1".parse().unwrap(), 1337), ("0.0.0.0".parse().unwrap(), 8080)]);
+        let v6 = "   0: 00000000000000000000000001000000:0539 00000000000000000000000000000000:0000 0A 0 0 0 0 0 9\n\
+   1: 00000000000000000000000000000000:0539 00000000000000000000000000000000:0000 0A 0 0 0 0 0 9\n";
+        let got = parse_listening_addresses(v6);
+        assert_eq!(got, [("::1".parse().unwrap(), 1337), ("::".parse().unwrap(), 1337)]);
     }
 }
 

@@ -38,6 +38,7 @@ impl Snapshot {
         let mut found = scan(dirs);
         if let Some(p) = prober {
             p.probe_all(&mut found.instances);
+            crate::inspect::check_bindings(&mut found.instances);
         }
         Snapshot::from_scan(found)
     }

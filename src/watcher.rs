@@ -405,6 +405,7 @@ impl Worker {
         for ((n, b), outcome) in results {
             if let Some(i) = self.entries.get_mut(&ids[n]).and_then(|m| m.get_mut(&b)) {
                 i.reachable = Some(outcome.is_reachable());
+                inspect::check_bindings(std::slice::from_mut(i));
                 if let Some(port) = i.port {
                     self.leftovers.observe(&i.instance_id, port, &outcome, now);
                 }

@@ -107,14 +107,40 @@ struct PyListener {
 }
 
 fn py_listener() -> PyListener {
-    let mut child = Command::new("python3")
-        .args(["-c", "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3");
+    py_listener_on("127.0.0.1")
+}
+
+/// A python3 listener bound to `host` (only ever 127.0.0.1 or 0.0.0.0 here;
+/// nothing connects to it but the test's own probes on 127.0.0.1).
+fn py_listener_on(host: &str) -> PyListener {
+    let code = format!(
+        "import socket,time; s=socket.socket(); s.bind(('{host}',0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)"
+    );
+    let mut child = Command::new("python3").args(["-c", &code]).stdout(Stdio::piped()).spawn().expect("python3");
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     PyListener { port: line.trim().parse().unwrap(), child: Reaped(child) }
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_server_bound_to_all_interfaces_is_exposed_even_if_its_file_says_not() {
+    let wide = py_listener_on("0.0.0.0");
+    let rt = tempfile::tempdir().unwrap();
+    publish(rt.path(), "LIAR", &running_config("LIAR", wide.port, T1, false));
+    let probed = json(&run_in(rt.path(), &["list", "--json"]));
+    assert_eq!(probed[0]["exposeToNetwork"], false);
+    assert_eq!(probed[0]["exposed"], true, "{:?}", probed[0]);
+    assert!(probed[0]["problem"].as_str().unwrap().contains("listens on 0.0.0.0"));
+    // Without probes only the file is known.
+    let unprobed = json(&run_in(rt.path(), &["list", "--json", "--no-probe"]));
+    assert_eq!(unprobed[0]["exposed"], false);
+    // The tray's watcher knows it too.
+    let snap =
+        watch_until(RuntimeDirs::explicit(rt.path().into()), Duration::from_secs(10), Duration::from_secs(10), |s| {
+            s.exposed().count() == 1
+        });
+    assert_eq!(snap.exposed().next().unwrap().instance_id, "LIAR");
 }
 
 #[test]

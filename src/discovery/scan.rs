@@ -17,24 +17,42 @@ pub struct Scan {
     pub warnings: Vec<String>,
 }
 
-/// Reads all instance folders under `dirs`.
+/// Reads all instance folders under `dirs`, each once.
 pub fn scan(dirs: &RuntimeDirs) -> Scan {
     let mut out = Scan::default();
     let mut seen = HashSet::new();
+    let mut todo = Vec::new();
     for base in &dirs.bases {
         match instance_folders(base) {
-            Ok(entries) => {
-                for (id, dir) in entries {
-                    if seen.insert(id.clone()) {
-                        out.instances.push(read_instance(&dir, id));
-                    }
-                }
-            }
+            Ok(entries) => todo.extend(entries.into_iter().filter(|(id, _)| seen.insert(id.clone()))),
             Err(Some(warning)) => out.warnings.push(warning),
             Err(None) => {}
         }
     }
+    out.instances = read_all(todo);
     out
+}
+
+/// Folders read by one thread before another is worth starting.
+const PER_THREAD: usize = 512;
+
+/// Reads the folders, on a few threads when there are many, keeping order.
+fn read_all(todo: Vec<(String, PathBuf)>) -> Vec<Instance> {
+    let threads =
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(4).min(todo.len() / PER_THREAD).max(1);
+    if threads == 1 {
+        return todo.into_iter().map(|(id, dir)| read_instance(&dir, id)).collect();
+    }
+    let chunk = todo.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = todo
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || part.iter().map(|(id, dir)| read_instance(dir, id.clone())).collect::<Vec<_>>())
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("reading a folder never panics")).collect()
+    })
 }
 
 /// The instance folders directly under `base`, as (id, path), sorted by id.
