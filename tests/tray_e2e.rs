@@ -5,7 +5,8 @@
 
 use std::process::Command;
 
-const TOOLS: [&str; 6] = ["Xvfb", "dbus-run-session", "status-notifier-watcher", "gdbus", "xclip", "perl"];
+const TOOLS: [&str; 7] =
+    ["Xvfb", "dbus-run-session", "dbus-monitor", "status-notifier-watcher", "gdbus", "xclip", "perl"];
 
 fn missing_tools() -> Vec<&'static str> {
     TOOLS
