@@ -5,7 +5,6 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -124,37 +123,36 @@ fn write_atomically(dir: &Path, body: &str) -> io::Result<()> {
     fs::rename(&tmp, dir.join("configuration.json"))
 }
 
-/// An HTTP server on 127.0.0.1 that answers like Osaurus.
+/// An HTTP server on 127.0.0.1 that answers like Osaurus. Its thread blocks
+/// on the socket (no polling) and is woken by `unblock` when dropped.
 struct FakeServer {
     port: u16,
-    stop: Arc<AtomicBool>,
+    server: Arc<tiny_http::Server>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl FakeServer {
     fn start(exposed: bool) -> io::Result<FakeServer> {
-        let server = tiny_http::Server::http("127.0.0.1:0").map_err(io::Error::other)?;
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").map_err(io::Error::other)?);
         let port = server.server_addr().to_ip().map(|a| a.port()).ok_or_else(|| io::Error::other("no port"))?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+        let serving = server.clone();
         let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                if let Ok(Some(req)) = server.recv_timeout(Duration::from_millis(100)) {
-                    let authorized = req.headers().iter().any(|h| h.field.equiv("Authorization"));
-                    let (status, body, kind) = respond(req.method(), req.url(), exposed, authorized);
-                    let header = tiny_http::Header::from_bytes("Content-Type", kind).expect("static header");
-                    let _ = req
-                        .respond(tiny_http::Response::from_string(body).with_status_code(status).with_header(header));
-                }
+            // `incoming_requests` ends when the server is unblocked.
+            for req in serving.incoming_requests() {
+                let authorized = req.headers().iter().any(|h| h.field.equiv("Authorization"));
+                let (status, body, kind) = respond(req.method(), req.url(), exposed, authorized);
+                let header = tiny_http::Header::from_bytes("Content-Type", kind).expect("static header");
+                let _ =
+                    req.respond(tiny_http::Response::from_string(body).with_status_code(status).with_header(header));
             }
         });
-        Ok(FakeServer { port, stop, thread: Some(thread) })
+        Ok(FakeServer { port, server, thread: Some(thread) })
     }
 }
 
 impl Drop for FakeServer {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.server.unblock();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
