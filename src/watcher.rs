@@ -311,7 +311,7 @@ impl Worker {
                 Vec::new()
             }
         };
-        let present: BTreeSet<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+        let present: BTreeSet<&str> = found.iter().map(|(id, _, _)| id.as_str()).collect();
         let gone: Vec<String> = self
             .entries
             .iter()
@@ -323,7 +323,7 @@ impl Worker {
             self.remove(b, &id);
             changed.push((b, id));
         }
-        for (id, _) in found {
+        for (id, _, _) in found {
             if self.reread(b, &id, false) {
                 changed.push((b, id));
             }
@@ -402,7 +402,11 @@ impl Worker {
         let results = prober.health_many(&targets);
         let ids: Vec<String> = self.entries.keys().cloned().collect();
         let now = Instant::now();
+        let mut refused = BTreeSet::new();
         for ((n, b), outcome) in results {
+            if outcome == crate::probe::Outcome::Refused {
+                refused.insert(ids[n].clone());
+            }
             if let Some(i) = self.entries.get_mut(&ids[n]).and_then(|m| m.get_mut(&b)) {
                 i.reachable = Some(outcome.is_reachable());
                 inspect::check_bindings(std::slice::from_mut(i));
@@ -421,7 +425,12 @@ impl Worker {
         for i in &running {
             let old = self.details.remove(&i.instance_id).unwrap_or_default();
             let fresh = changed(&i.instance_id);
-            let owner = if fresh { i.port.and_then(crate::process::listener) } else { old.owner.clone() };
+            // A refused connection means nothing listens: no owner to look for.
+            let owner = match (fresh, refused.contains(&i.instance_id)) {
+                (_, true) => None,
+                (true, false) => i.port.and_then(crate::process::listener),
+                (false, false) => old.owner.clone(),
+            };
             if let Some(o) = &owner {
                 owners.insert(i.instance_id.clone(), o.clone());
             }

@@ -205,7 +205,10 @@ fn judge(
 
     let written = f.url.map(|u| check_url(u, port));
     match written {
-        Some(Ok(url)) => instance.url = Some(url),
+        Some(Ok((url, note))) => {
+            instance.url = Some(url);
+            problems.extend(note);
+        }
         other => {
             if let Some(Err(why)) = other {
                 problems.push(why);
@@ -243,8 +246,9 @@ pub fn is_loopback(address: &str) -> bool {
 }
 
 /// Accepts a written `url` only if it is http(s), has no user info, and its
-/// port agrees with `port`. Returns the reason otherwise.
-fn check_url(raw: &str, port: u16) -> Result<String, String> {
+/// port agrees with `port`, in its normal form with a note when that differs
+/// from `raw`. Returns the reason otherwise.
+fn check_url(raw: &str, port: u16) -> Result<(String, Option<String>), String> {
     let shown: String = raw.chars().take(80).collect();
     let url = url::Url::parse(raw)
         .map_err(|e| format!("url {shown:?} is not a valid URL ({e}); built one from address and port"))?;
@@ -260,12 +264,27 @@ fn check_url(raw: &str, port: u16) -> Result<String, String> {
     if url.port_or_known_default() != Some(port) {
         return Err(format!("url {shown:?} does not use port {port}; built one from address and port"));
     }
-    Ok(raw.to_owned())
+    // The parser's normal form, never the raw text: parsing drops tabs, newlines
+    // and leading control characters and accepts `HTTP:`, `https:/*/h` and the
+    // like, so the raw text may not be what was checked.
+    let mut normal = url.to_string();
+    if url.path() == "/" && url.query().is_none() && url.fragment().is_none() && !raw.ends_with('/') {
+        normal.pop();
+    }
+    if normal == raw {
+        return Ok((normal, None));
+    }
+    let note = format!("url {shown:?} is not in normal form; using {normal:?}");
+    Ok((normal, Some(note)))
 }
 
 /// `http://{address}:{port}`, with an IPv6 address in brackets. `None` when the
 /// address cannot be a URL's host.
 pub fn build_url(address: &str, port: u16) -> Option<String> {
+    // The URL parser would silently drop tabs and newlines, and keep them in `candidate`.
+    if address.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return None;
+    }
     let bare = address.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(address);
     let host = match bare.parse::<Ipv6Addr>() {
         Ok(v6) => format!("[{v6}]"),
@@ -392,6 +411,33 @@ mod tests {
             assert_eq!(i.state, State::Running, "{url}");
             assert_eq!(i.url.as_deref(), Some("http://127.0.0.1:1337"), "{url}");
             assert!(i.problem.is_some(), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_written_url_is_served_in_its_normal_form() {
+        for (raw, normal) in [
+            ("HTTP://127.0.0.1:1337", "http://127.0.0.1:1337"),
+            ("\u{1}http://127.0.0.1:1337", "http://127.0.0.1:1337"),
+            ("ht\ttp://127.0.0.1:1337/\u{202E}x\n", "http://127.0.0.1:1337/%E2%80%AEx"),
+            ("http:127.0.0.1:1337", "http://127.0.0.1:1337"),
+        ] {
+            let json = serde_json::json!({"health":"running","port":1337,"address":"127.0.0.1","url":raw});
+            let i = parse_str(&json.to_string());
+            assert_eq!(i.url.as_deref(), Some(normal), "{raw:?}");
+            assert!(i.problem.unwrap().contains("not in normal form"), "{raw:?}");
+        }
+        let slash =
+            parse_str(r#"{"health":"running","port":1337,"address":"127.0.0.1","url":"http://127.0.0.1:1337/"}"#);
+        assert_eq!((slash.url.as_deref(), slash.problem), (Some("http://127.0.0.1:1337/"), None));
+    }
+
+    #[test]
+    fn an_address_with_control_characters_is_invalid() {
+        for a in ["127.0.\n0.1", "exam\tple.com", "127.0.0.1\u{0}"] {
+            let json = serde_json::json!({"health":"running","port":1337,"address":a});
+            let i = parse_str(&json.to_string());
+            assert_eq!((i.state, i.url), (State::Invalid, None), "{a:?}");
         }
     }
 

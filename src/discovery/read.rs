@@ -7,6 +7,7 @@ use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
+use std::time::UNIX_EPOCH;
 
 use chrono::{DateTime, Utc};
 
@@ -19,8 +20,18 @@ pub const CONFIG_FILE: &str = "configuration.json";
 /// Reads the instance folder `dir`, whose name is `instance_id`. Never fails:
 /// anything unusable comes back as an [`Instance`] in state `invalid`.
 pub fn read_instance(dir: &Path, instance_id: String) -> Instance {
+    read(dir, instance_id, false)
+}
+
+/// Like [`read_instance`], for an entry the directory listing already showed
+/// to be a real folder (not a link): saves one `lstat` per folder in a scan.
+pub fn read_listed_folder(dir: &Path, instance_id: String) -> Instance {
+    read(dir, instance_id, true)
+}
+
+fn read(dir: &Path, instance_id: String, known_folder: bool) -> Instance {
     let origin = Origin { instance_id, dir: dir.to_path_buf() };
-    match load(dir) {
+    match load(dir, known_folder) {
         Ok(bytes) => config::parse(&bytes, origin, || folder_mtime(dir)),
         Err(problem) => {
             let mut i = Instance::invalid(origin.instance_id, origin.dir, problem);
@@ -31,19 +42,34 @@ pub fn read_instance(dir: &Path, instance_id: String) -> Instance {
 }
 
 /// The folder's modification time, which stands in for a missing `updatedAt`.
+/// `None` when the time is beyond what chrono can hold (tmpfs keeps any 64-bit
+/// time): `DateTime::from(SystemTime)` would panic there.
 pub fn folder_mtime(dir: &Path) -> Option<DateTime<Utc>> {
     let modified = fs::symlink_metadata(dir).ok()?.modified().ok()?;
-    Some(DateTime::<Utc>::from(modified))
+    let (secs, nanos) = match modified.duration_since(UNIX_EPOCH) {
+        Ok(d) => (i64::try_from(d.as_secs()).ok()?, d.subsec_nanos()),
+        Err(e) => {
+            let d = e.duration();
+            let secs = i64::try_from(d.as_secs()).ok()?;
+            match d.subsec_nanos() {
+                0 => (-secs, 0),
+                n => (-secs - 1, 1_000_000_000 - n),
+            }
+        }
+    };
+    DateTime::from_timestamp(secs, nanos)
 }
 
 /// Why a folder's file could not be read, in one line.
-fn load(dir: &Path) -> Result<Vec<u8>, String> {
-    let meta = fs::symlink_metadata(dir).map_err(|e| format!("cannot read the folder: {}", io_reason(&e)))?;
-    if meta.file_type().is_symlink() {
-        return Err("the entry is a symbolic link; only real folders are read".into());
-    }
-    if !meta.is_dir() {
-        return Err(format!("the entry is {}, not a folder", kind(&meta)));
+fn load(dir: &Path, known_folder: bool) -> Result<Vec<u8>, String> {
+    if !known_folder {
+        let meta = fs::symlink_metadata(dir).map_err(|e| format!("cannot read the folder: {}", io_reason(&e)))?;
+        if meta.file_type().is_symlink() {
+            return Err("the entry is a symbolic link; only real folders are read".into());
+        }
+        if !meta.is_dir() {
+            return Err(format!("the entry is {}, not a folder", kind(&meta)));
+        }
     }
     let path = dir.join(CONFIG_FILE);
     let file = OpenOptions::new()

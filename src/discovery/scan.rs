@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::instance::Instance;
-use super::read::{io_reason, read_instance};
+use super::read::{io_reason, read_instance, read_listed_folder};
 use super::runtime_dir::RuntimeDirs;
 
 /// Everything found in the runtime folders, not yet ordered.
@@ -24,41 +24,24 @@ pub fn scan(dirs: &RuntimeDirs) -> Scan {
     let mut todo = Vec::new();
     for base in &dirs.bases {
         match instance_folders(base) {
-            Ok(entries) => todo.extend(entries.into_iter().filter(|(id, _)| seen.insert(id.clone()))),
+            Ok(entries) => todo.extend(entries.into_iter().filter(|(id, _, _)| seen.insert(id.clone()))),
             Err(Some(warning)) => out.warnings.push(warning),
             Err(None) => {}
         }
     }
-    out.instances = read_all(todo);
+    out.instances = todo
+        .into_iter()
+        .map(|(id, dir, plain)| if plain { read_listed_folder(&dir, id) } else { read_instance(&dir, id) })
+        .collect();
     out
 }
 
-/// Folders read by one thread before another is worth starting.
-const PER_THREAD: usize = 512;
-
-/// Reads the folders, on a few threads when there are many, keeping order.
-fn read_all(todo: Vec<(String, PathBuf)>) -> Vec<Instance> {
-    let threads =
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(4).min(todo.len() / PER_THREAD).max(1);
-    if threads == 1 {
-        return todo.into_iter().map(|(id, dir)| read_instance(&dir, id)).collect();
-    }
-    let chunk = todo.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = todo
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || part.iter().map(|(id, dir)| read_instance(dir, id.clone())).collect::<Vec<_>>())
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("reading a folder never panics")).collect()
-    })
-}
-
-/// The instance folders directly under `base`, as (id, path), sorted by id.
+/// The entries directly under `base`, as (id, path, is a plain folder),
+/// sorted by id; "plain folder" comes from the listing itself (no extra
+/// system call) and is false when unknown.
 /// Names starting with `.` are skipped: atomic writers use them for temporary
 /// files. `Err(None)` means the folder does not exist, which is normal.
-pub fn instance_folders(base: &Path) -> Result<Vec<(String, PathBuf)>, Option<String>> {
+pub fn instance_folders(base: &Path) -> Result<Vec<(String, PathBuf, bool)>, Option<String>> {
     let entries = match fs::read_dir(base) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
@@ -67,11 +50,12 @@ pub fn instance_folders(base: &Path) -> Result<Vec<(String, PathBuf)>, Option<St
             return Err(Some(format!("cannot read runtime folder {}: {why}", base.display())));
         }
     };
-    let mut out: Vec<(String, PathBuf)> = entries
+    let mut out: Vec<(String, PathBuf, bool)> = entries
         .filter_map(Result::ok)
         .filter_map(|entry| {
             let name = entry.file_name().to_string_lossy().into_owned();
-            (!is_ignored(&name)).then(|| (name, entry.path()))
+            let plain = entry.file_type().is_ok_and(|t| t.is_dir());
+            (!is_ignored(&name)).then(|| (name, entry.path(), plain))
         })
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));

@@ -71,10 +71,14 @@ pub fn start_osaurus() -> Result<(), String> {
 /// Shows a desktop notification, on a short-lived thread so that a slow
 /// notification service never stalls the menu. Failures are logged.
 pub fn notify(n: &Notification) {
+    static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let n = n.clone();
     std::thread::spawn(move || {
         if let Err(e) = show_notification(&n) {
-            eprintln!("osaurus-tray: could not show a notification: {e}");
+            // Say it once: without a notification service every call fails.
+            if !REPORTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                eprintln!("osaurus-tray: could not show a notification: {e}");
+            }
         }
     });
 }
