@@ -7,31 +7,11 @@
 # Needs: xvfb dbus libglib2.0-bin haskell-status-notifier-item-utils xclip perl
 set -euo pipefail
 APP=$(readlink -f "$1")
+# shellcheck source=../../scripts/lib/headless.sh
+source "$(dirname "$(readlink -f "$0")")/../../scripts/lib/headless.sh"
+headless_enter "$0" "$APP"
 
-# Run inside a private session bus and, as root, a private PID namespace so
-# that everything started here is killed and reaped when it ends.
-if [[ -z "${E2E_INNER:-}" ]]; then
-  export E2E_INNER=1
-  if [[ $(id -u) == 0 ]] && unshare --pid --fork --kill-child --mount-proc true 2>/dev/null; then
-    exec unshare --pid --fork --kill-child --mount-proc dbus-run-session -- bash "$0" "$APP"
-  fi
-  exec dbus-run-session -- bash "$0" "$APP"
-fi
-
-export NO_AT_BRIDGE=1
-unset WAYLAND_DISPLAY OSAURUS_RUNTIME_DIR
-TMP=$(mktemp -d)
-export XDG_RUNTIME_DIR=$TMP/xdg XDG_CONFIG_HOME=$TMP/config
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-PIDS=()
 PASSED=0
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
 fail() {
   echo "FAIL: $*" >&2
   echo "--- app log:" >&2
@@ -41,66 +21,20 @@ fail() {
 }
 ok() { PASSED=$((PASSED + 1)); echo "ok: $*"; }
 now_ms() { date +%s%3N; }
+headless_setup
+start_xvfb
+start_sni_watcher
 
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$TMP/display" >"$TMP/xvfb.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 200); do [[ -s $TMP/display ]] && break; sleep 0.05; done
-[[ -s $TMP/display ]] || fail "Xvfb did not start"
-export DISPLAY=:$(head -1 "$TMP/display")
-
-status-notifier-watcher >"$TMP/watcher.log" 2>&1 &
-PIDS+=($!)
-W=(gdbus call --session -d org.kde.StatusNotifierWatcher -o /StatusNotifierWatcher)
-has_watcher() {
-  gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus \
-    -m org.freedesktop.DBus.NameHasOwner org.kde.StatusNotifierWatcher 2>/dev/null | grep -q true
-}
-for _ in $(seq 200); do has_watcher && break; sleep 0.05; done
-has_watcher || fail "no StatusNotifier watcher on the bus"
-
-registered() {
-  "${W[@]}" -m org.freedesktop.DBus.Properties.Get org.kde.StatusNotifierWatcher RegisteredStatusNotifierItems \
-    | grep -oE "'[^']+'" | tr -d "'" || true
-}
-
-# connect LOGFILE: waits for a newly registered item; sets BUS OBJ MENU.
-connect() {
-  local before=$1 entry=
-  for _ in $(seq 300); do
-    entry=$(registered | grep -vxF -e "${before:-none}" | head -1 || true)
-    [[ -n $entry ]] && break
-    sleep 0.02
-  done
-  [[ -n $entry ]] || fail "the app never registered a tray item"
-  BUS=${entry%%/*}
-  OBJ=$(gdbus introspect --session -d "$BUS" -o /org/ayatana/NotificationItem |
-    grep -oE 'node [A-Za-z0-9_]+' | head -1 | cut -d' ' -f2)
-  OBJ=/org/ayatana/NotificationItem/$OBJ
-  P=(gdbus call --session -d "$BUS" -o "$OBJ" -m org.freedesktop.DBus.Properties.Get org.kde.StatusNotifierItem)
-  MENU=$("${P[@]}" Menu | grep -oE "'/[^']*'" | tr -d "'")
-  [[ -n $MENU ]] || fail "the tray item has no menu"
-  M=(gdbus call --session -d "$BUS" -o "$MENU")
-}
-layout() { "${M[@]}" -m com.canonical.dbusmenu.GetLayout -- 0 -1 '["label"]'; }
-# item_id LAYOUT LABEL DEPTH: the dbusmenu id of the item LABEL at DEPTH (1 = top).
-item_id() {
-  perl -e '($s,$want,$wd)=@ARGV; $d=0;
-    while ($s =~ /(\[)|(\])|\((\d+), \{[^{}]*?'\''label'\'': <'\''((?:[^'\''\\]|\\.)*)'\''>/g) {
-      if (defined $1) { $d++ } elsif (defined $2) { $d-- }
-      elsif ($4 eq $want && $d == $wd) { print "$3\n"; exit }
-    }' "$1" "$2" "$3"
-}
 # wait_label LABEL DEPTH: polls the layout until LABEL shows at DEPTH.
 wait_label() {
   for _ in $(seq 150); do
-    L=$(layout)
-    [[ -n $(item_id "$L" "$1" "$2") ]] && return 0
+    L=$(menu_layout)
+    [[ -n $(menu_item_id "$L" "$1" "$2") ]] && return 0
     sleep 0.05
   done
   echo "layout: $L" >&2
   fail "'$1' never appeared at depth $2"
 }
-click() { "${M[@]}" -m com.canonical.dbusmenu.Event -- "$1" clicked '<"">' 0 >/dev/null; }
 toggle_state() { "${M[@]}" -m com.canonical.dbusmenu.GetProperty -- "$1" toggle-state | grep -oE '[0-9]+' | head -1; }
 # wait_file_state PATH present|absent
 wait_file() {
@@ -122,7 +56,7 @@ T0=$(now_ms)
 "$APP" demo >"$TMP/app-demo.log" 2>&1 &
 APP_PID=$!
 PIDS+=($APP_PID)
-connect ""
+sni_connect
 echo "tray ready after $(($(now_ms) - T0)) ms (start to registered item)"
 RT=$(sed -n 's/^osaurus-tray demo: runtime folder //p' "$TMP/app-demo.log" | head -1)
 [[ -d $RT ]] || fail "the demo's runtime folder is not there: '$RT'"
@@ -139,8 +73,8 @@ ok "rows for a running and an exposed instance"
 
 wait_label "qwen2.5-7b-instruct-4bit" 3
 wait_label "Models need an access key (exposed to the LAN)" 3
-L=$(layout)
-click "$(item_id "$L" "qwen2.5-7b-instruct-4bit" 3)"
+L=$(menu_layout)
+menu_click "$(menu_item_id "$L" "qwen2.5-7b-instruct-4bit" 3)"
 CLIP=
 for _ in $(seq 100); do
   CLIP=$(xclip -o -selection clipboard 2>/dev/null || true)
@@ -157,10 +91,10 @@ wait_label "http://127.0.0.1:9  (not responding)" 1
 wait_label "Probably left over from a crash" 2
 ok "an added instance appears, marked not responding"
 
-L=$(layout)
-ID=$(item_id "$L" "Copy URL" 1)
+L=$(menu_layout)
+ID=$(menu_item_id "$L" "Copy URL" 1)
 [[ -n $ID ]] || fail "no top-level Copy URL"
-click "$ID"
+menu_click "$ID"
 CLIP=
 for _ in $(seq 100); do
   CLIP=$(xclip -o -selection clipboard 2>/dev/null || true)
@@ -172,9 +106,9 @@ done
 ok "Copy URL put '$CLIP' on the clipboard"
 
 ICON_DIR=$XDG_RUNTIME_DIR/tray-icon
-ID=$(item_id "$L" "Quit Osaurus Tray" 1)
+ID=$(menu_item_id "$L" "Quit Osaurus Tray" 1)
 T1=$(now_ms)
-click "$ID"
+menu_click "$ID"
 for _ in $(seq 100); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$APP_PID" 2>/dev/null && fail "still running 5 s after Quit"
 RC=0
@@ -198,9 +132,9 @@ sleep 0.3
 "$APP" --runtime-dir "$RT2" >"$TMP/app-tray.log" 2>&1 &
 APP_PID=$!
 PIDS+=($APP_PID)
-connect ""
+sni_connect
 wait_label "Osaurus: 1 instance running" 1
-L=$(layout)
+L=$(menu_layout)
 [[ $L == *"⚠ Settings were unreadable"* ]] || fail "no notice about the corrupt settings"
 [[ ! -e $XDG_CONFIG_HOME/osaurus-tray/settings.json ]] || fail "corrupt settings not moved aside"
 [[ $(cat "$XDG_CONFIG_HOME"/osaurus-tray/settings.json.corrupt-*) == "{ this is not json" ]] ||
@@ -222,23 +156,23 @@ OUT=$("$APP" tray 2>&1) && fail "a second tray started: $OUT"
 ok "a second tray exits at once; commands still run"
 
 AUTOSTART=$XDG_CONFIG_HOME/autostart/osaurus-tray.desktop
-L=$(layout)
-ID=$(item_id "$L" "Launch at Login" 1)
+L=$(menu_layout)
+ID=$(menu_item_id "$L" "Launch at Login" 1)
 [[ -n $ID && $(toggle_state "$ID") == 0 ]] || fail "Launch at Login is not an unchecked item"
-click "$ID"
+menu_click "$ID"
 wait_file "$AUTOSTART" present
 grep -q "^Exec=$APP" "$AUTOSTART" || fail "the autostart entry does not start this binary"
 for _ in $(seq 40); do [[ $(toggle_state "$ID") == 1 ]] && break; sleep 0.05; done
 [[ $(toggle_state "$ID") == 1 ]] || fail "Launch at Login is not checked after enabling"
-click "$ID"
+menu_click "$ID"
 wait_file "$AUTOSTART" absent
 for _ in $(seq 40); do [[ $(toggle_state "$ID") == 0 ]] && break; sleep 0.05; done
 [[ $(toggle_state "$ID") == 0 ]] || fail "Launch at Login is still checked after disabling"
 ok "Launch at Login writes and removes the XDG autostart entry, and shows it"
 
-L=$(layout)
-ID=$(item_id "$L" "Notifications" 2)
-click "$ID"
+L=$(menu_layout)
+ID=$(menu_item_id "$L" "Notifications" 2)
+menu_click "$ID"
 SETTINGS=$XDG_CONFIG_HOME/osaurus-tray/settings.json
 wait_file "$SETTINGS" present
 for _ in $(seq 40); do grep -q '"notifications": false' "$SETTINGS" && break; sleep 0.05; done
