@@ -44,6 +44,16 @@ wait_file() {
   done
   fail "$1 is not $2"
 }
+# wait_clipboard GLOB: polls the clipboard until it matches; sets CLIP.
+wait_clipboard() {
+  CLIP=
+  for _ in $(seq 100); do
+    CLIP=$(xclip -o -selection clipboard 2>/dev/null || true)
+    # shellcheck disable=SC2053
+    [[ $CLIP == $1 ]] && return 0
+    sleep 0.05
+  done
+}
 notify_count() { grep -c 'member=Notify' "$TMP/notify.log" || true; }
 publish() { # publish DIR ID JSON: atomically, as Osaurus does
   mkdir -p "$1/$2"
@@ -75,12 +85,7 @@ wait_label "qwen2.5-7b-instruct-4bit" 3
 wait_label "Models need an access key (exposed to the LAN)" 3
 L=$(menu_layout)
 menu_click "$(menu_item_id "$L" "qwen2.5-7b-instruct-4bit" 3)"
-CLIP=
-for _ in $(seq 100); do
-  CLIP=$(xclip -o -selection clipboard 2>/dev/null || true)
-  [[ $CLIP == qwen* ]] && break
-  sleep 0.05
-done
+wait_clipboard 'qwen*'
 [[ $CLIP == "qwen2.5-7b-instruct-4bit" ]] || fail "clicking a model copied '$CLIP'"
 ok "models are listed, copied on click; the exposed one needs a key"
 
@@ -95,12 +100,7 @@ L=$(menu_layout)
 ID=$(menu_item_id "$L" "Copy URL" 1)
 [[ -n $ID ]] || fail "no top-level Copy URL"
 menu_click "$ID"
-CLIP=
-for _ in $(seq 100); do
-  CLIP=$(xclip -o -selection clipboard 2>/dev/null || true)
-  [[ $CLIP == http* ]] && break
-  sleep 0.05
-done
+wait_clipboard 'http*'
 [[ $CLIP == "http://127.0.0.1:${PORTS[0]}" || $CLIP == "http://127.0.0.1:${PORTS[1]}" ]] ||
   fail "clipboard holds '$CLIP'"
 ok "Copy URL put '$CLIP' on the clipboard"
