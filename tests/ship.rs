@@ -70,3 +70,17 @@ fn the_launch_agent_is_a_valid_plist() {
     assert_eq!(v["ProgramArguments"][0], "/Applications/Osaurus Tray.app/Contents/MacOS/osaurus-tray");
     assert_eq!(v["RunAtLoad"], true);
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn without_a_desktop_the_tray_says_so_and_leaves_nothing() {
+    let runtime = tempfile::tempdir().unwrap();
+    for args in [&["tray"][..], &["demo"][..]] {
+        let mut c = bin();
+        c.args(args).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").env("XDG_RUNTIME_DIR", runtime.path());
+        let out = run_with_deadline(c, Duration::from_secs(20));
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains("No graphical session") && !err.contains("panicked"), "{args:?}: {err}");
+    }
+}

@@ -32,10 +32,17 @@ headless_setup() {
   trap headless_cleanup EXIT
 }
 
+# Stops what was started, newest first, each before the next: the apps
+# finish cleaning up before the display they draw on goes away (GTK exits at
+# once, without cleanup, when its X server dies).
 headless_cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  local i p
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    p=${PIDS[i]}
+    kill "$p" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+    wait "$p" 2>/dev/null || true
+  done
   rm -rf "$TMP"
 }
 

@@ -53,8 +53,10 @@ pub enum UserEvent {
     Quit,
 }
 
-/// Takes the one-tray-at-a-time lock, or explains who holds it.
+/// Checks that a tray can be shown here, then takes the one-tray-at-a-time
+/// lock; says why not in one sentence otherwise.
 pub fn lock() -> Result<TrayLock, String> {
+    platform::check_desktop()?;
     single_instance::acquire(&single_instance::lock_path())
 }
 
@@ -62,7 +64,17 @@ pub fn lock() -> Result<TrayLock, String> {
 /// when the loop ends, before the process exits (the demo's servers and
 /// temporary folder live there), and so is the tray lock.
 pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<dyn Any>) -> ! {
-    let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    // tao panics when the toolkit cannot start (no usable display): say so in
+    // one sentence and clean up instead.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let built = std::panic::catch_unwind(|| EventLoopBuilder::<UserEvent>::with_user_event().build());
+    std::panic::set_hook(hook);
+    let Ok(mut event_loop) = built else {
+        eprintln!("osaurus-tray: cannot start the menu-bar app: the desktop's toolkit did not start.");
+        drop(keep_alive);
+        std::process::exit(1);
+    };
     platform::prepare(&mut event_loop);
 
     let proxy = event_loop.create_proxy();
@@ -82,7 +94,7 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
     event_loop.run(move |event, _, control_flow| {
         *control_flow = ControlFlow::Wait;
         match event {
-            Event::NewEvents(StartCause::Init) => app.start(),
+            Event::NewEvents(StartCause::Init) if !app.start() => *control_flow = ControlFlow::Exit,
             Event::UserEvent(UserEvent::Snapshot(snap)) => app.show(*snap),
             Event::UserEvent(UserEvent::Menu(e)) if app.click(&e) => *control_flow = ControlFlow::Exit,
             Event::UserEvent(UserEvent::Quit) => *control_flow = ControlFlow::Exit,
@@ -92,6 +104,9 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
                 drop(app.tray.take());
                 drop(app.watcher.take());
                 drop(keep_alive.take());
+                if app.failed {
+                    std::process::exit(1);
+                }
             }
             _ => {}
         }
@@ -112,6 +127,8 @@ struct App {
     autostart: Option<Autostart>,
     shown: Option<MenuModel>,
     clipboard: Option<arboard::Clipboard>,
+    /// The tray could not be created: exit 1 once cleaned up.
+    failed: bool,
 }
 
 impl App {
@@ -146,6 +163,7 @@ impl App {
             autostart: Autostart::for_this_user(),
             shown: None,
             clipboard: None,
+            failed: false,
         };
         app.start_watcher();
         app
@@ -166,7 +184,8 @@ impl App {
     }
 
     /// Builds the tray icon; called once the loop runs (macOS requires it).
-    fn start(&mut self) {
+    /// Returns false (and the app ends, cleaning up) if there is no tray.
+    fn start(&mut self) -> bool {
         let model = self.refresh_menu();
         let builder = TrayIconBuilder::new()
             .with_id(TRAY_ID)
@@ -176,10 +195,12 @@ impl App {
             Ok(tray) => {
                 tray.set_title(model.title.as_deref());
                 self.tray = Some(tray);
+                true
             }
             Err(e) => {
                 eprintln!("osaurus-tray: cannot create the tray icon: {e}");
-                std::process::exit(1);
+                self.failed = true;
+                false
             }
         }
     }

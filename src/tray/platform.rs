@@ -19,6 +19,20 @@ fn icon(kind: IconKind) -> Icon {
     Icon::from_rgba(render(kind, ICON_PX, style), ICON_PX, ICON_PX).expect("icon pixels match their size")
 }
 
+/// Whether this session can show a tray at all, in one sentence if not.
+pub fn check_desktop() -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        let set = |v: &str| std::env::var_os(v).is_some_and(|s| !s.is_empty());
+        if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
+            return Err("No graphical session (DISPLAY and WAYLAND_DISPLAY are unset): the tray needs a desktop. \
+                        In a terminal, `osaurus-tray watch` shows the same information."
+                .into());
+        }
+    }
+    Ok(())
+}
+
 /// Sets up the event loop before it runs: menu-bar only on macOS (tao's
 /// default `Regular` policy would add a Dock icon, overriding LSUIElement).
 pub fn prepare<T: 'static>(event_loop: &mut tao::event_loop::EventLoop<T>) {
