@@ -297,6 +297,7 @@ pub fn build_url(address: &str, port: u16) -> Option<String> {
         && url.query().is_none()
         && url.fragment().is_none()
         && url.username().is_empty()
+        && url.password().is_none()
         && url.port_or_known_default() == Some(port);
     clean.then_some(candidate)
 }
@@ -462,6 +463,8 @@ mod tests {
         let i = parse_str(r#"{"health":"running","port":1337,"address":"evil.example/x?"}"#);
         assert_eq!(i.state, State::Invalid);
         assert_eq!(i.url, None);
+        let pw = parse_str(r#"{"health":"running","port":1337,"address":":pw@evil.example"}"#);
+        assert_eq!((pw.state, pw.url), (State::Invalid, None));
     }
 
     #[test]
