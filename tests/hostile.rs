@@ -578,18 +578,19 @@ fn fuzz_crashers_stay_fixed() {
 #[test]
 fn urls_found_by_fuzzing_are_served_in_normal_form() {
     // From the config target: `"url" : "https:\/*\/localhost"` on port 443
-    // passed every check and was served verbatim.
+    // passed every check and was served verbatim. Its host is `*`, not the
+    // address, so the URL built from address and port is served instead.
     let e = one(&fs::read(corpus("url-not-in-normal-form.json")).unwrap());
     assert_eq!(e["state"], "running", "{e}");
-    let url = url_of(&e).unwrap();
-    assert!(url.starts_with("https://"), "{e}");
-    assert!(problem(&e).contains("normal"), "{e}");
+    assert_eq!(url_of(&e), Some("http://localhost:443"), "{e}");
+    assert!(problem(&e).contains("does not point at address"), "{e}");
     // From the menu_model target: `"httP:\/\/127.0.0.1:1337"` reached
-    // `Action::OpenUrl` verbatim.
+    // `Action::OpenUrl` verbatim. Its address (`12<.0.0.1`) is no host, and
+    // the URL does not point at it: nothing is served at all.
     let e = one(&fs::read(corpus("url-uppercase-scheme.json")).unwrap());
-    assert_eq!(e["state"], "running", "{e}");
-    assert_eq!(url_of(&e), Some("http://127.0.0.1:1337"), "{e}");
-    assert!(problem(&e).contains("normal"), "{e}");
+    assert_eq!(e["state"], "invalid", "{e}");
+    assert_eq!(url_of(&e), None, "{e}");
+    assert!(problem(&e).contains("not a host name"), "{e}");
 }
 
 #[test]

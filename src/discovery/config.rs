@@ -203,7 +203,7 @@ fn judge(
         }
     };
 
-    let written = f.url.map(|u| check_url(u, port));
+    let written = f.url.map(|u| check_url(u, &address, port));
     match written {
         Some(Ok((url, note))) => {
             instance.url = Some(url);
@@ -248,7 +248,7 @@ pub fn is_loopback(address: &str) -> bool {
 /// Accepts a written `url` only if it is http(s), has no user info, and its
 /// port agrees with `port`, in its normal form with a note when that differs
 /// from `raw`. Returns the reason otherwise.
-fn check_url(raw: &str, port: u16) -> Result<(String, Option<String>), String> {
+fn check_url(raw: &str, address: &str, port: u16) -> Result<(String, Option<String>), String> {
     let shown: String = raw.chars().take(80).collect();
     let url = url::Url::parse(raw)
         .map_err(|e| format!("url {shown:?} is not a valid URL ({e}); built one from address and port"))?;
@@ -263,6 +263,16 @@ fn check_url(raw: &str, port: u16) -> Result<(String, Option<String>), String> {
     }
     if url.port_or_known_default() != Some(port) {
         return Err(format!("url {shown:?} does not use port {port}; built one from address and port"));
+    }
+    // The URL must name the host the file calls its address: otherwise the
+    // menu would open or copy somewhere else than what exposure is judged on.
+    let bare = address.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(address);
+    let host = match bare.parse::<Ipv6Addr>() {
+        Ok(v6) => Some(url::Host::Ipv6(v6)),
+        Err(_) => url::Host::parse(bare).ok(),
+    };
+    if url.host().map(|h| h.to_owned()) != host {
+        return Err(format!("url {shown:?} does not point at address {address:?}; built one from address and port"));
     }
     // The parser's normal form, never the raw text: parsing drops tabs, newlines
     // and leading control characters and accepts `HTTP:`, `https:/*/h` and the
@@ -439,6 +449,28 @@ mod tests {
             let json = serde_json::json!({"health":"running","port":1337,"address":a});
             let i = parse_str(&json.to_string());
             assert_eq!((i.state, i.url), (State::Invalid, None), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn a_url_to_another_host_than_the_address_is_replaced() {
+        for (address, url) in [
+            ("127.0.0.1", "http://192.168.1.5:1337"),
+            ("127.0.0.1", "http://example.com:1337"),
+            ("192.168.1.23", "http://127.0.0.1:1337"),
+        ] {
+            let json = serde_json::json!({"health":"running","port":1337,"address":address,"url":url});
+            let i = parse_str(&json.to_string());
+            assert_eq!(i.url, Some(format!("http://{address}:1337")), "{url}");
+            assert!(i.problem.unwrap().contains("does not point at address"), "{url}");
+        }
+        for (address, url) in
+            [("::1", "http://[::1]:1337"), ("[::1]", "http://[::1]:1337"), ("LocalHost", "http://localhost:1337")]
+        {
+            let json = serde_json::json!({"health":"running","port":1337,"address":address,"url":url});
+            let i = parse_str(&json.to_string());
+            assert_eq!(i.url.as_deref(), Some(url), "{address}");
+            assert_eq!(i.problem, None, "{address}");
         }
     }
 

@@ -25,14 +25,25 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
     run_with_deadline(c, Duration::from_secs(20))
 }
 
-/// Runs `cmd`, killing it and failing if it outlives `limit`.
+/// Runs `cmd`, killing it and failing if it outlives `limit`. Its output is
+/// drained while it runs, so a large output cannot block it.
 pub fn run_with_deadline(mut cmd: Command, limit: Duration) -> Output {
+    use std::io::Read;
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn osaurus-tray");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
     let start = Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("output");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
         }
         if start.elapsed() > limit {
             let _ = child.kill();
@@ -40,7 +51,8 @@ pub fn run_with_deadline(mut cmd: Command, limit: Duration) -> Output {
             panic!("osaurus-tray did not finish within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(5));
-    }
+    };
+    Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
 }
 
 pub fn stdout(o: &Output) -> String {
