@@ -110,11 +110,13 @@ pub fn apply_bindings(instance: &mut Instance, listening: &[std::net::IpAddr]) -
     true
 }
 
-/// Applies [`apply_bindings`] to every running instance, asking the OS.
-pub fn check_bindings(instances: &mut [Instance]) {
+/// Applies [`apply_bindings`] to every running instance, with what the OS
+/// says listens (read once for all of them).
+pub fn check_bindings(instances: &mut [Instance], listeners: Option<&crate::process::Listeners>) {
+    let Some(listeners) = listeners else { return };
     for i in instances.iter_mut().filter(|i| i.is_running()) {
-        if let Some(addrs) = i.port.and_then(crate::process::listening_addresses) {
-            apply_bindings(i, &addrs);
+        if let Some(port) = i.port {
+            apply_bindings(i, &listeners.addresses(port));
         }
     }
 }

@@ -47,53 +47,89 @@ pub fn listener(port: u16) -> Option<Owner> {
     }
 }
 
-/// The local addresses on which something listens on `port`, from the
-/// operating system: the truth about exposure even when a file says
-/// otherwise. `None` when it cannot be read (not Linux, no `/proc`).
-pub fn listening_addresses(port: u16) -> Option<Vec<std::net::IpAddr>> {
-    #[cfg(target_os = "linux")]
-    {
-        let mut found = parse_listening_addresses(&std::fs::read_to_string("/proc/net/tcp").ok()?);
-        if let Ok(text) = std::fs::read_to_string("/proc/net/tcp6") {
-            found.extend(parse_listening_addresses(&text));
+/// The listening TCP sockets of this machine at one moment, read once and
+/// asked many times: reading `/proc/net/tcp` walks the kernel's whole socket
+/// table, which can take milliseconds however few sockets there are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listeners {
+    /// `(local address, port, socket inode)` of every LISTEN row.
+    rows: Vec<(std::net::IpAddr, u16, u64)>,
+}
+
+impl Listeners {
+    /// Reads the tables (Linux); `None` where they cannot be read.
+    pub fn read() -> Option<Listeners> {
+        #[cfg(target_os = "linux")]
+        {
+            let mut rows = parse_listening_rows(&std::fs::read_to_string("/proc/net/tcp").ok()?);
+            if let Ok(text) = std::fs::read_to_string("/proc/net/tcp6") {
+                rows.extend(parse_listening_rows(&text));
+            }
+            Some(Listeners { rows })
         }
-        Some(found.into_iter().filter(|(_, p)| *p == port).map(|(a, _)| a).collect())
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = port;
+        #[cfg(not(target_os = "linux"))]
         None
+    }
+
+    /// The local addresses something listens on at `port`: the truth about
+    /// exposure even when a file says otherwise.
+    pub fn addresses(&self, port: u16) -> Vec<std::net::IpAddr> {
+        self.rows.iter().filter(|r| r.1 == port).map(|r| r.0).collect()
+    }
+
+    /// The listening sockets on `port`, sorted: a change means a new server.
+    pub fn sockets(&self, port: u16) -> Vec<u64> {
+        let mut s: Vec<u64> = self.rows.iter().filter(|r| r.1 == port).map(|r| r.2).collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    }
+
+    /// The process holding the listening sockets on `port`, as [`listener`]
+    /// decides it, without reading the tables again.
+    pub fn owner(&self, port: u16) -> Option<Owner> {
+        #[cfg(target_os = "linux")]
+        {
+            linux::owner_of(&self.sockets(port))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            listener(port)
+        }
     }
 }
 
-/// The `(address, port)` of every LISTEN row of a `/proc/net/tcp{,6}` table.
-/// Addresses are stored as 32-bit words in host (little-endian) order. Pure,
-/// and never panics.
-pub fn parse_listening_addresses(text: &str) -> Vec<(std::net::IpAddr, u16)> {
+/// The local addresses on which something listens on `port` (Linux).
+pub fn listening_addresses(port: u16) -> Option<Vec<std::net::IpAddr>> {
+    Listeners::read().map(|l| l.addresses(port))
+}
+
+/// `(address, port, inode)` of every well-formed LISTEN row of a
+/// `/proc/net/tcp{,6}` table. Addresses are stored there as 32-bit words in
+/// host (little-endian) order. Pure, and never panics.
+pub fn parse_listening_rows(text: &str) -> Vec<(std::net::IpAddr, u16, u64)> {
     text.lines()
         .filter_map(|line| {
-            let mut f = line.split_ascii_whitespace();
-            let (_, local, _, state) = (f.next()?, f.next()?, f.next()?, f.next()?);
-            if !state.eq_ignore_ascii_case("0A") {
-                return None;
-            }
-            let (addr, port) = local.split_once(':')?;
-            let port = u16::from_str_radix(port, 16).ok()?;
-            let words: Vec<u32> = (0..addr.len() / 8)
-                .map(|k| addr.get(k * 8..k * 8 + 8).and_then(|w| u32::from_str_radix(w, 16).ok()))
-                .collect::<Option<_>>()?;
-            let ip = match words.as_slice() {
-                [w] if addr.len() == 8 => std::net::IpAddr::V4(std::net::Ipv4Addr::from(w.swap_bytes())),
-                [a, b, c, d] if addr.len() == 32 => {
-                    let bytes: Vec<u8> = [a, b, c, d].iter().flat_map(|w| w.to_le_bytes()).collect();
-                    let arr: [u8; 16] = bytes.try_into().ok()?;
-                    std::net::IpAddr::V6(std::net::Ipv6Addr::from(arr))
-                }
-                _ => return None,
-            };
-            Some((ip, port))
+            let (port, inode) = parse_listening_row(line)?;
+            let local = line.split_ascii_whitespace().nth(1)?;
+            Some((decode_address(local.split_once(':')?.0)?, port, inode))
         })
         .collect()
+}
+
+fn decode_address(hex: &str) -> Option<std::net::IpAddr> {
+    let words: Vec<u32> = (0..hex.len() / 8)
+        .map(|k| hex.get(k * 8..k * 8 + 8).and_then(|w| u32::from_str_radix(w, 16).ok()))
+        .collect::<Option<_>>()?;
+    match words.as_slice() {
+        [w] if hex.len() == 8 => Some(std::net::IpAddr::V4(std::net::Ipv4Addr::from(w.swap_bytes()))),
+        [a, b, c, d] if hex.len() == 32 => {
+            let bytes: Vec<u8> = [a, b, c, d].iter().flat_map(|w| w.to_le_bytes()).collect();
+            let arr: [u8; 16] = bytes.try_into().ok()?;
+            Some(std::net::IpAddr::V6(std::net::Ipv6Addr::from(arr)))
+        }
+        _ => None,
+    }
 }
 
 /// The listening sockets in the text of a Linux `/proc/net/tcp` or
@@ -162,26 +198,21 @@ mod linux {
     use std::fs;
     use std::path::Path;
 
-    use super::{choose, parse_listening, Owner};
+    use super::{choose, Owner};
 
     pub(super) fn listener(port: u16) -> Option<Owner> {
         // The IPv4 table must be readable, or we cannot know every listener;
         // the IPv6 one is missing when IPv6 is disabled.
-        let mut sockets = socket_inodes(&fs::read_to_string("/proc/net/tcp").ok()?, port);
-        if let Ok(text) = fs::read_to_string("/proc/net/tcp6") {
-            sockets.extend(socket_inodes(&text, port));
-        }
-        sockets.sort_unstable();
-        sockets.dedup();
+        owner_of(&super::Listeners::read()?.sockets(port))
+    }
+
+    /// The owner of the listening sockets `sockets` (sorted, deduplicated).
+    pub(super) fn owner_of(sockets: &[u64]) -> Option<Owner> {
         if sockets.is_empty() {
             return None;
         }
-        let pid = choose(&sockets, &holders(&sockets))?;
+        let pid = choose(sockets, &holders(sockets))?;
         Some(Owner { pid, name: name_of(pid)? })
-    }
-
-    fn socket_inodes(table: &str, port: u16) -> Vec<u64> {
-        parse_listening(table).into_iter().filter(|&(listening, _)| listening == port).map(|(_, inode)| inode).collect()
     }
 
     /// `(inode, pid)` for every open descriptor, of every process we may
@@ -532,7 +563,11 @@ mod macos {
 
 #[cfg(test)]
 mod address_tests {
-    use super::parse_listening_addresses;
+    use super::parse_listening_rows;
+
+    fn parse_listening_addresses(text: &str) -> Vec<(std::net::IpAddr, u16)> {
+        parse_listening_rows(text).into_iter().map(|(a, p, _)| (a, p)).collect()
+    }
 
     #[test]
     fn addresses_are_decoded_from_proc_tables() {

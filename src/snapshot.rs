@@ -38,7 +38,9 @@ impl Snapshot {
         let mut found = scan(dirs);
         if let Some(p) = prober {
             p.probe_all(&mut found.instances);
-            crate::inspect::check_bindings(&mut found.instances);
+            if found.instances.iter().any(Instance::is_running) {
+                crate::inspect::check_bindings(&mut found.instances, crate::process::Listeners::read().as_ref());
+            }
         }
         Snapshot::from_scan(found)
     }

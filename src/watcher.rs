@@ -125,6 +125,8 @@ struct Worker {
     prober: Option<Prober>,
     /// Models, owners and leftover marks by instance id (with probes only).
     details: BTreeMap<String, Details>,
+    /// The listening sockets each owner in `details` was found for.
+    owner_sockets: HashMap<String, Vec<u64>>,
     leftovers: Leftovers,
     timer: Option<Sender<bool>>,
     timer_active: bool,
@@ -150,6 +152,7 @@ impl Worker {
             retry: HashMap::new(),
             prober,
             details: BTreeMap::new(),
+            owner_sockets: HashMap::new(),
             leftovers: Leftovers::default(),
             timer: None,
             timer_active: false,
@@ -400,6 +403,8 @@ impl Worker {
             })
             .collect();
         let results = prober.health_many(&targets);
+        // What listens, read once for the whole round (Linux; None elsewhere).
+        let listeners = if targets.is_empty() { None } else { crate::process::Listeners::read() };
         let ids: Vec<String> = self.entries.keys().cloned().collect();
         let now = Instant::now();
         let mut refused = BTreeSet::new();
@@ -409,7 +414,7 @@ impl Worker {
             }
             if let Some(i) = self.entries.get_mut(&ids[n]).and_then(|m| m.get_mut(&b)) {
                 i.reachable = Some(outcome.is_reachable());
-                inspect::check_bindings(std::slice::from_mut(i));
+                inspect::check_bindings(std::slice::from_mut(i), listeners.as_ref());
                 if let Some(port) = i.port {
                     self.leftovers.observe(&i.instance_id, port, &outcome, now);
                 }
@@ -422,15 +427,31 @@ impl Worker {
         let changed = |id: &str| keys.is_none_or(|k| k.iter().any(|(_, k)| k == id));
         let mut details = BTreeMap::new();
         let mut owners = BTreeMap::new();
+        let old_sockets = std::mem::take(&mut self.owner_sockets);
+        let mut new_sockets = HashMap::new();
         for i in &running {
             let old = self.details.remove(&i.instance_id).unwrap_or_default();
             let fresh = changed(&i.instance_id);
-            // A refused connection means nothing listens: no owner to look for.
-            let owner = match (fresh, refused.contains(&i.instance_id)) {
-                (_, true) => None,
-                (true, false) => i.port.and_then(crate::process::listener),
-                (false, false) => old.owner.clone(),
+            // A refused connection means nothing listens: no owner to look
+            // for. Otherwise the owner is looked up again only when the
+            // listening sockets on the port changed (a new server), since
+            // that means scanning every process's descriptors.
+            let sockets = match (&listeners, i.port) {
+                (Some(l), Some(port)) => Some(l.sockets(port)),
+                _ => None,
             };
+            let owner = match (refused.contains(&i.instance_id), &sockets, i.port) {
+                (true, _, _) | (_, _, None) => None,
+                (false, Some(s), Some(port)) if fresh || old_sockets.get(&i.instance_id) != Some(s) => {
+                    listeners.as_ref().and_then(|l| l.owner(port))
+                }
+                (false, Some(_), Some(_)) => old.owner.clone(),
+                (false, None, Some(port)) if fresh => crate::process::listener(port),
+                (false, None, Some(_)) => old.owner.clone(),
+            };
+            if let Some(s) = sockets.or_else(|| old_sockets.get(&i.instance_id).cloned()) {
+                new_sockets.insert(i.instance_id.clone(), s);
+            }
             if let Some(o) = &owner {
                 owners.insert(i.instance_id.clone(), o.clone());
             }
@@ -449,6 +470,7 @@ impl Worker {
         }
         self.leftovers.retain(|id| details.contains_key(id));
         self.details = details;
+        self.owner_sockets = new_sockets;
     }
 
     /// The snapshot the entries make: the first base wins for each id.
