@@ -99,11 +99,6 @@ impl Listeners {
     }
 }
 
-/// The local addresses on which something listens on `port` (Linux).
-pub fn listening_addresses(port: u16) -> Option<Vec<std::net::IpAddr>> {
-    Listeners::read().map(|l| l.addresses(port))
-}
-
 /// `(address, port, inode)` of every well-formed LISTEN row of a
 /// `/proc/net/tcp{,6}` table. Addresses are stored there as 32-bit words in
 /// host (little-endian) order. Pure, and never panics.

@@ -45,11 +45,6 @@ impl RuntimeDirs {
         }
     }
 
-    /// The folder new instances appear in: the first one.
-    pub fn primary(&self) -> &Path {
-        &self.bases[0]
-    }
-
     /// The folders as one comma-separated phrase, for messages.
     pub fn describe(&self) -> String {
         self.bases.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
@@ -71,7 +66,7 @@ mod tests {
     fn empty_explicit_folder_means_the_defaults() {
         let d = RuntimeDirs::resolve(Some("".into()), Some("/home/u".into()));
         assert!(!d.explicit);
-        assert_eq!(d.primary(), Path::new("/home/u/.osaurus/runtime"));
+        assert_eq!(d.bases[0], Path::new("/home/u/.osaurus/runtime"));
     }
 
     #[test]
