@@ -440,14 +440,15 @@ impl Worker {
                 (Some(l), Some(port)) => Some(l.sockets(port)),
                 _ => None,
             };
-            let owner = match (refused.contains(&i.instance_id), &sockets, i.port) {
-                (true, _, _) | (_, _, None) => None,
-                (false, Some(s), Some(port)) if fresh || old_sockets.get(&i.instance_id) != Some(s) => {
-                    listeners.as_ref().and_then(|l| l.owner(port))
-                }
-                (false, Some(_), Some(_)) => old.owner.clone(),
-                (false, None, Some(port)) if fresh => crate::process::listener(port),
-                (false, None, Some(_)) => old.owner.clone(),
+            let new_server = sockets.as_ref().is_some_and(|s| old_sockets.get(&i.instance_id) != Some(s));
+            let owner = match i.port {
+                Some(_) if refused.contains(&i.instance_id) => None,
+                Some(port) if fresh || new_server => match &listeners {
+                    Some(l) => l.owner(port),
+                    None => crate::process::listener(port),
+                },
+                Some(_) => old.owner.clone(),
+                None => None,
             };
             if let Some(s) = sockets.or_else(|| old_sockets.get(&i.instance_id).cloned()) {
                 new_sockets.insert(i.instance_id.clone(), s);
