@@ -28,7 +28,7 @@ pub enum Models {
     Unknown,
     /// The ids `/v1/models` listed.
     Listed(Vec<String>),
-    /// The server is exposed to the LAN and wants an access key.
+    /// The server answered 401: it lists its models only with an access key.
     NeedsKey,
     /// The server answered, but not with a model list; the reason.
     Unavailable(String),
@@ -63,18 +63,18 @@ pub fn fetch_models(prober: &Prober, port: u16) -> Models {
             Ok(ids) => Models::Listed(ids),
             Err(why) => Models::Unavailable(format!("the model list is {why}")),
         },
-        Ok((401, _)) | Ok((403, _)) => Models::NeedsKey,
+        Ok((401, _)) => Models::NeedsKey,
         Ok((status, _)) => Models::Unavailable(format!("the server answered {status}")),
         Err(outcome) => Models::Unavailable(format!("no answer ({outcome:?})")),
     }
 }
 
-/// The models to show for `instance`: exposed servers want an access key, so
-/// they are not asked; others are asked only when reachable.
+/// The models to show for `instance`: asked (on 127.0.0.1) only when it is
+/// reachable. Whether a key is needed is what the server answers, exposed or
+/// not: Osaurus before 0.12.5 lists its models to anyone.
 pub fn models_for(prober: &Prober, instance: &Instance) -> Models {
-    match (instance.exposed, instance.reachable, instance.port) {
-        (true, _, _) => Models::NeedsKey,
-        (false, Some(true), Some(port)) => fetch_models(prober, port),
+    match (instance.reachable, instance.port) {
+        (Some(true), Some(port)) => fetch_models(prober, port),
         _ => Models::Unknown,
     }
 }

@@ -49,6 +49,8 @@ pub enum Item {
         label: String,
         /// What a click does.
         action: Option<Action>,
+        /// What the row stands for, when its label can change (see [`Item::key`]).
+        key: Option<String>,
     },
     /// A row that opens a submenu.
     Submenu {
@@ -56,6 +58,8 @@ pub enum Item {
         label: String,
         /// The submenu's rows.
         items: Vec<Item>,
+        /// What the submenu stands for, when its label can change (see [`Item::key`]).
+        key: Option<String>,
     },
     /// A row with a check mark.
     Check {
@@ -72,7 +76,7 @@ pub enum Item {
 
 impl Item {
     fn info(label: impl AsRef<str>) -> Item {
-        Item::Row { label: sanitize(label.as_ref(), MAX_LABEL), action: None }
+        Item::Row { label: sanitize(label.as_ref(), MAX_LABEL), action: None, key: None }
     }
 
     fn check(label: &str, checked: bool, action: Action) -> Item {
@@ -80,7 +84,30 @@ impl Item {
     }
 
     fn action(label: impl AsRef<str>, action: Action) -> Item {
-        Item::Row { label: sanitize(label.as_ref(), MAX_LABEL), action: Some(action) }
+        Item::Row { label: sanitize(label.as_ref(), MAX_LABEL), action: Some(action), key: None }
+    }
+
+    fn submenu(label: impl AsRef<str>, items: Vec<Item>) -> Item {
+        Item::Submenu { label: sanitize(label.as_ref(), MAX_LABEL), items, key: None }
+    }
+
+    /// The same item, standing for `key`.
+    fn keyed(mut self, key: String) -> Item {
+        if let Item::Row { key: k, .. } | Item::Submenu { key: k, .. } = &mut self {
+            *k = Some(key);
+        }
+        self
+    }
+
+    /// What the item stands for across two menus. Rows about one instance
+    /// (its row, its warning, its "Starting…" row) and rows whose text counts
+    /// something carry a key; every other item is what its label says, so two
+    /// items with different labels are different items.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Item::Row { key, .. } | Item::Submenu { key, .. } => key.as_deref(),
+            _ => None,
+        }
     }
 
     /// The text shown for this item (empty for a separator).
@@ -131,16 +158,17 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
     let mut items = Vec::new();
 
     if let Some(notice) = &ctx.notice {
-        items.push(Item::info(format!("⚠ {notice}")));
+        items.push(Item::info(format!("⚠ {notice}")).keyed("notice".into()));
     }
     let header = match running.len() {
         0 => "Osaurus is not running".to_owned(),
         1 => "Osaurus: 1 instance running".to_owned(),
         n => format!("Osaurus: {n} instances running"),
     };
-    items.push(Item::info(header));
+    items.push(Item::info(header).keyed("header".into()));
     for i in &exposed {
-        items.push(Item::info(format!("⚠ Exposed to the local network: {}", endpoint(i))));
+        let row = Item::info(format!("⚠ Exposed to the local network: {}", endpoint(i)));
+        items.push(row.keyed(instance_key("exposed", i)));
     }
 
     if !running.is_empty() {
@@ -155,7 +183,7 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
         }
         for i in pending {
             let what = if i.state == State::Starting { "Starting" } else { "Restarting" };
-            items.push(Item::info(format!("{what}… ({})", i.short_id())));
+            items.push(Item::info(format!("{what}… ({})", i.short_id())).keyed(instance_key("pending", i)));
         }
     }
 
@@ -173,7 +201,8 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
     let leftovers = snap.leftovers().count();
     if leftovers > 0 {
         let entries = if leftovers == 1 { "Entry" } else { "Entries" };
-        items.push(Item::action(format!("Remove {leftovers} Leftover {entries}"), Action::RemoveLeftovers));
+        let row = Item::action(format!("Remove {leftovers} Leftover {entries}"), Action::RemoveLeftovers);
+        items.push(row.keyed("remove-leftovers".into()));
     }
     items.push(Item::Separator);
     if running.is_empty() && ctx.can_start_osaurus {
@@ -205,6 +234,27 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
     MenuModel { icon, title, tooltip, items }
 }
 
+/// The menu as a desktop reads it (over D-Bus on Linux): for each item its
+/// label, whether it can be clicked, its check mark (1 or 0; `null` where it
+/// has none) and its children. Separators read as enabled empty rows.
+pub fn tree(items: &[Item]) -> serde_json::Value {
+    let node = |item: &Item| {
+        let (enabled, toggle, children) = match item {
+            Item::Row { action, .. } => (action.is_some(), None, vec![]),
+            Item::Submenu { items, .. } => (true, None, items.clone()),
+            Item::Check { checked, .. } => (true, Some(u8::from(*checked)), vec![]),
+            Item::Separator => (true, None, vec![]),
+        };
+        serde_json::json!({
+            "label": item.label(),
+            "enabled": enabled,
+            "toggle-state": toggle,
+            "children": tree(&children),
+        })
+    };
+    serde_json::Value::Array(items.iter().map(node).collect())
+}
+
 fn settings_menu(ctx: &Context) -> Item {
     let s = &ctx.settings;
     let mut items = vec![Item::check("Notifications", s.notifications, Action::ToggleNotifications)];
@@ -215,8 +265,8 @@ fn settings_menu(ctx: &Context) -> Item {
         .iter()
         .map(|&secs| Item::check(&format!("{secs} s"), s.probe_interval_secs == secs, Action::SetProbeInterval(secs)))
         .collect();
-    items.push(Item::Submenu { label: "Check Servers Every".into(), items: every });
-    Item::Submenu { label: "Settings".into(), items }
+    items.push(Item::submenu("Check Servers Every", every));
+    Item::submenu("Settings", items)
 }
 
 /// `address:port` for the warning row, with an IPv6 address in brackets.
@@ -280,7 +330,13 @@ fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context) -> Item 
     } else if i.reachable == Some(false) {
         items.push(Item::info("Probably left over from a crash"));
     }
-    Item::Submenu { label: sanitize(&label, MAX_LABEL), items }
+    Item::submenu(label, items).keyed(instance_key("instance", i))
+}
+
+/// The key of a row about instance `i`: its folder, which is unique even
+/// where two ids read alike.
+fn instance_key(what: &str, i: &Instance) -> String {
+    format!("{what}:{:?}", i.dir)
 }
 
 /// The "Models" submenu: ids to copy, or why there are none.
@@ -288,11 +344,11 @@ fn models_menu(models: Option<&Models>) -> Item {
     let items = match models {
         Some(Models::Listed(ids)) if ids.is_empty() => vec![Item::info("No models")],
         Some(Models::Listed(ids)) => ids.iter().map(|id| Item::action(id, Action::Copy(id.clone()))).collect(),
-        Some(Models::NeedsKey) => vec![Item::info("Models need an access key (exposed to the LAN)")],
+        Some(Models::NeedsKey) => vec![Item::info("Models need an access key (the server answered 401)")],
         Some(Models::Unavailable(why)) => vec![Item::info(format!("Models unavailable: {why}"))],
         Some(Models::Unknown) | None => vec![Item::info("Models unknown until the server responds")],
     };
-    Item::Submenu { label: "Models".into(), items }
+    Item::submenu("Models", items)
 }
 
 fn local_time(t: DateTime<chrono::Utc>, local: FixedOffset) -> String {
@@ -337,6 +393,15 @@ mod tests {
     fn snap(mut v: Vec<Instance>) -> Snapshot {
         rank(&mut v);
         Snapshot { instances: v, ..Snapshot::default() }
+    }
+
+    fn walk(items: &[Item], f: &mut dyn FnMut(&str)) {
+        for i in items {
+            f(i.label());
+            if let Item::Submenu { items, .. } = i {
+                walk(items, f);
+            }
+        }
     }
 
     fn labels(items: &[Item]) -> Vec<&str> {
@@ -470,14 +535,6 @@ mod tests {
         let mut evil = inst("ID\u{202E}x", State::Running, 1337, false, None);
         evil.url = Some(format!("http://127.0.0.1:1337/{}\u{202E}\n", "a".repeat(300)));
         let m = build(&snap(vec![evil]), &ctx());
-        fn walk(items: &[Item], f: &mut dyn FnMut(&str)) {
-            for i in items {
-                f(i.label());
-                if let Item::Submenu { items, .. } = i {
-                    walk(items, f);
-                }
-            }
-        }
         walk(&m.items, &mut |l| {
             assert!(l.chars().count() <= MAX_LABEL, "{l}");
             assert!(!l.chars().any(|c| c.is_control() || c == '\u{202E}'), "{l:?}");
@@ -550,16 +607,26 @@ mod tests {
     }
 
     #[test]
-    fn exposed_models_need_a_key_and_unknown_models_say_so() {
-        let s = with_details(
-            snap(vec![inst("A", State::Running, 1, true, Some(true))]),
-            "A",
-            Details { models: Models::NeedsKey, ..Details::default() },
-        );
-        let m = build(&s, &ctx());
-        let models = sub(sub(&m.items, "http://127.0.0.1:1  [LAN]"), "Models");
-        assert_eq!(labels(models), ["Models need an access key (exposed to the LAN)"]);
-        assert_eq!(action_of(&models[0]), None);
+    fn a_401_says_a_key_is_needed_and_nothing_more() {
+        for exposed in [false, true] {
+            let s = with_details(
+                snap(vec![inst("A", State::Running, 1, exposed, Some(true))]),
+                "A",
+                Details { models: Models::NeedsKey, ..Details::default() },
+            );
+            let m = build(&s, &ctx());
+            let row = if exposed { "http://127.0.0.1:1  [LAN]" } else { "http://127.0.0.1:1" };
+            let models = sub(sub(&m.items, row), "Models");
+            assert_eq!(labels(models), ["Models need an access key (the server answered 401)"]);
+            assert_eq!(action_of(&models[0]), None);
+            let mut all = Vec::new();
+            walk(&m.items, &mut |l| all.push(l.to_owned()));
+            assert_eq!(
+                all.iter().any(|l| l.contains("xposed")),
+                exposed,
+                "exposure is mentioned only for an exposed instance: {all:?}"
+            );
+        }
         let bare = build(&snap(vec![inst("A", State::Running, 1, false, None)]), &ctx());
         assert_eq!(
             labels(sub(sub(&bare.items, "http://127.0.0.1:1"), "Models")),
@@ -585,6 +652,35 @@ mod tests {
         assert_eq!(action_of(find(&m.items, "Remove 1 Leftover Entry")), Some(&Action::RemoveLeftovers));
         let none = build(&snap(vec![inst("B", State::Running, 2, false, Some(false))]), &ctx());
         assert!(!labels(&none.items).iter().any(|l| l.starts_with("Remove")), "not a leftover until confirmed");
+    }
+
+    #[test]
+    fn rows_about_an_instance_carry_its_key_whatever_they_say() {
+        let a = inst("A", State::Running, 1, true, Some(true));
+        let mut b = inst("B", State::Running, 1, true, Some(false));
+        b.updated_at = Some(Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap());
+        let s1 = build(&snap(vec![a.clone(), b.clone()]), &ctx());
+        // Same instances, B now answering and A gone quiet: labels change,
+        // keys follow the instance, not the place or the text.
+        let (mut a2, mut b2) = (a, b);
+        a2.reachable = Some(false);
+        b2.reachable = Some(true);
+        let s2 = build(&snap(vec![a2, b2]), &ctx());
+        let keyed = |m: &MenuModel| -> Vec<(String, String)> {
+            m.items.iter().filter_map(|i| Some((i.key()?.to_owned(), i.label().to_owned()))).collect()
+        };
+        let (k1, k2) = (keyed(&s1), keyed(&s2));
+        let key_of = |k: &[(String, String)], label: &str| k.iter().find(|(_, l)| l == label).unwrap().0.clone();
+        assert_eq!(key_of(&k1, "http://127.0.0.1:1  [LAN]"), "instance:\"/rt/A\"");
+        assert_eq!(key_of(&k2, "http://127.0.0.1:1  [LAN]  (not responding)"), "instance:\"/rt/A\"");
+        assert_eq!(k1.iter().filter(|(k, _)| k.starts_with("exposed:")).count(), 2);
+        assert_eq!(key_of(&k1, "Osaurus: 2 instances running"), "header");
+        // Unkeyed items are told apart by their labels: no two alike in a list.
+        let mut plain: Vec<&str> =
+            s1.items.iter().filter(|i| i.key().is_none() && !matches!(i, Item::Separator)).map(Item::label).collect();
+        let n = plain.len();
+        plain.dedup();
+        assert_eq!(plain.len(), n);
     }
 
     #[test]

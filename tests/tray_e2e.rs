@@ -5,8 +5,17 @@
 
 use std::process::Command;
 
-const TOOLS: [&str; 7] =
-    ["Xvfb", "dbus-run-session", "dbus-monitor", "status-notifier-watcher", "gdbus", "xclip", "perl"];
+const TOOLS: [&str; 9] = [
+    "Xvfb",
+    "dbus-run-session",
+    "dbus-monitor",
+    "status-notifier-watcher",
+    "gdbus",
+    "busctl",
+    "xclip",
+    "perl",
+    "python3",
+];
 
 fn missing_tools() -> Vec<&'static str> {
     TOOLS
@@ -17,20 +26,52 @@ fn missing_tools() -> Vec<&'static str> {
         .collect()
 }
 
-#[test]
-fn tray_end_to_end_under_xvfb() {
+/// Whether the tools are here; panics where they must be (CI) and are not.
+fn can_run() -> bool {
     let missing = missing_tools();
-    if !missing.is_empty() {
-        let required = std::env::var("OSAURUS_TRAY_E2E_REQUIRED").is_ok_and(|v| v == "1");
-        assert!(!required, "the tray end-to-end test needs: {}", missing.join(", "));
-        eprintln!("SKIPPED: the tray end-to-end test needs {}", missing.join(", "));
-        return;
+    if missing.is_empty() {
+        return true;
     }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/tray.sh");
-    let out = Command::new("bash").arg(script).arg(env!("CARGO_BIN_EXE_osaurus-tray")).output().expect("run tray.sh");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let required = std::env::var("OSAURUS_TRAY_E2E_REQUIRED").is_ok_and(|v| v == "1");
+    assert!(!required, "the tray end-to-end tests need: {}", missing.join(", "));
+    eprintln!("SKIPPED: the tray end-to-end tests need {}", missing.join(", "));
+    false
+}
+
+/// Runs `script` with the binary and `args`; returns its standard output.
+fn run_script(script: &str, args: &[&str]) -> String {
+    let path = format!("{}/tests/e2e/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("bash")
+        .arg(&path)
+        .arg(env!("CARGO_BIN_EXE_osaurus-tray"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {script}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
-    assert!(out.status.success(), "tray.sh failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("e2e: 11 passed, 0 failed"), "{stdout}");
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+#[test]
+fn tray_end_to_end_under_xvfb() {
+    if can_run() {
+        let stdout = run_script("tray.sh", &[]);
+        assert!(stdout.contains("e2e: 11 passed, 0 failed"), "{stdout}");
+    }
+}
+
+/// The named cases, then three seeded random sequences of 40 changes each:
+/// after every change the menu read over D-Bus equals the app's model.
+#[test]
+fn the_menu_read_over_dbus_matches_the_model_after_every_change() {
+    if can_run() {
+        let stdout = run_script("menu_sync.sh", &["1", "2", "3"]);
+        for seed in 1..=3 {
+            assert!(stdout.contains(&format!("ok: seed {seed}: 40 changes")), "{stdout}");
+        }
+        assert!(stdout.contains("ok: a local 401 says a key is needed"), "{stdout}");
+        assert!(stdout.contains("menu-sync: all passed"), "{stdout}");
+    }
 }

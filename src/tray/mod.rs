@@ -227,6 +227,9 @@ impl App {
             return model;
         }
         self.menu.apply(&model.items);
+        if let Some(path) = std::env::var_os(MENU_DUMP_ENV) {
+            dump_menu(std::path::Path::new(&path), &model);
+        }
         if let Some(tray) = &self.tray {
             if before.as_ref().map(|b| b.icon) != Some(model.icon) {
                 platform::set_icon(tray, model.icon);
@@ -312,6 +315,21 @@ impl App {
         }
         let clipboard = self.clipboard.as_mut().expect("set above");
         clipboard.set_text(text).map_err(|e| format!("Could not copy: {e}"))
+    }
+}
+
+/// When set, the tray writes each menu it applies to this file, as
+/// [`menu_model::tree`] JSON, so that a test (or a person debugging) can
+/// compare it with what the desktop reads.
+pub const MENU_DUMP_ENV: &str = "OSAURUS_TRAY_MENU_DUMP";
+
+/// Writes `model`'s tree to `path` atomically (a reader never sees half).
+fn dump_menu(path: &std::path::Path, model: &MenuModel) {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let text = menu_model::tree(&model.items).to_string();
+    if let Err(e) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path)) {
+        eprintln!("osaurus-tray: cannot write the menu to {}: {e}", path.display());
     }
 }
 

@@ -82,7 +82,7 @@ wait_label "Responding" 2
 ok "rows for a running and an exposed instance"
 
 wait_label "qwen2.5-7b-instruct-4bit" 3
-wait_label "Models need an access key (exposed to the LAN)" 3
+wait_label "Models need an access key (the server answered 401)" 3
 L=$(menu_layout)
 menu_click "$(menu_item_id "$L" "qwen2.5-7b-instruct-4bit" 3)"
 wait_clipboard 'qwen*'
