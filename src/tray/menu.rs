@@ -6,17 +6,21 @@
 //! stays that instance's item while it is listed, wherever it moves, and is
 //! never relabelled with another instance's content.
 //!
-//! One workaround lives here: a submenu whose label changes is replaced, not
-//! relabelled. muda's GTK backend builds a submenu's row with a box (icon and
-//! label) as its child, and `Submenu::set_text` calls
-//! `gtk_menu_item_set_label`, which changes only a row whose child is a plain
-//! label: the new text reaches neither GTK nor, through libdbusmenu, the
-//! panel. (AppKit's `setTitle` would work; one code path is simpler.)
+//! A submenu's new label is set twice: through muda, which is enough on
+//! macOS (AppKit's `setTitle`), and through
+//! [`platform::relabel_submenu`](super::platform::relabel_submenu), because
+//! muda's GTK backend builds a submenu's row with a box (icon and label) as
+//! its child, and its `Submenu::set_text` calls `gtk_menu_item_set_label`,
+//! which changes only a row whose child is a plain label: the new text would
+//! reach neither GTK nor, through libdbusmenu, the panel. Where the toolkit
+//! cannot be reached (no toolkit started: unit tests), such a submenu is
+//! replaced instead.
 
 use std::collections::HashMap;
 
 use tray_icon::menu::{CheckMenuItem, IsMenuItem, Menu, MenuId, MenuItem, PredefinedMenuItem, Submenu};
 
+use super::platform;
 use crate::menu_model::{Action, Item};
 
 /// The live menu and what each of its items does.
@@ -30,7 +34,7 @@ pub struct MenuTree {
 /// What an item stands for: its key, or else its kind and label (and which
 /// of several alike it is). Two items with the same identity are the same
 /// item; anything else is a different one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Ident {
     Key(String),
     Plain { kind: Kind, label: String, nth: usize },
@@ -72,6 +76,9 @@ fn idents(items: &[Item]) -> Vec<Ident> {
 struct Node {
     ident: Ident,
     widget: Widget,
+    /// The item this node shows, as last applied; `None` when it must be
+    /// applied again whatever it is.
+    shown: Option<Item>,
 }
 
 enum Widget {
@@ -93,11 +100,12 @@ impl Node {
     }
 
     /// Whether this node can show `item` by being edited: the same
-    /// identity, and not a submenu whose label changed (see the module note).
-    fn can_show(&self, ident: &Ident, item: &Item) -> bool {
+    /// identity, and not a submenu whose label changed where submenus cannot
+    /// be relabelled (see the module note).
+    fn can_show(&self, ident: &Ident, item: &Item, relabel: bool) -> bool {
         self.ident == *ident
             && match (&self.widget, item) {
-                (Widget::Sub(_, label, _), Item::Submenu { label: new, .. }) => label == new,
+                (Widget::Sub(_, label, _), Item::Submenu { label: new, .. }) => relabel || label == new,
                 _ => true,
             }
     }
@@ -149,30 +157,62 @@ impl MenuTree {
     }
 
     /// Makes the menu show `items`, keeping every item that stands for the
-    /// same thing as before.
+    /// same thing as before. An item equal to what its node shows already
+    /// (a whole submenu included) costs a comparison, no toolkit call.
     pub fn apply(&mut self, items: &[Item]) {
-        self.actions.clear();
         let menu = self.menu.clone();
         let mut nodes = std::mem::take(&mut self.nodes);
-        self.sync(Parent::Menu(&menu), &mut nodes, items);
+        let relabel = platform::can_relabel_submenus();
+        self.sync(Parent::Menu(&menu), &[], &mut nodes, items, relabel);
         self.nodes = nodes;
+    }
+
+    /// Makes the next [`apply`](Self::apply) set every item again: a click
+    /// toggles a native check mark by itself, and the menu must show the
+    /// state read back, not the toggled one.
+    pub fn invalidate(&mut self) {
+        fn clear(nodes: &mut [Node]) {
+            for node in nodes {
+                node.shown = None;
+                if let Widget::Sub(_, _, children) = &mut node.widget {
+                    clear(children);
+                }
+            }
+        }
+        clear(&mut self.nodes);
+    }
+
+    /// Removes `node` from `parent`, and its actions (its children's too).
+    fn remove(&mut self, parent: Parent<'_>, node: &Node) {
+        fn forget(actions: &mut HashMap<MenuId, Action>, node: &Node) {
+            match &node.widget {
+                Widget::Row(row) => drop(actions.remove(row.id())),
+                Widget::Check(check) => drop(actions.remove(check.id())),
+                Widget::Sub(_, _, children) => children.iter().for_each(|c| forget(actions, c)),
+                Widget::Separator(_) => {}
+            }
+        }
+        forget(&mut self.actions, node);
+        parent.remove(node.item());
     }
 
     /// Edits `nodes` (the items under `parent`) into `items`: nodes that
     /// stand for nothing shown any more are removed; then, place by place,
     /// the node that stands for the item there is kept (moved up if it is
     /// further down) or a new one is made; each is then edited to match.
-    fn sync(&mut self, parent: Parent<'_>, nodes: &mut Vec<Node>, items: &[Item]) {
+    /// `path` is where `parent` is: the positions leading to it from the top.
+    fn sync(&mut self, parent: Parent<'_>, path: &[usize], nodes: &mut Vec<Node>, items: &[Item], relabel: bool) {
         let want = idents(items);
-        nodes.retain(|node| {
-            let keep = want.iter().zip(items).any(|(ident, item)| node.can_show(ident, item));
-            if !keep {
-                parent.remove(node.item());
-            }
-            keep
-        });
-        for (pos, (item, ident)) in items.iter().zip(want).enumerate() {
-            match nodes[pos..].iter().position(|n| n.ident == ident) {
+        let place: HashMap<&Ident, usize> = want.iter().enumerate().map(|(k, ident)| (ident, k)).collect();
+        let (kept, gone): (Vec<Node>, Vec<Node>) = std::mem::take(nodes)
+            .into_iter()
+            .partition(|node| place.get(&node.ident).is_some_and(|&k| node.can_show(&want[k], &items[k], relabel)));
+        for node in &gone {
+            self.remove(parent, node);
+        }
+        *nodes = kept;
+        for (pos, (item, ident)) in items.iter().zip(&want).enumerate() {
+            match nodes[pos..].iter().position(|n| n.ident == *ident) {
                 Some(0) => {}
                 Some(k) => {
                     let node = nodes.remove(pos + k);
@@ -181,17 +221,23 @@ impl MenuTree {
                     nodes.insert(pos, node);
                 }
                 None => {
-                    let node = self.create(item, ident);
+                    let node = self.create(item, ident.clone());
                     parent.insert(node.item(), pos);
                     nodes.insert(pos, node);
                 }
             }
-            self.update(&mut nodes[pos], item);
+            let node = &mut nodes[pos];
+            if node.shown.as_ref() != Some(item) {
+                let at: Vec<usize> = path.iter().copied().chain([pos]).collect();
+                self.update(node, item, &at, relabel);
+                node.shown = Some(item.clone());
+            }
         }
         debug_assert_eq!(nodes.len(), items.len());
     }
 
-    fn update(&mut self, node: &mut Node, item: &Item) {
+    /// Edits `node`, at `path`, to show `item`.
+    fn update(&mut self, node: &mut Node, item: &Item, path: &[usize], relabel: bool) {
         match (&mut node.widget, item) {
             (Widget::Row(row), Item::Row { label, action, .. }) => {
                 let text = escape(label);
@@ -201,9 +247,10 @@ impl MenuTree {
                 if row.is_enabled() != action.is_some() {
                     row.set_enabled(action.is_some());
                 }
-                if let Some(a) = action {
-                    self.actions.insert(row.id().clone(), a.clone());
-                }
+                match action {
+                    Some(a) => self.actions.insert(row.id().clone(), a.clone()),
+                    None => self.actions.remove(row.id()),
+                };
             }
             (Widget::Check(check), Item::Check { label, checked, action }) => {
                 let text = escape(label);
@@ -215,9 +262,14 @@ impl MenuTree {
                 check.set_checked(*checked);
                 self.actions.insert(check.id().clone(), action.clone());
             }
-            (Widget::Sub(sub, _, children), Item::Submenu { items, .. }) => {
+            (Widget::Sub(sub, shown, children), Item::Submenu { label, items, .. }) => {
+                if shown != label {
+                    sub.set_text(escape(label));
+                    platform::relabel_submenu(&self.menu, path, label);
+                    *shown = label.clone();
+                }
                 let sub = sub.clone();
-                self.sync(Parent::Sub(&sub), children, items);
+                self.sync(Parent::Sub(&sub), path, children, items, relabel);
             }
             _ => {}
         }
@@ -237,7 +289,8 @@ impl MenuTree {
             Item::Submenu { label, items, .. } => {
                 let sub = Submenu::with_id(id, escape(label), true);
                 let mut children = Vec::new();
-                self.sync(Parent::Sub(&sub), &mut children, items);
+                // Not in the menu yet: nothing below it is relabelled.
+                self.sync(Parent::Sub(&sub), &[], &mut children, items, false);
                 Widget::Sub(sub, label.clone(), children)
             }
             Item::Check { label, checked, action } => {
@@ -247,7 +300,7 @@ impl MenuTree {
             }
             Item::Separator => Widget::Separator(PredefinedMenuItem::separator()),
         };
-        Node { ident, widget }
+        Node { ident, widget, shown: None }
     }
 }
 
@@ -323,7 +376,7 @@ mod tests {
             assert_eq!(id_of(&now, "ID: A"), a, "A's item is kept wherever it moves");
         }
         let last = shown(&t.menu().items());
-        assert_ne!(id_of(&last, "ID: B"), b, "B's submenu was relabelled: replaced, not edited");
+        assert_ne!(id_of(&last, "ID: B"), b, "with no toolkit to relabel in, B's relabelled submenu was replaced");
     }
 
     #[test]
@@ -350,5 +403,27 @@ mod tests {
         assert_eq!(t.action(&ids[1]), Some(&Action::Copy("two".into())));
         t.apply(&[row("two", None)]);
         assert_eq!(t.action(&ids[0]), None, "a removed item does nothing");
+    }
+
+    #[test]
+    fn a_row_that_loses_its_action_does_nothing_when_clicked() {
+        let mut t = MenuTree::new();
+        t.apply(&[row("Copy URL", Some("q"))]);
+        let id = t.menu().items()[0].id().clone();
+        t.apply(&[Item::Row { label: "Copy URL".into(), action: None, key: Some("q".into()) }]);
+        assert_eq!(t.menu().items()[0].id(), &id);
+        assert_eq!(t.action(&id), None);
+        assert!(!t.menu().items()[0].as_menuitem().unwrap().is_enabled());
+    }
+
+    #[test]
+    fn a_submenu_removed_takes_its_children_actions_along() {
+        let mut t = MenuTree::new();
+        t.apply(&[instance("A", "a")]);
+        let children = t.menu().items()[0].as_submenu().unwrap().items();
+        let copy = children[0].id().clone();
+        assert!(t.action(&copy).is_some());
+        t.apply(&[]);
+        assert_eq!(t.action(&copy), None);
     }
 }

@@ -274,6 +274,7 @@ impl App {
         // Force the menu to be re-applied: a check item toggles itself
         // natively on click, and must show the state read back.
         self.shown = None;
+        self.menu.invalidate();
         self.refresh_menu();
         false
     }

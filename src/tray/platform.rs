@@ -123,3 +123,49 @@ fn show_notification(n: &Notification) -> Result<(), String> {
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
+
+/// Whether [`relabel_submenu`] can change a submenu's label where it is
+/// shown. On Linux that needs GTK started on this thread (the tray's event
+/// loop does it); without it a relabelled submenu is replaced instead.
+pub fn can_relabel_submenus() -> bool {
+    #[cfg(target_os = "linux")]
+    return gtk::is_initialized_main_thread();
+    #[cfg(not(target_os = "linux"))]
+    true
+}
+
+/// Makes the submenu row at `path` (positions from the top of `menu`) show
+/// `label`, after muda's `Submenu::set_text` has been called. That is all
+/// macOS needs. On Linux muda's row is a box holding an icon and a label,
+/// which `set_text` (`gtk_menu_item_set_label`) does not reach, so the label
+/// widget in the box is set here; libdbusmenu passes it on to the panel.
+pub fn relabel_submenu(menu: &tray_icon::menu::Menu, path: &[usize], label: &str) {
+    #[cfg(target_os = "linux")]
+    {
+        use gtk::prelude::*;
+        use tray_icon::menu::ContextMenu;
+
+        fn row(menu: gtk::Menu, path: &[usize]) -> Option<gtk::MenuItem> {
+            let (first, rest) = path.split_first()?;
+            let item = menu.children().get(*first)?.clone().downcast::<gtk::MenuItem>().ok()?;
+            match rest {
+                [] => Some(item),
+                _ => row(item.submenu()?.downcast::<gtk::Menu>().ok()?, rest),
+            }
+        }
+        fn text_of(widget: gtk::Widget) -> Option<gtk::Label> {
+            match widget.downcast::<gtk::Label>() {
+                Ok(label) => Some(label),
+                Err(widget) => widget.downcast::<gtk::Container>().ok()?.children().into_iter().find_map(text_of),
+            }
+        }
+        // muda's GTK text: mnemonics on, so a literal `_` is doubled.
+        let gtk_text = label.replace('_', "__");
+        match row(menu.gtk_context_menu(), path).and_then(|r| r.child()).and_then(text_of) {
+            Some(text) => text.set_text_with_mnemonic(&gtk_text),
+            None => eprintln!("osaurus-tray: the menu row at {path:?} was not found to relabel"),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (menu, path, label);
+}

@@ -495,12 +495,15 @@ def named(menu):
         fail("the newest instance is not listed first")
     print("ok: a new newest instance gets its own row; every row's Copy URL copies its own URL", flush=True)
 
+    before = next(r for r, s in instance_rows(tree) if s == b.id[:8])
     b.server.stop()
     tree = settle(menu, w.instances, "B's server stops")
     row = next(r for r, s in instance_rows(tree) if s == b.id[:8])
     if "(not responding)" not in row["label"]:
         fail(f"B's row reads {row['label']!r} after its server stopped")
-    print(f"ok: a stopped server's row says so: {row['label']!r}", flush=True)
+    if row["id"] != before["id"]:
+        fail(f"B's row was replaced (item {before['id']} became {row['id']}), not relabelled")
+    print(f"ok: a stopped server's row says so, in place: {row['label']!r}", flush=True)
 
     c.remove()
     w.instances.remove(c)
