@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Assembles "Osaurus Tray.app" around a built osaurus-tray binary:
+# Assembles "Osaurus Tray.app" around the built executables: the menu-bar
+# app (what the bundle starts) and the command line beside it:
 #
 #   OUTDIR/Osaurus Tray.app/Contents/Info.plist        (from bundle/macos/Info.plist.in)
 #   OUTDIR/Osaurus Tray.app/Contents/PkgInfo
+#   OUTDIR/Osaurus Tray.app/Contents/MacOS/osaurus-tray-app
 #   OUTDIR/Osaurus Tray.app/Contents/MacOS/osaurus-tray
 #   OUTDIR/Osaurus Tray.app/Contents/Resources/AppIcon.icns
 #
 # Usage: scripts/bundle-macos.sh [BINARY] [OUTDIR]
-#   BINARY  default: target/aarch64-apple-darwin/release/osaurus-tray if it
-#           exists, else target/release/osaurus-tray
+#   BINARY  the command line, osaurus-tray-app beside it; default:
+#           target/aarch64-apple-darwin/release/osaurus-tray if it exists,
+#           else target/release/osaurus-tray
 #   OUTDIR  default: target/bundle
 # Relative defaults are taken from the repository root; arguments from the
 # current folder.
@@ -26,6 +29,7 @@ die() {
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NAME="Osaurus Tray"
 EXE=osaurus-tray
+APP_EXE=osaurus-tray-app
 
 if [[ $# -gt 2 ]]; then
   die "usage: scripts/bundle-macos.sh [BINARY] [OUTDIR]"
@@ -42,6 +46,8 @@ OUTDIR=${2:-$ROOT/target/bundle}
 
 [[ -f $BINARY ]] || die "no binary at $BINARY (build it first: cargo build --release)"
 [[ -x $BINARY ]] || die "$BINARY is not executable"
+APP_BINARY=$(dirname "$BINARY")/$APP_EXE
+[[ -x $APP_BINARY ]] || die "no menu-bar app at $APP_BINARY (it is built with the command line)"
 
 TEMPLATE=$ROOT/bundle/macos/Info.plist.in
 ICON=$ROOT/bundle/macos/AppIcon.icns
@@ -73,7 +79,8 @@ if grep -q '@[A-Z_]*@' "$CONTENTS/Info.plist"; then
 fi
 printf 'APPL????' >"$CONTENTS/PkgInfo"
 cp "$BINARY" "$CONTENTS/MacOS/$EXE"
-chmod 755 "$CONTENTS/MacOS/$EXE"
+cp "$APP_BINARY" "$CONTENTS/MacOS/$APP_EXE"
+chmod 755 "$CONTENTS/MacOS/$EXE" "$CONTENTS/MacOS/$APP_EXE"
 cp "$ICON" "$CONTENTS/Resources/AppIcon.icns"
 chmod 644 "$CONTENTS/Info.plist" "$CONTENTS/PkgInfo" "$CONTENTS/Resources/AppIcon.icns"
 

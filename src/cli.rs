@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::cmd::{self, Failure};
 use crate::discovery::RuntimeDirs;
+use crate::gui::Gui;
 
 /// A menu-bar companion for Osaurus: which local servers are live, their
 /// URLs, and whether any is exposed to the local network.
@@ -88,4 +90,49 @@ pub struct ProbeArgs {
     /// Do not probe /health; trust the files alone.
     #[arg(long)]
     pub no_probe: bool,
+}
+
+/// Parses a number of seconds between probes: 0.1 to 86,400.
+pub fn parse_interval(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.1..=86_400.0).contains(&v) => Ok(v),
+        _ => Err("expected a number of seconds between 0.1 and 86400".into()),
+    }
+}
+
+/// Parses the command line and runs the command; exits with its status.
+/// `gui` is the menu-bar app where this executable has one (`None`: the
+/// menu-bar commands start the app executable instead).
+pub fn main(gui: Option<&dyn Gui>) -> ! {
+    // Behave like other Unix tools in a pipeline (`osaurus-tray list | head`):
+    // end quietly when the reader goes away instead of panicking on EPIPE.
+    // SAFETY: resetting a signal to its default action at start-up, before
+    // any thread exists.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let cli = Cli::parse();
+    let dirs = cli.global.runtime_dirs();
+    let outcome = match cli.command {
+        Some(Command::List(c)) => c.run(&dirs),
+        Some(Command::Url(c)) => c.run(&dirs),
+        Some(Command::Env(c)) => c.run(&dirs),
+        Some(Command::Open(c)) => c.run(&dirs),
+        Some(Command::Watch(c)) => c.run(&dirs),
+        Some(Command::Demo(c)) => c.run(gui),
+        Some(Command::Tray(c)) => c.run(&dirs, gui),
+        Some(Command::Models(c)) => c.run(&dirs),
+        Some(Command::Prune(c)) => c.run(&dirs),
+        Some(Command::Completions(c)) => c.run(),
+        Some(Command::Man(c)) => c.run(),
+        None => cmd::tray::Tray::default().run(&dirs, gui),
+    };
+    if let Err(failure) = outcome {
+        match failure {
+            Failure::NotFound(m) | Failure::Other(m) => eprintln!("osaurus-tray: {m}"),
+        }
+        std::process::exit(1);
+    }
+    std::process::exit(0)
 }

@@ -22,21 +22,16 @@
 //! - [`text`]: small formatting helpers shared by the command line and the menu.
 //! - [`cmd`]: one module per command-line subcommand.
 
+pub use osaurus_discovery::{discovery, inspect, probe, process, prune, snapshot, text, watcher};
+
 pub mod autostart;
+pub mod browser;
 pub mod cli;
 pub mod cmd;
 pub mod demo;
-pub mod discovery;
+pub mod gui;
 pub mod icon;
-pub mod inspect;
 pub mod menu_model;
 pub mod notifications;
-pub mod probe;
-pub mod process;
-pub mod prune;
 pub mod settings;
 pub mod single_instance;
-pub mod snapshot;
-pub mod text;
-pub mod tray;
-pub mod watcher;

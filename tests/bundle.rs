@@ -89,11 +89,14 @@ fn bundle_script_assembles_a_well_formed_app() {
     );
     let contents = app.join("Contents");
 
-    let exe = contents.join("MacOS/osaurus-tray");
-    let meta = fs::metadata(&exe).expect("Contents/MacOS/osaurus-tray");
-    assert!(meta.is_file());
-    assert_eq!(format!("{:o}", meta.permissions().mode() & 0o777), "755", "binary mode");
-    assert_eq!(meta.len(), fs::metadata(&binary).unwrap().len(), "binary copied whole");
+    let app_binary = PathBuf::from(env!("CARGO_BIN_EXE_osaurus-tray-app"));
+    for (name, built) in [("osaurus-tray", &binary), ("osaurus-tray-app", &app_binary)] {
+        let exe = contents.join("MacOS").join(name);
+        let meta = fs::metadata(&exe).unwrap_or_else(|e| panic!("Contents/MacOS/{name}: {e}"));
+        assert!(meta.is_file());
+        assert_eq!(format!("{:o}", meta.permissions().mode() & 0o777), "755", "{name}'s mode");
+        assert_eq!(meta.len(), fs::metadata(built).unwrap().len(), "{name} copied whole");
+    }
 
     assert_eq!(fs::read(contents.join("PkgInfo")).unwrap(), b"APPL????");
 
@@ -117,7 +120,7 @@ fn bundle_script_assembles_a_well_formed_app() {
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(key("CFBundleShortVersionString"), version);
     assert_eq!(key("CFBundleVersion"), version);
-    assert_eq!(key("CFBundleExecutable"), "osaurus-tray");
+    assert_eq!(key("CFBundleExecutable"), "osaurus-tray-app", "the bundle starts the app directly");
     assert_eq!(key("CFBundleIconFile"), "AppIcon");
     assert_eq!(key("CFBundlePackageType"), "APPL");
     assert_eq!(key("CFBundleName"), "Osaurus Tray");
@@ -158,7 +161,7 @@ fn desktop_entry_names_the_binary_and_icon_and_the_icons_exist() {
     for (k, v) in [
         ("Type", "Application"),
         ("Name", "Osaurus Tray"),
-        ("Exec", "osaurus-tray"),
+        ("Exec", "osaurus-tray-app"),
         ("Icon", "osaurus-tray"),
         ("Terminal", "false"),
     ] {

@@ -8,7 +8,7 @@ use clap::Args;
 use super::{Failure, Outcome};
 use crate::demo;
 use crate::discovery::RuntimeDirs;
-use crate::tray;
+use crate::gui::{self, Gui};
 
 /// Run two fake Osaurus servers and the menu-bar app against them.
 #[derive(Debug, Args)]
@@ -20,10 +20,20 @@ pub struct Demo {
 
 impl Demo {
     /// Runs until Quit, Ctrl-C or SIGTERM, then removes everything it made.
-    pub fn run(&self) -> Outcome {
+    /// Without `gui` (the command-line executable), starts the app instead,
+    /// unless no tray is wanted.
+    pub fn run(&self, gui: Option<&dyn Gui>) -> Outcome {
+        let gui = match gui {
+            Some(g) if !self.no_tray => Some(g),
+            None if !self.no_tray => return Err(Failure::Other(gui::exec_app())),
+            _ => None,
+        };
         // Take the tray lock before starting anything, so a refused demo
         // leaves nothing behind.
-        let lock = if self.no_tray { None } else { Some(tray::lock().map_err(Failure::Other)?) };
+        let lock = match gui {
+            Some(g) => Some(g.lock().map_err(Failure::Other)?),
+            None => None,
+        };
         let demo = demo::Demo::start(Duration::from_millis(1500))
             .map_err(|e| Failure::Other(format!("cannot start the demo: {e}")))?;
         let dir = demo.runtime_dir().to_path_buf();
@@ -31,8 +41,8 @@ impl Demo {
         eprintln!("osaurus-tray demo: runtime folder {}", dir.display());
         eprintln!("osaurus-tray demo: servers on http://127.0.0.1:{} and http://127.0.0.1:{} (the second claims LAN exposure)", ports[0], ports[1]);
         eprintln!("osaurus-tray demo: try `osaurus-tray --runtime-dir {} list`", dir.display());
-        if let Some(lock) = lock {
-            tray::run(RuntimeDirs::explicit(dir), tray::Options::default(), lock, Box::new(demo));
+        if let (Some(gui), Some(lock)) = (gui, lock) {
+            gui.run(RuntimeDirs::explicit(dir), gui::Options::default(), lock, Box::new(demo));
         }
         let (tx, rx) = mpsc::channel();
         ctrlc::set_handler(move || {

@@ -3,6 +3,7 @@
 use clap::Args;
 
 use super::{Failure, Outcome};
+pub use crate::browser::{browser_url, open_in_browser};
 use crate::cli::ProbeArgs;
 use crate::discovery::RuntimeDirs;
 
@@ -19,36 +20,5 @@ impl Open {
         let best = super::best(dirs, self.probe)?;
         let url = best.url.unwrap_or_default();
         open_in_browser(&url).map_err(Failure::Other)
-    }
-}
-
-/// Checks that `url` is http(s) and returns it normalised; the only gate
-/// between a URL and the browser.
-pub fn browser_url(url: &str) -> Result<String, String> {
-    match url::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(u.to_string()),
-        _ => {
-            Err(format!("Refusing to open {:?}: only http and https URLs are opened.", crate::text::sanitize(url, 80)))
-        }
-    }
-}
-
-/// Opens `url` in the default browser if it passes [`browser_url`].
-pub fn open_in_browser(url: &str) -> Result<(), String> {
-    let url = browser_url(url)?;
-    open::that_detached(&url).map_err(|e| format!("Could not open {url} in a browser: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::browser_url;
-
-    #[test]
-    fn only_http_and_https_pass() {
-        assert!(browser_url("http://127.0.0.1:1337").is_ok());
-        assert!(browser_url("https://localhost").is_ok());
-        for bad in ["file:///etc/passwd", "javascript:alert(1)", "data:text/html,x", "ftp://h/", "/etc", "", "http:"] {
-            assert!(browser_url(bad).is_err(), "{bad}");
-        }
     }
 }

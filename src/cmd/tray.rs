@@ -6,22 +6,24 @@ use clap::Args;
 
 use super::{Failure, Outcome};
 use crate::discovery::RuntimeDirs;
-use crate::tray;
+use crate::gui::{self, Gui};
 
 /// Run the menu-bar app.
 #[derive(Debug, Args, Default)]
 pub struct Tray {
     /// Seconds between probes of running instances (default: the saved setting, 10).
-    #[arg(long, value_name = "S", value_parser = super::watch::parse_interval)]
+    #[arg(long, value_name = "S", value_parser = crate::cli::parse_interval)]
     pub probe_interval: Option<f64>,
 }
 
 impl Tray {
     /// Runs until Quit; never returns unless another tray is running.
-    pub fn run(&self, dirs: &RuntimeDirs) -> Outcome {
-        let lock = tray::lock().map_err(Failure::Other)?;
+    /// Without `gui` (the command-line executable), starts the app instead.
+    pub fn run(&self, dirs: &RuntimeDirs, gui: Option<&dyn Gui>) -> Outcome {
+        let Some(gui) = gui else { return Err(Failure::Other(gui::exec_app())) };
+        let lock = gui.lock().map_err(Failure::Other)?;
         let options =
-            tray::Options { probe_interval: self.probe_interval.map(Duration::from_secs_f64), settings_path: None };
-        tray::run(dirs.clone(), options, lock, Box::new(()))
+            gui::Options { probe_interval: self.probe_interval.map(Duration::from_secs_f64), settings_path: None };
+        gui.run(dirs.clone(), options, lock, Box::new(()))
     }
 }

@@ -23,7 +23,7 @@ pub struct Watch {
     #[arg(long)]
     pub no_probe: bool,
     /// Seconds between probes of running instances.
-    #[arg(long, value_name = "S", default_value_t = 10.0, value_parser = parse_interval)]
+    #[arg(long, value_name = "S", default_value_t = 10.0, value_parser = crate::cli::parse_interval)]
     pub probe_interval: f64,
 }
 
@@ -90,11 +90,4 @@ fn human(snap: &Snapshot) -> String {
         s.push_str(&super::list::human(&all, true, now));
     }
     s
-}
-
-pub fn parse_interval(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && (0.1..=86_400.0).contains(&v) => Ok(v),
-        _ => Err("expected a number of seconds between 0.1 and 86400".into()),
-    }
 }

@@ -161,7 +161,7 @@ ID=$(menu_item_id "$L" "Launch at Login" 1)
 [[ -n $ID && $(toggle_state "$ID") == 0 ]] || fail "Launch at Login is not an unchecked item"
 menu_click "$ID"
 wait_file "$AUTOSTART" present
-grep -q "^Exec=$APP" "$AUTOSTART" || fail "the autostart entry does not start this binary"
+grep -qE "^Exec=\"?$APP-app\"?\$" "$AUTOSTART" || fail "the autostart entry does not start the app: $(grep Exec "$AUTOSTART")"
 for _ in $(seq 40); do [[ $(toggle_state "$ID") == 1 ]] && break; sleep 0.05; done
 [[ $(toggle_state "$ID") == 1 ]] || fail "Launch at Login is not checked after enabling"
 menu_click "$ID"

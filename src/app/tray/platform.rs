@@ -2,8 +2,8 @@
 
 use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
 
-use crate::icon::{render, IconKind, Style};
-use crate::notifications::Notification;
+use osaurus_tray::icon::{render, IconKind, Style};
+use osaurus_tray::notifications::Notification;
 
 /// Launching Osaurus is possible from the menu.
 pub const CAN_START_OSAURUS: bool = cfg!(target_os = "macos");

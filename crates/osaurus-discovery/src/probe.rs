@@ -16,7 +16,7 @@ use crate::discovery::Instance;
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(300);
 
 /// At most this many probes run at once.
-const MAX_PARALLEL: usize = 32;
+const MAX_PARALLEL: usize = 32; // keep the doc of `health_many` in step
 
 /// What one probe found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +102,7 @@ impl Prober {
     }
 
     /// Probes many ports at once, each tagged with a key; at most
-    /// [`MAX_PARALLEL`] at a time.
+    /// 32 at a time.
     pub fn health_many<K: Copy + Send + Sync>(&self, ports: &[(K, u16)]) -> Vec<(K, Outcome)> {
         if ports.is_empty() {
             return Vec::new();

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use tray_icon::menu::{CheckMenuItem, IsMenuItem, Menu, MenuId, MenuItem, PredefinedMenuItem, Submenu};
 
 use super::platform;
-use crate::menu_model::{Action, Item};
+use osaurus_tray::menu_model::{Action, Item};
 
 /// The live menu and what each of its items does.
 pub struct MenuTree {

@@ -1,5 +1,5 @@
 //! The menu-bar app: a tao event loop, a tray-icon icon and one muda menu,
-//! fed by the [`watcher`](crate::watcher).
+//! fed by the [`watcher`](osaurus_tray::watcher).
 //!
 //! The shape follows tray-icon's tao example: one user-event enum; the menu
 //! and watcher handlers forward into an `EventLoopProxy`; the tray is built
@@ -19,28 +19,20 @@ use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
 use tray_icon::menu::MenuEvent;
 use tray_icon::{TrayIcon, TrayIconBuilder};
 
-use crate::autostart::Autostart;
-use crate::discovery::RuntimeDirs;
-use crate::menu_model::{self, Action, Context, MenuModel};
-use crate::notifications;
-use crate::settings::Settings;
-use crate::single_instance::{self, TrayLock};
-use crate::snapshot::Snapshot;
-use crate::watcher;
+use osaurus_tray::autostart::Autostart;
+use osaurus_tray::discovery::RuntimeDirs;
+use osaurus_tray::gui::Options;
+use osaurus_tray::menu_model::{self, Action, Context, MenuModel};
+use osaurus_tray::notifications;
+use osaurus_tray::settings::Settings;
+use osaurus_tray::single_instance::{self, TrayLock};
+use osaurus_tray::snapshot::Snapshot;
+use osaurus_tray::watcher;
 
 pub use menu::MenuTree;
 
 /// The id of the tray item (on Linux it names the StatusNotifier item).
 pub const TRAY_ID: &str = "osaurus-tray";
-
-/// How the tray behaves beyond the saved settings.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Probe this often instead of the saved setting (not saved).
-    pub probe_interval: Option<Duration>,
-    /// Where settings are kept; `None` for the platform's config folder.
-    pub settings_path: Option<PathBuf>,
-}
 
 /// Everything that reaches the event loop.
 #[derive(Debug)]
@@ -250,7 +242,7 @@ impl App {
         let result = match action {
             Action::Quit => return true,
             Action::Copy(text) => self.copy(&text),
-            Action::OpenUrl(url) => crate::cmd::open::open_in_browser(&url),
+            Action::OpenUrl(url) => osaurus_tray::browser::open_in_browser(&url),
             Action::OpenFolder(dir) => {
                 open::that_detached(&dir).map_err(|e| format!("Could not open {}: {e}", dir.display()))
             }
@@ -282,8 +274,9 @@ impl App {
     /// Removes the leftovers the menu offered, each re-checked first.
     fn remove_leftovers(&mut self) -> Result<(), String> {
         let Some(snap) = &self.snapshot else { return Ok(()) };
-        let prober = crate::probe::Prober::default();
-        let refusals: Vec<String> = snap.leftovers().filter_map(|i| crate::prune::remove(i, &prober).err()).collect();
+        let prober = osaurus_tray::probe::Prober::default();
+        let refusals: Vec<String> =
+            snap.leftovers().filter_map(|i| osaurus_tray::prune::remove(i, &prober).err()).collect();
         if refusals.is_empty() {
             Ok(())
         } else {

@@ -1,0 +1,47 @@
+//! Find the [Osaurus](https://github.com/osaurus-ai/osaurus) servers running
+//! on this machine.
+//!
+//! Osaurus publishes where its server listens in small JSON files,
+//! `~/.osaurus/runtime/<instanceId>/configuration.json` (and, for older
+//! versions, two legacy folders). This crate is the one home of the rules for
+//! reading them: which folders to look in, how one file is read and
+//! validated, which instance is the best one, whether it answers (on
+//! 127.0.0.1 only), what else is known about it, and how to keep all of it
+//! current as the files change. It has no GUI dependency.
+//!
+//! ```no_run
+//! use osaurus_discovery::{discovery::RuntimeDirs, probe::Prober, snapshot::Snapshot};
+//!
+//! let dirs = RuntimeDirs::resolve(None, std::env::var_os("HOME").map(Into::into));
+//! let snapshot = Snapshot::take(&dirs, Some(&Prober::default()));
+//! match snapshot.best().and_then(|best| best.url.as_deref()) {
+//!     Some(url) => println!("Osaurus is at {url}"),
+//!     None => eprintln!("Osaurus is not running"),
+//! }
+//! ```
+//!
+//! The modules, a functional core with a thin shell of side effects:
+//!
+//! - [`discovery`]: where Osaurus publishes its instances, how one instance
+//!   folder is read, which instance is the best one (core + file reading).
+//! - [`probe`]: loopback-only `/health` probes (shell).
+//! - [`process`]: which process listens on a TCP port (shell; its table parsing is core).
+//! - [`inspect`]: models, owning process, duplicates and crash leftovers (core + probes).
+//! - [`snapshot`]: the set of instances at one moment, as every consumer sees it.
+//! - [`watcher`]: keeps a [`snapshot::Snapshot`] current from file-system events (shell).
+//! - [`prune`]: removing crash leftovers, safely (shell).
+//! - [`text`]: making what files say safe to show, and shell quoting.
+//!
+//! The examples `find_osaurus` and `watch_osaurus` do what the discovery
+//! guide's Swift and JavaScript samples do.
+
+#![deny(missing_docs)]
+
+pub mod discovery;
+pub mod inspect;
+pub mod probe;
+pub mod process;
+pub mod prune;
+pub mod snapshot;
+pub mod text;
+pub mod watcher;

@@ -1,0 +1,26 @@
+//! `osaurus-tray-app`, the menu-bar app: every command of `osaurus-tray`,
+//! and the tray itself for `tray`, `demo` and no command.
+
+mod tray;
+
+use std::any::Any;
+
+use osaurus_tray::discovery::RuntimeDirs;
+use osaurus_tray::gui::{Gui, Options};
+use osaurus_tray::single_instance::TrayLock;
+
+struct App;
+
+impl Gui for App {
+    fn lock(&self) -> Result<TrayLock, String> {
+        tray::lock()
+    }
+
+    fn run(&self, dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<dyn Any>) -> ! {
+        tray::run(dirs, options, lock, keep_alive)
+    }
+}
+
+fn main() {
+    osaurus_tray::cli::main(Some(&App))
+}
