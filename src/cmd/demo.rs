@@ -20,38 +20,45 @@ pub struct Demo {
 
 impl Demo {
     /// Runs until Quit, Ctrl-C or SIGTERM, then removes everything it made.
-    /// Without `gui` (the command-line executable), starts the app instead,
-    /// unless no tray is wanted.
+    /// Only the app executable runs the demo (it needs the fake servers and,
+    /// unless `--no-tray`, the tray); the command line starts the app.
     pub fn run(&self, gui: Option<&dyn Gui>) -> Outcome {
-        let gui = match gui {
-            Some(g) if !self.no_tray => Some(g),
-            None if !self.no_tray => return Err(Failure::Other(gui::exec_app())),
-            _ => None,
-        };
-        // Take the tray lock before starting anything, so a refused demo
-        // leaves nothing behind.
-        let lock = match gui {
-            Some(g) => Some(g.lock().map_err(Failure::Other)?),
-            None => None,
-        };
-        let demo = demo::Demo::start(Duration::from_millis(1500))
-            .map_err(|e| Failure::Other(format!("cannot start the demo: {e}")))?;
-        let dir = demo.runtime_dir().to_path_buf();
-        let ports = demo.ports();
-        eprintln!("osaurus-tray demo: runtime folder {}", dir.display());
-        eprintln!("osaurus-tray demo: servers on http://127.0.0.1:{} and http://127.0.0.1:{} (the second claims LAN exposure)", ports[0], ports[1]);
-        eprintln!("osaurus-tray demo: try `osaurus-tray --runtime-dir {} list`", dir.display());
-        if let (Some(gui), Some(lock)) = (gui, lock) {
-            gui.run(RuntimeDirs::explicit(dir), gui::Options::default(), lock, Box::new(demo));
+        match gui {
+            Some(gui) => gui.demo(self.no_tray),
+            None => Err(Failure::Other(gui::exec_app())),
         }
-        let (tx, rx) = mpsc::channel();
-        ctrlc::set_handler(move || {
-            let _ = tx.send(());
-        })
-        .map_err(|e| Failure::Other(format!("cannot handle signals: {e}")))?;
-        let _ = rx.recv();
-        drop(demo);
-        eprintln!("osaurus-tray demo: stopped and cleaned up");
-        Ok(())
     }
+}
+
+/// The demo, in the app executable: `gui` shows the tray unless `no_tray`.
+pub fn run(gui: &dyn Gui, no_tray: bool) -> Outcome {
+    let gui = (!no_tray).then_some(gui);
+    // Take the tray lock before starting anything, so a refused demo
+    // leaves nothing behind.
+    let lock = match gui {
+        Some(g) => Some(g.lock().map_err(Failure::Other)?),
+        None => None,
+    };
+    let demo = demo::Demo::start(Duration::from_millis(1500))
+        .map_err(|e| Failure::Other(format!("cannot start the demo: {e}")))?;
+    let dir = demo.runtime_dir().to_path_buf();
+    let ports = demo.ports();
+    eprintln!("osaurus-tray demo: runtime folder {}", dir.display());
+    eprintln!(
+        "osaurus-tray demo: servers on http://127.0.0.1:{} and http://127.0.0.1:{} (the second claims LAN exposure)",
+        ports[0], ports[1]
+    );
+    eprintln!("osaurus-tray demo: try `osaurus-tray --runtime-dir {} list`", dir.display());
+    if let (Some(gui), Some(lock)) = (gui, lock) {
+        gui.run(RuntimeDirs::explicit(dir), gui::Options::default(), lock, Box::new(demo));
+    }
+    let (tx, rx) = mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = tx.send(());
+    })
+    .map_err(|e| Failure::Other(format!("cannot handle signals: {e}")))?;
+    let _ = rx.recv();
+    drop(demo);
+    eprintln!("osaurus-tray demo: stopped and cleaned up");
+    Ok(())
 }
