@@ -2,11 +2,12 @@
 # Measures the menu-bar app on Linux under Xvfb with a StatusNotifier host:
 # start-to-tray-ready time, idle CPU ticks and RSS over a window (60 s by
 # default; IDLE_SECS to change), with no instance and with the demo's two
-# instances (probed every 10 s), and the stripped release binary's size.
+# instances (probed every 10 s): RSS, private (anonymous) memory and the
+# libraries mapped; and the stripped release binary's size.
 #
-# Usage: scripts/bench-tray.sh [path/to/release/osaurus-tray]
+# Usage: scripts/bench-tray.sh [path/to/release/osaurus-tray-app]
 set -euo pipefail
-APP=$(readlink -f "${1:-target/release/osaurus-tray}")
+APP=$(readlink -f "${1:-target/release/osaurus-tray-app}")
 IDLE_SECS=${IDLE_SECS:-60}
 # shellcheck source=lib/headless.sh
 source "$(dirname "$(readlink -f "$0")")/lib/headless.sh"
@@ -33,7 +34,10 @@ measure() { # measure LABEL ARGS...
   t_start=$(proc_ticks $pid)
   sleep "$IDLE_SECS"
   echo "$label: tray ready in ${ready} ms; idle ${IDLE_SECS} s: $(($(proc_ticks $pid) - t_start)) CPU ticks," \
-    "RSS $(awk "BEGIN {printf \"%.1f\", $(proc_rss_kb $pid) / 1024}") MB"
+    "RSS $(awk "BEGIN {printf \"%.1f\", $(proc_rss_kb $pid) / 1024}") MB," \
+    "private (anonymous) $(awk '/^RssAnon:/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status") MB," \
+    "$(grep -oE '/[^ ]+\.so[^ ]*' "/proc/$pid/maps" | sort -u | wc -l) libraries mapped," \
+    "OpenGL/LLVM: $(grep -qE 'libLLVM|libGL' "/proc/$pid/maps" && echo mapped || echo none)"
   kill -TERM $pid
   wait $pid || true
   for _ in $(seq 100); do [[ $(sni_items | wc -l) -le $before ]] && break; sleep 0.05; done

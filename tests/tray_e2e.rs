@@ -72,6 +72,7 @@ fn the_menu_read_over_dbus_matches_the_model_after_every_change() {
             assert!(stdout.contains(&format!("ok: seed {seed}: 40 changes")), "{stdout}");
         }
         assert!(stdout.contains("ok: a local 401 says a key is needed"), "{stdout}");
+        assert!(stdout.contains("ok: the tray maps no OpenGL library"), "{stdout}");
         assert!(stdout.contains("menu-sync: all passed"), "{stdout}");
     }
 }

@@ -26,5 +26,6 @@ impl Gui for App {
 }
 
 fn main() {
+    tray::platform::before_toolkit();
     osaurus_tray::cli::main(Some(&App))
 }

@@ -27,8 +27,14 @@ start_sni_watcher
 export RUNTIME=$TMP/runtime OSAURUS_TRAY_MENU_DUMP=$TMP/menu.json
 mkdir -p "$RUNTIME"
 "$APP" --runtime-dir "$RUNTIME" tray --probe-interval 0.3 >"$TMP/app.log" 2>&1 &
-PIDS+=($!)
+APP_PID=$!
+PIDS+=($APP_PID)
 sni_connect
+
+# The tray never draws with OpenGL: GDK must not map Mesa or libLLVM.
+GL=$(grep -oE '/[^ ]*(libGL|libGLX|libEGL|libLLVM|_dri)[^ /]*\.so[^ ]*' "/proc/$APP_PID/maps" | sort -u || true)
+[[ -z $GL ]] || fail "the tray maps OpenGL libraries: $GL"
+echo "ok: the tray maps no OpenGL library ($(awk '/^RssAnon:/ {print $2 " kB"}' "/proc/$APP_PID/status") anonymous memory)"
 
 run() {
   python3 "$HERE/menu_sync.py" "$@" || fail "menu_sync.py $*"

@@ -67,6 +67,7 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
         drop(keep_alive);
         std::process::exit(1);
     };
+    platform::after_toolkit();
     platform::prepare(&mut event_loop);
 
     let proxy = event_loop.create_proxy();

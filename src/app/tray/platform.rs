@@ -19,6 +19,32 @@ fn icon(kind: IconKind) -> Icon {
     Icon::from_rgba(render(kind, ICON_PX, style), ICON_PX, ICON_PX).expect("icon pixels match their size")
 }
 
+/// Sets up the process for the toolkit; call first thing in `main`, before
+/// any thread starts. On Linux, GDK opens OpenGL when it opens the display
+/// (to pick visuals for GL), which maps Mesa and, with a software renderer,
+/// libLLVM: tens of megabytes for a menu that never draws with GL. The tray
+/// turns that off unless the user chose otherwise, until the toolkit has
+/// started ([`after_toolkit`]), so that programs it opens are not affected.
+pub fn before_toolkit() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("GDK_GL").is_none() {
+        std::env::set_var("GDK_GL", "disable");
+        GL_SWITCHED_OFF.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[cfg(target_os = "linux")]
+static GL_SWITCHED_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Undoes what [`before_toolkit`] set, once GDK has read it: a browser or
+/// file manager started from the menu gets the user's environment.
+pub fn after_toolkit() {
+    #[cfg(target_os = "linux")]
+    if GL_SWITCHED_OFF.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        std::env::remove_var("GDK_GL");
+    }
+}
+
 /// Whether this session can show a tray at all, in one sentence if not.
 pub fn check_desktop() -> Result<(), String> {
     #[cfg(target_os = "linux")]
