@@ -2,7 +2,8 @@
 """Measures what a script pays for the command line:
 
 - `url --no-probe` and `--version`: median wall time over many runs, beside a
-  trivial process (`true`), and the peak RSS of one run (from wait4);
+  trivial process (`true`), and the peak RSS of a run (GNU time's %M: a
+  child of this Python process would count Python's pages before its exec);
 - `watch --json --no-probe`, idle with two instances: CPU ticks over a window
   and RSS at its end;
 - the stripped size of both executables, and the shared libraries each names.
@@ -27,20 +28,36 @@ RUNS = 300
 
 
 def run_once(argv):
-    """Wall seconds and peak RSS (KiB) of one run."""
+    """Wall seconds of one run."""
     t0 = time.perf_counter()
     pid = os.posix_spawn(argv[0], argv, os.environ,
                          file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
                                        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
-    _, _, usage = os.wait4(pid, 0)
-    return time.perf_counter() - t0, usage.ru_maxrss
+    os.wait4(pid, 0)
+    return time.perf_counter() - t0
+
+
+def peak_rss_mib(argv):
+    """The largest peak RSS of 20 runs, by GNU time; None without it."""
+    gnu_time = "/usr/bin/time"
+    if not os.access(gnu_time, os.X_OK):
+        return None
+    peaks = []
+    for _ in range(20):
+        out = subprocess.run([gnu_time, "-f", "%M"] + argv, capture_output=True, text=True)
+        peaks.append(int(out.stderr.strip().splitlines()[-1]))
+    return max(peaks) / 1024
 
 
 def timed(argv):
     for _ in range(20):
         run_once(argv)
     samples = [run_once(argv) for _ in range(RUNS)]
-    return statistics.median(s[0] for s in samples) * 1000, max(s[1] for s in samples) / 1024
+    return statistics.median(samples) * 1000, peak_rss_mib(argv)
+
+
+def mib(value):
+    return "n/a (needs GNU time)" if value is None else f"{value:.1f} MiB"
 
 
 def write_instance(base, iid, port, minute):
@@ -78,11 +95,11 @@ def main():
         write_instance(rt, "B0000000-0000-4000-8000-00000000000B", 41002, 2)
         true = shutil.which("true")
         base_ms, base_kb = timed([true])
-        print(f"trivial process (true): {base_ms:.2f} ms, peak RSS {base_kb:.1f} MiB")
+        print(f"trivial process (true): {base_ms:.2f} ms, peak RSS {mib(base_kb)}")
         for args in (["--version"], ["--runtime-dir", rt, "url", "--no-probe"]):
             ms, mb = timed([CLI] + args)
             print(f"osaurus-tray {' '.join(a if a != rt else 'DIR' for a in args)}: {ms:.2f} ms "
-                  f"({ms / base_ms:.1f}x true), peak RSS {mb:.1f} MiB")
+                  f"({ms / base_ms:.1f}x true), peak RSS {mib(mb)}")
 
         watch = subprocess.Popen([CLI, "--runtime-dir", rt, "watch", "--json", "--no-probe"],
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -97,6 +114,8 @@ def main():
     finally:
         shutil.rmtree(rt)
     for exe in (CLI, APP):
+        if not os.path.exists(exe):
+            continue
         size = os.path.getsize(exe)
         libs = needed(exe)
         print(f"{os.path.basename(exe)}: {size} bytes ({size / 1048576:.2f} MiB), {len(libs)} shared libraries: "
