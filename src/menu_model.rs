@@ -5,12 +5,15 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::discovery::{Instance, State};
+use crate::discovery::{Instance, LanAccess, State};
 use crate::icon::{Glyph, IconKind};
 use crate::inspect::{Details, Models};
 use crate::settings::{Settings, PROBE_CHOICES};
 use crate::snapshot::Snapshot;
 use crate::text::{export_line, sanitize};
+
+/// How to give an access key, as a menu row.
+pub const HOW_TO_GIVE_ROW: &str = "Give one: OSAURUS_API_KEY, or apiKeyFile in the settings file";
 
 /// Longest label shown, in characters.
 pub const MAX_LABEL: usize = 72;
@@ -167,7 +170,12 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
     };
     items.push(Item::info(header).keyed("header".into()));
     for i in &exposed {
-        let row = Item::info(format!("⚠ Exposed to the local network: {}", endpoint(i)));
+        let access = match i.lan_access {
+            Some(LanAccess::Open) => " — open to anyone",
+            Some(LanAccess::Guarded) => " — key required",
+            _ => "",
+        };
+        let row = Item::info(format!("⚠ Exposed to the local network: {}{access}", endpoint(i)));
         items.push(row.keyed(instance_key("exposed", i)));
     }
 
@@ -188,7 +196,7 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
     }
 
     items.push(Item::Separator);
-    match snap.best().and_then(|b| b.url.clone()) {
+    match snap.best().and_then(|b| b.usable_url().map(str::to_owned)) {
         Some(url) => {
             items.push(Item::action("Copy URL", Action::Copy(url.clone())));
             items.push(Item::action("Open in Browser", Action::OpenUrl(url)));
@@ -225,10 +233,14 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
         (false, true) => Glyph::NotResponding,
     };
     let icon = IconKind { glyph, lan_badge: !exposed.is_empty() };
-    let title = (ctx.has_title && ctx.settings.lan_title && !exposed.is_empty()).then(|| "LAN".to_owned());
+    let open = exposed.iter().any(|i| i.lan_access == Some(LanAccess::Open));
+    let title = (ctx.has_title && ctx.settings.lan_title && !exposed.is_empty())
+        .then(|| if open { "LAN OPEN" } else { "LAN" }.to_owned());
     let mut tooltip =
         items.iter().find(|i| !i.label().starts_with('⚠')).map(|i| i.label().to_owned()).unwrap_or_default();
-    if !exposed.is_empty() {
+    if open {
+        tooltip.push_str(" — open to anyone on the local network");
+    } else if !exposed.is_empty() {
         tooltip.push_str(" — exposed to the local network");
     }
     MenuModel { icon, title, tooltip, items }
@@ -283,13 +295,15 @@ fn endpoint(i: &Instance) -> String {
 fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context) -> Item {
     let leftover = details.is_some_and(|d| d.leftover);
     let duplicate = details.is_some_and(|d| d.duplicate);
-    let url = i.url.clone().unwrap_or_default();
-    let mut label = url.clone();
+    let url = i.usable_url().unwrap_or_default().to_owned();
+    let mut label = i.url.clone().unwrap_or_default();
     if i.exposed {
         label.push_str("  [LAN]");
     }
     if leftover {
         label.push_str("  (left over from a crash)");
+    } else if i.not_osaurus.is_some() {
+        label.push_str("  (not Osaurus)");
     } else if i.reachable == Some(false) {
         label.push_str("  (not responding)");
     }
@@ -297,16 +311,28 @@ fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context) -> Item 
         label.push_str("  (duplicate)");
     }
     let base = i.openai_base_url().unwrap_or_default();
+    // What answers on the port is not Osaurus: nothing of it is handed out.
+    let hand_out = |label: &str, action: Action| match i.not_osaurus {
+        None => Item::action(label, action),
+        Some(_) => Item::info(label),
+    };
     let mut items = vec![
-        Item::action("Copy URL", Action::Copy(url.clone())),
-        Item::action("Copy OpenAI Base URL", Action::Copy(base.clone())),
-        Item::action("Copy export OPENAI_BASE_URL=…", Action::Copy(export_line("OPENAI_BASE_URL", &base))),
-        Item::action("Open in Browser", Action::OpenUrl(url)),
+        hand_out("Copy URL", Action::Copy(url.clone())),
+        hand_out("Copy OpenAI Base URL", Action::Copy(base.clone())),
+        hand_out("Copy export OPENAI_BASE_URL=…", Action::Copy(export_line("OPENAI_BASE_URL", &base))),
+        hand_out("Open in Browser", Action::OpenUrl(url)),
+    ];
+    if let (true, Some(lan), Some(lo)) = (i.exposed, &i.url, &i.loopback_url) {
+        let gone = if i.address_on_this_machine == Some(false) { " (address gone)" } else { "" };
+        items.push(hand_out(&format!("Copy LAN URL{gone}"), Action::Copy(lan.clone())));
+        items.push(hand_out("Copy Loopback URL", Action::Copy(lo.clone())));
+    }
+    items.extend([
         models_menu(details.map(|d| &d.models)),
         Item::Separator,
         Item::info(format!("State: {}", i.state.as_str())),
         Item::info(format!("ID: {}", i.short_id())),
-    ];
+    ]);
     if let Some(t) = i.updated_at {
         items.push(Item::info(format!("Running since {}", local_time(t, ctx.local))));
     }
@@ -315,8 +341,23 @@ fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context) -> Item 
         Some(false) => "Not responding",
         None => "Not checked",
     }));
+    if let Some(why) = &i.not_osaurus {
+        items.push(Item::info(capitalised(why)));
+    }
     if i.exposed {
         items.push(Item::info(format!("Exposed to the local network at {}", endpoint(i))));
+        items.extend(
+            match i.lan_access {
+                Some(LanAccess::Open) => Some("Open to anyone on the network: no access key needed"),
+                Some(LanAccess::Guarded) => Some("Guarded: the network needs an access key"),
+                _ => None,
+            }
+            .map(Item::info),
+        );
+    }
+    if i.address_on_this_machine == Some(false) {
+        let address = i.address.as_deref().unwrap_or_default();
+        items.push(Item::info(format!("{address} is no longer this machine's address; use the loopback URL")));
     }
     if let Some(owner) = details.and_then(|d| d.owner.as_ref()) {
         items.push(Item::info(format!("Process: {} (pid {})", owner.name, owner.pid)));
@@ -326,7 +367,10 @@ fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context) -> Item 
     }
     if leftover {
         let port = i.port.map_or_else(String::new, |p| format!(" on port {p}"));
-        items.push(Item::info(format!("Left over from a crash: nothing listens{port}")));
+        items.push(Item::info(match &i.not_osaurus {
+            Some(why) => format!("Left over from a crash: {why}"),
+            None => format!("Left over from a crash: nothing listens{port}"),
+        }));
     } else if i.reachable == Some(false) {
         items.push(Item::info("Probably left over from a crash"));
     }
@@ -344,11 +388,19 @@ fn models_menu(models: Option<&Models>) -> Item {
     let items = match models {
         Some(Models::Listed(ids)) if ids.is_empty() => vec![Item::info("No models")],
         Some(Models::Listed(ids)) => ids.iter().map(|id| Item::action(id, Action::Copy(id.clone()))).collect(),
-        Some(Models::NeedsKey) => vec![Item::info("Models need an access key (the server answered 401)")],
+        Some(Models::NeedsKey) => {
+            vec![Item::info("Models need an access key (the server answered 401)"), Item::info(HOW_TO_GIVE_ROW)]
+        }
         Some(Models::Unavailable(why)) => vec![Item::info(format!("Models unavailable: {why}"))],
         Some(Models::Unknown) | None => vec![Item::info("Models unknown until the server responds")],
     };
     Item::submenu("Models", items)
+}
+
+/// `text` with its first letter in upper case, to stand as a row.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn local_time(t: DateTime<chrono::Utc>, local: FixedOffset) -> String {
@@ -387,6 +439,10 @@ mod tests {
             updated_at: Some(Utc.with_ymd_and_hms(2025, 9, 8, 12, 35, 12).unwrap()),
             dir: PathBuf::from(format!("/rt/{id}")),
             problem: None,
+            not_osaurus: None,
+            loopback_url: (running && exposed).then(|| format!("http://127.0.0.1:{port}")),
+            address_on_this_machine: None,
+            lan_access: None,
         }
     }
 
@@ -567,7 +623,7 @@ mod tests {
 
     #[test]
     fn settings_show_the_current_choices() {
-        let settings = Settings { notifications: false, lan_title: true, probe_interval_secs: 30 };
+        let settings = Settings { notifications: false, lan_title: true, probe_interval_secs: 30, api_key_file: None };
         let m = build(&snap(vec![]), &Context { settings, ..ctx() });
         let Item::Submenu { items, .. } = find(&m.items, "Settings") else { panic!() };
         assert_eq!(check_of(find(items, "Notifications")), Some((false, &Action::ToggleNotifications)));
@@ -617,7 +673,7 @@ mod tests {
             let m = build(&s, &ctx());
             let row = if exposed { "http://127.0.0.1:1  [LAN]" } else { "http://127.0.0.1:1" };
             let models = sub(sub(&m.items, row), "Models");
-            assert_eq!(labels(models), ["Models need an access key (the server answered 401)"]);
+            assert_eq!(labels(models), ["Models need an access key (the server answered 401)", HOW_TO_GIVE_ROW]);
             assert_eq!(action_of(&models[0]), None);
             let mut all = Vec::new();
             walk(&m.items, &mut |l| all.push(l.to_owned()));

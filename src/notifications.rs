@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::discovery::Instance;
+use crate::discovery::{Instance, LanAccess};
 use crate::snapshot::Snapshot;
 use crate::text::sanitize;
 
@@ -34,6 +34,12 @@ pub fn changes(before: Option<&Snapshot>, after: &Snapshot) -> Vec<Notification>
                     url(i),
                     i.address.as_deref().map(|a| format!(" at {}", sanitize(a, 64))).unwrap_or_default()
                 ),
+            });
+        }
+        if i.lan_access == Some(LanAccess::Open) && !old.is_some_and(|o| o.lan_access == Some(LanAccess::Open)) {
+            out.push(Notification {
+                title: "Osaurus is open to anyone on the network".into(),
+                body: format!("{} answers other machines without an access key.", url(i)),
             });
         }
         if i.reachable == Some(false) && old.is_some_and(|o| o.reachable == Some(true)) {
@@ -72,6 +78,10 @@ mod tests {
             updated_at: None,
             dir: PathBuf::from(id),
             problem: None,
+            not_osaurus: None,
+            loopback_url: None,
+            address_on_this_machine: None,
+            lan_access: None,
         }
     }
 
@@ -96,6 +106,16 @@ mod tests {
         assert_eq!(titles(&n), ["Osaurus is exposed to the local network"]);
         assert!(n[0].body.contains("192.168.1.23"));
         assert!(changes(Some(&after), &after).is_empty(), "no repeat while it stays exposed");
+    }
+
+    #[test]
+    fn an_exposure_found_open_is_news_once() {
+        let guarded = Instance { lan_access: Some(LanAccess::Guarded), ..inst("A", true, Some(true)) };
+        let open = Instance { lan_access: Some(LanAccess::Open), ..inst("A", true, Some(true)) };
+        let n = changes(Some(&snap(vec![guarded.clone()])), &snap(vec![open.clone()]));
+        assert_eq!(titles(&n), ["Osaurus is open to anyone on the network"]);
+        assert!(changes(Some(&snap(vec![open.clone()])), &snap(vec![open])).is_empty());
+        assert!(changes(Some(&snap(vec![inst("A", true, Some(true))])), &snap(vec![guarded])).is_empty());
     }
 
     #[test]

@@ -19,11 +19,16 @@ pub struct Settings {
     pub lan_title: bool,
     /// Seconds between probes of running instances.
     pub probe_interval_secs: u32,
+    /// A file holding the access key for `/v1/models` (used when
+    /// `OSAURUS_API_KEY` is not set); it must not be readable by group or
+    /// others. The key itself is never stored here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { notifications: true, lan_title: true, probe_interval_secs: 10 }
+        Settings { notifications: true, lan_title: true, probe_interval_secs: 10, api_key_file: None }
     }
 }
 
@@ -66,6 +71,21 @@ impl Settings {
                 (Settings::default(), Some(msg))
             }
         }
+    }
+
+    /// Reads the settings without changing anything on disk (for the
+    /// command line): the defaults when the file is missing or unreadable.
+    pub fn peek(path: &Path) -> Settings {
+        fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Settings>(&bytes).ok())
+            .map_or_else(Settings::default, Settings::clamped)
+    }
+
+    /// The access key to use: `OSAURUS_API_KEY`, else the key file named
+    /// here. `Err` says why the one given cannot be used.
+    pub fn access_key(&self) -> Result<Option<crate::inspect::AccessKey>, String> {
+        crate::inspect::AccessKey::find(self.api_key_file.as_deref())
     }
 
     /// Writes the settings atomically: a temporary file, then a rename.
@@ -118,7 +138,12 @@ mod tests {
     fn save_then_load_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let path = Settings::path_in(dir.path());
-        let s = Settings { notifications: false, lan_title: false, probe_interval_secs: 30 };
+        let s = Settings {
+            notifications: false,
+            lan_title: false,
+            probe_interval_secs: 30,
+            api_key_file: Some("/k".into()),
+        };
         s.save(&path).unwrap();
         assert_eq!(Settings::load(&path), (s, None));
         // Nothing else is left in the folder (the temporary file was renamed).

@@ -47,6 +47,10 @@ fn several_running_instances_are_listed_newest_first_with_exact_keys() {
         "updatedAt",
         "dir",
         "problem",
+        "notOsaurus",
+        "loopbackUrl",
+        "addressOnThisMachine",
+        "lanAccess",
     ];
     let mut got = keys.clone();
     got.sort();

@@ -37,7 +37,7 @@ fn running_demo() -> Demo {
 /// Runs a library watcher until `pred` holds for a snapshot; returns it.
 fn watch_until(dirs: RuntimeDirs, interval: Duration, limit: Duration, pred: impl Fn(&Snapshot) -> bool) -> Snapshot {
     let (tx, rx) = mpsc::channel();
-    let options = watcher::Options { probe: true, probe_interval: interval, force_poll: false };
+    let options = watcher::Options { probe: true, probe_interval: interval, force_poll: false, access_key: None };
     let _w = watcher::spawn(dirs, options, move |s| {
         let _ = tx.send(s.clone());
     });
@@ -186,7 +186,12 @@ fn a_timeout_is_never_a_leftover() {
     let rt = tempfile::tempdir().unwrap();
     publish(rt.path(), "SLOW", &running_config("SLOW", port, T1, false));
     let (tx, rx) = mpsc::channel();
-    let options = watcher::Options { probe: true, probe_interval: Duration::from_millis(500), force_poll: false };
+    let options = watcher::Options {
+        probe: true,
+        probe_interval: Duration::from_millis(500),
+        force_poll: false,
+        access_key: None,
+    };
     let _w = watcher::spawn(RuntimeDirs::explicit(rt.path().into()), options, move |s| {
         let _ = tx.send(s.clone());
     });

@@ -5,7 +5,7 @@ use clap::Args;
 
 use super::{Failure, Outcome};
 use crate::cli::ProbeArgs;
-use crate::discovery::{Instance, RuntimeDirs};
+use crate::discovery::{Instance, LanAccess, RuntimeDirs};
 use crate::snapshot::Snapshot;
 use crate::text::{age, sanitize, table};
 
@@ -53,9 +53,11 @@ pub fn to_json(instances: &[&Instance]) -> String {
     serde_json::to_string_pretty(instances).expect("instances always serialise")
 }
 
-/// The aligned table `list` prints.
+/// The aligned table `list` prints. NOTE says what probes found that a
+/// person must know (another program on the port, a LAN address that is
+/// gone); with `all`, PROBLEM adds what the file got wrong.
 pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
-    let mut header = vec!["URL", "LAN", "REACHABLE", "AGE", "ID"];
+    let mut header = vec!["URL", "LAN", "REACHABLE", "AGE", "ID", "NOTE"];
     if all {
         header.splice(0..0, ["STATE"]);
         header.push("PROBLEM");
@@ -64,14 +66,16 @@ pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
     for i in instances {
         let mut row = vec![
             i.url.as_deref().map_or_else(|| "-".to_owned(), |u| sanitize(u, 80)),
-            if i.exposed { "LAN".into() } else { "-".into() },
-            match i.reachable {
-                Some(true) => "yes".into(),
-                Some(false) => "NO".into(),
-                None => "-".into(),
+            lan_cell(i),
+            match (i.reachable, &i.not_osaurus) {
+                (_, Some(_)) => "not Osaurus".into(),
+                (Some(true), None) => "yes".into(),
+                (Some(false), None) => "NO".into(),
+                (None, None) => "-".into(),
             },
             i.updated_at.map_or_else(|| "-".into(), |t| age(t, now)),
             sanitize(i.short_id(), 8),
+            sanitize(&notes(i).join("; "), 160),
         ];
         if all {
             row.insert(0, i.state.as_str().into());
@@ -80,4 +84,31 @@ pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
         rows.push(row);
     }
     table(&rows)
+}
+
+/// `LAN`, and what a client on the LAN gets when that was asked.
+fn lan_cell(i: &Instance) -> String {
+    match (i.exposed, i.lan_access) {
+        (false, _) => "-".into(),
+        (true, Some(LanAccess::Open)) => "LAN open".into(),
+        (true, Some(LanAccess::Guarded)) => "LAN guarded".into(),
+        (true, _) => "LAN".into(),
+    }
+}
+
+/// What probes found that a person must know, one phrase each.
+pub fn notes(i: &Instance) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(why) = &i.not_osaurus {
+        out.push(why.clone());
+    }
+    if i.address_on_this_machine == Some(false) {
+        let address = i.address.as_deref().unwrap_or_default();
+        let lo = i.loopback_url.as_deref().unwrap_or_default();
+        out.push(format!("{address} is no longer this machine's address; use {lo}"));
+    }
+    if i.lan_access == Some(LanAccess::Open) {
+        out.push("open to anyone on the network: no access key needed".into());
+    }
+    out
 }

@@ -6,8 +6,10 @@ use serde::Serialize;
 use super::{Failure, Outcome};
 use crate::cli::ProbeArgs;
 use crate::discovery::{Instance, RuntimeDirs};
-use crate::inspect::{fetch_models, Models};
+use crate::inspect::{models_for, Models};
+use crate::key::HOW_TO_GIVE;
 use crate::probe::Prober;
+use crate::settings::Settings;
 
 /// Print the model ids of the best (or named) running instance.
 #[derive(Debug, Args)]
@@ -37,20 +39,26 @@ impl ModelsCmd {
             None => snap.best().ok_or_else(|| super::none_running(dirs))?,
             Some(prefix) => pick(snap.running(), prefix)?,
         };
-        let name = instance.url.as_deref().unwrap_or(&instance.instance_id).to_owned();
-        if instance.exposed {
-            return Err(Failure::Other(format!(
-                "{name} is exposed to the local network: its models need an access key."
-            )));
+        let name = crate::text::sanitize(instance.url.as_deref().unwrap_or(&instance.instance_id), 80);
+        if let Some(why) = &instance.not_osaurus {
+            return Err(Failure::Other(format!("{name} is not Osaurus: {why}.")));
         }
-        let port = instance.port.ok_or_else(|| Failure::Other(format!("{name} has no port.")))?;
-        let ids = match fetch_models(&Prober::default(), port) {
+        let settings = Settings::default_path().map(|p| Settings::peek(&p)).unwrap_or_default();
+        let key = settings.access_key().map_err(Failure::Other)?;
+        let ids = match models_for(&Prober::default(), instance, key.as_ref()) {
             Models::Listed(ids) => ids,
-            Models::NeedsKey => return Err(Failure::Other(format!("{name} wants an access key for its models."))),
+            Models::NeedsKey if key.is_some() => {
+                return Err(Failure::Other(format!("{name} did not accept the access key for its models (401).")))
+            }
+            Models::NeedsKey => {
+                return Err(Failure::Other(format!("{name} needs an access key to list its models: {HOW_TO_GIVE}.")))
+            }
             Models::Unavailable(why) => {
                 return Err(Failure::Other(format!("Could not list the models of {name}: {why}.")))
             }
-            Models::Unknown => return Err(Failure::Other(format!("Could not list the models of {name}."))),
+            Models::Unknown => {
+                return Err(Failure::Other(format!("Could not list the models of {name}: it does not answer /health.")))
+            }
         };
         if self.json {
             let answer = Answer { instance_id: &instance.instance_id, url: instance.url.as_deref(), models: &ids };

@@ -18,7 +18,7 @@ impl Open {
     /// Opens the chosen URL; refuses anything but http(s).
     pub fn run(&self, dirs: &RuntimeDirs) -> Outcome {
         let best = super::best(dirs, self.probe)?;
-        let url = best.url.unwrap_or_default();
+        let url = best.usable_url().unwrap_or_default().to_owned();
         open_in_browser(&url).map_err(Failure::Other)
     }
 }

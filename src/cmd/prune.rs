@@ -5,13 +5,17 @@ use std::thread::sleep;
 use clap::Args;
 
 use super::{Failure, Outcome};
+use crate::discovery::read::read_instance;
 use crate::discovery::{Instance, RuntimeDirs};
+use crate::inspect::is_gone;
 use crate::inspect::LEFTOVER_AFTER;
-use crate::probe::{Outcome as Probe, Prober};
+use crate::probe::Prober;
 use crate::snapshot::Snapshot;
+use crate::text::sanitize;
 
-/// Remove crash leftovers: folders that say running, whose port refuses
-/// connections twice, 10 s apart.
+/// Remove crash leftovers: folders that say running, on whose port no
+/// Osaurus answers (refused, or another program answers) twice, 10 s apart;
+/// every copy, in every base folder.
 #[derive(Debug, Args)]
 pub struct Prune {
     /// Only list what would be removed.
@@ -20,32 +24,42 @@ pub struct Prune {
 }
 
 impl Prune {
-    /// Finds the leftovers (taking about 10 s) and removes them.
+    /// Finds the leftovers (taking about 10 s) and removes every copy of
+    /// each, in every base folder.
     pub fn run(&self, dirs: &RuntimeDirs) -> Outcome {
         let prober = Prober::default();
         let snap = Snapshot::take(dirs, None);
         super::print_warnings(&snap);
-        let refused = |i: &Instance| i.port.is_some_and(|p| prober.health(p) == Probe::Refused);
-        let suspects: Vec<&Instance> = snap.running().filter(|i| refused(i)).collect();
+        // Every copy of every running id: Osaurus copies old folders back
+        // into ~/.osaurus at launch, so each copy is judged on its own.
+        let copies: Vec<Instance> = snap
+            .running()
+            .flat_map(|i| crate::prune::copies(dirs, &i.instance_id).into_iter().map(move |p| (i, p)))
+            .map(|(i, path)| if path == i.dir { i.clone() } else { read_instance(&path, i.instance_id.clone()) })
+            .filter(Instance::is_running)
+            .collect();
+        let gone = |i: &Instance| i.port.is_some_and(|p| is_gone(&prober.health(p)));
+        let suspects: Vec<&Instance> = copies.iter().filter(|i| gone(i)).collect();
         if suspects.is_empty() {
-            eprintln!("No leftovers: every running entry's port accepts connections.");
+            eprintln!("No leftovers: Osaurus answers on every running entry's port.");
             return Ok(());
         }
         eprintln!(
-            "{} entr{} refused connections; checking again in {} s…",
+            "{} entr{} had no Osaurus on {} port; checking again in {} s…",
             suspects.len(),
             if suspects.len() == 1 { "y" } else { "ies" },
+            if suspects.len() == 1 { "its" } else { "their" },
             LEFTOVER_AFTER.as_secs()
         );
         sleep(LEFTOVER_AFTER);
-        let leftovers: Vec<&Instance> = suspects.into_iter().filter(|i| refused(i)).collect();
+        let leftovers: Vec<&Instance> = suspects.into_iter().filter(|i| gone(i)).collect();
         if leftovers.is_empty() {
             eprintln!("No leftovers: the servers came back.");
             return Ok(());
         }
         let mut kept = 0;
         for i in leftovers {
-            let what = format!("{} {}", i.short_id(), i.dir.display());
+            let what = format!("{} {}", sanitize(i.short_id(), 8), sanitize(&i.dir.display().to_string(), 400));
             if self.dry_run {
                 println!("would remove {what}");
                 continue;

@@ -54,6 +54,7 @@ impl Watch {
             probe: !self.no_probe,
             probe_interval: Duration::from_secs_f64(self.probe_interval),
             force_poll: std::env::var_os("OSAURUS_TRAY_FORCE_POLL").is_some_and(|v| v == "1"),
+            access_key: None,
         };
         let _watcher = watcher::spawn(dirs.clone(), options, move |snap| {
             let _ = tx.send(Msg::Snapshot(Box::new(snap.clone())));

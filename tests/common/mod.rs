@@ -2,6 +2,8 @@
 //! Osaurus writes them, the real binary, and small servers on 127.0.0.1.
 #![allow(dead_code)]
 
+pub mod osaurus;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -69,11 +71,56 @@ pub fn json(o: &Output) -> Vec<serde_json::Value> {
         .unwrap_or_else(|e| panic!("not a JSON array ({e}): {}", stdout(o)))
 }
 
-/// Encodes like Foundation's JSONSerialization with `.prettyPrinted,
-/// .sortedKeys`: `"key" : value` and `/` escaped as `\/`.
+/// Encodes like Foundation's `JSONSerialization` with `.prettyPrinted,
+/// .sortedKeys`, byte for byte: two-space indent, `"key" : value`, keys
+/// sorted, `/` escaped as `\/`, no trailing newline.
 pub fn foundation_json(value: &serde_json::Value) -> String {
-    let pretty = serde_json::to_string_pretty(value).unwrap();
-    pretty.replace("\": ", "\" : ").replace('/', "\\/")
+    let mut out = String::new();
+    write_foundation(value, 0, &mut out);
+    out
+}
+
+fn write_foundation(value: &serde_json::Value, depth: usize, out: &mut String) {
+    use serde_json::Value;
+    let pad = |n: usize| "  ".repeat(n);
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push_str("{\n");
+            for (n, k) in keys.iter().enumerate() {
+                out.push_str(&pad(depth + 1));
+                out.push_str(&foundation_string(k));
+                out.push_str(" : ");
+                write_foundation(&map[k.as_str()], depth + 1, out);
+                out.push_str(if n + 1 < keys.len() { ",\n" } else { "\n" });
+            }
+            out.push_str(&pad(depth));
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push_str("[\n");
+            for (n, v) in items.iter().enumerate() {
+                out.push_str(&pad(depth + 1));
+                write_foundation(v, depth + 1, out);
+                out.push_str(if n + 1 < items.len() { ",\n" } else { "\n" });
+            }
+            out.push_str(&pad(depth));
+            out.push(']');
+        }
+        Value::String(s) => out.push_str(&foundation_string(s)),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// A JSON string as Foundation writes it: `\/` for `/`.
+fn foundation_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap().replace('/', "\\/")
+}
+
+/// `updatedAt` as Osaurus writes it: UTC, `Z`, no fractional seconds.
+pub fn osaurus_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// A running configuration as Osaurus writes it.
@@ -100,14 +147,24 @@ pub fn publish(base: &Path, id: &str, config: &serde_json::Value) -> PathBuf {
     publish_raw(base, id, foundation_json(config).as_bytes())
 }
 
-/// Writes raw bytes as an instance's `configuration.json`, atomically.
+/// Writes raw bytes as an instance's `configuration.json` atomically, as
+/// Foundation's `Data.write(options: .atomic)` does: a temporary
+/// `.dat.nosync<pid-hex>.<random>` in the instance folder, then a rename.
 pub fn publish_raw(base: &Path, id: &str, bytes: &[u8]) -> PathBuf {
     let dir = base.join(id);
     fs::create_dir_all(&dir).unwrap();
-    let tmp = base.join(format!(".{id}.tmp"));
+    let tmp = dir.join(nosync_name());
     fs::write(&tmp, bytes).unwrap();
     fs::rename(&tmp, dir.join("configuration.json")).unwrap();
     dir
+}
+
+/// The name of an atomic write's temporary file: `.dat.nosync<pid-hex>.<random>`.
+pub fn nosync_name() -> String {
+    use std::sync::atomic::AtomicU32;
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    format!(".dat.nosync{:x}.{:06X}", std::process::id(), n.wrapping_mul(2_654_435_761) & 0xFF_FFFF)
 }
 
 /// A small HTTP server on 127.0.0.1 answering `/health` like Osaurus.

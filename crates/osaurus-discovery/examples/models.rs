@@ -5,7 +5,7 @@
 //! `cargo run -p osaurus-discovery --example models [-- RUNTIME_DIR]`
 
 use osaurus_discovery::discovery::RuntimeDirs;
-use osaurus_discovery::inspect::{fetch_models, Models};
+use osaurus_discovery::inspect::{fetch_models, AccessKey, Models};
 use osaurus_discovery::probe::Prober;
 use osaurus_discovery::snapshot::Snapshot;
 
@@ -20,9 +20,11 @@ fn main() {
     };
     println!("Osaurus at {} LAN: {}", instance.url.as_deref().unwrap_or_default(), instance.exposed);
     let Some(port) = instance.port else { return };
-    match fetch_models(&prober, port) {
+    // The key, if OSAURUS_API_KEY gives one, goes only to 127.0.0.1.
+    let key = AccessKey::from_env().and_then(Result::ok);
+    match fetch_models(&prober, port, key.as_ref()) {
         Models::Listed(ids) => ids.iter().for_each(|id| println!("{id}")),
-        Models::NeedsKey => eprintln!("The server wants an access key to list its models."),
+        Models::NeedsKey => eprintln!("The server wants an access key to list its models (set OSAURUS_API_KEY)."),
         Models::Unavailable(why) => eprintln!("No model list: {why}"),
         Models::Unknown => eprintln!("No model list"),
     }

@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use crate::discovery::Instance;
+use crate::interfaces::{self, Interface};
+pub use crate::key::AccessKey;
 use crate::probe::{Outcome, Prober};
 use crate::process::Owner;
 
@@ -56,27 +58,35 @@ pub fn parse_models(body: &str) -> Result<Vec<String>, String> {
     Ok(data.iter().filter_map(|m| m.get("id").and_then(|id| id.as_str())).take(MAX_MODELS).map(str::to_owned).collect())
 }
 
-/// `GET /v1/models` on 127.0.0.1:`port`. A 401 means an access key is needed.
-pub fn fetch_models(prober: &Prober, port: u16) -> Models {
-    match prober.get(port, "/v1/models", MODELS_LIMIT) {
+/// `GET /v1/models` on 127.0.0.1:`port`, with the access key if one is
+/// given. A 401 means an access key is needed (or the one given is wrong).
+pub fn fetch_models(prober: &Prober, port: u16, key: Option<&AccessKey>) -> Models {
+    match prober.models(port, key, MODELS_LIMIT) {
         Ok((200, body)) => match parse_models(&body) {
             Ok(ids) => Models::Listed(ids),
             Err(why) => Models::Unavailable(format!("the model list is {why}")),
         },
         Ok((401, _)) => Models::NeedsKey,
         Ok((status, _)) => Models::Unavailable(format!("the server answered {status}")),
-        Err(outcome) => Models::Unavailable(format!("no answer ({outcome:?})")),
+        Err(outcome) => Models::Unavailable(format!("port {port} {outcome}")),
     }
 }
 
 /// The models to show for `instance`: asked (on 127.0.0.1) only when it is
 /// reachable. Whether a key is needed is what the server answers, exposed or
 /// not: Osaurus before 0.12.5 lists its models to anyone.
-pub fn models_for(prober: &Prober, instance: &Instance) -> Models {
+/// The key goes only to an instance whose `/health` answered as Osaurus.
+pub fn models_for(prober: &Prober, instance: &Instance, key: Option<&AccessKey>) -> Models {
     match (instance.reachable, instance.port) {
-        (Some(true), Some(port)) => fetch_models(prober, port),
+        (Some(true), Some(port)) => fetch_models(prober, port, key),
         _ => Models::Unknown,
     }
+}
+
+/// True when a probe shows no Osaurus on the port: refused, or another
+/// program answering.
+pub fn is_gone(outcome: &Outcome) -> bool {
+    *outcome == Outcome::Refused || outcome.is_not_osaurus()
 }
 
 /// The instances served by different processes of the same executable as
@@ -102,6 +112,7 @@ pub fn apply_bindings(instance: &mut Instance, listening: &[std::net::IpAddr]) -
         return false;
     }
     instance.exposed = true;
+    instance.loopback_url = instance.port.map(crate::discovery::config::loopback_url);
     let note = format!("the server listens on {} although the file does not say it is exposed", public.join(", "));
     instance.problem = Some(match instance.problem.take() {
         Some(p) => format!("{p}; {note}"),
@@ -121,6 +132,28 @@ pub fn check_bindings(instances: &mut [Instance], listeners: Option<&crate::proc
     }
 }
 
+/// Records what one `/health` probe found on `instance`'s port.
+pub fn apply_probe(instance: &mut Instance, outcome: &Outcome) {
+    instance.reachable = Some(outcome.is_reachable());
+    instance.not_osaurus = match (outcome.is_not_osaurus(), instance.port) {
+        (true, Some(port)) => Some(format!("port {port} answers, but not as Osaurus")),
+        _ => None,
+    };
+}
+
+/// For every running exposed instance: whether its address is still one of
+/// `interfaces` and, when it answers as Osaurus, what a client on the LAN
+/// gets (asked through [`interfaces::lan_address`], never another host).
+pub fn check_exposure(prober: &Prober, instances: &mut [Instance], interfaces: &[Interface]) {
+    for i in instances.iter_mut().filter(|i| i.is_running() && i.exposed) {
+        i.address_on_this_machine = i.address.as_deref().and_then(|a| interfaces::is_local(a, interfaces));
+        i.lan_access = match (i.reachable, i.port) {
+            (Some(true), Some(port)) => Some(prober.lan_access(i.address.as_deref(), port, interfaces)),
+            _ => None,
+        };
+    }
+}
+
 /// Remembers, per instance, since when its port has refused connections.
 #[derive(Debug, Default)]
 pub struct Leftovers {
@@ -129,10 +162,11 @@ pub struct Leftovers {
 
 impl Leftovers {
     /// Records one probe of `instance_id` on `port` at `now`; returns whether
-    /// it is now a leftover. Only "connection refused" counts: a timeout or
-    /// any answer resets the count, and so does a change of port.
+    /// it is now a leftover. Only "no Osaurus there" counts (the connection
+    /// was refused, or another program answered): a timeout or Osaurus's
+    /// answer resets the count, and so does a change of port.
     pub fn observe(&mut self, instance_id: &str, port: u16, outcome: &Outcome, now: Instant) -> bool {
-        if *outcome != Outcome::Refused {
+        if !is_gone(outcome) {
             self.refused_since.remove(instance_id);
             return false;
         }
@@ -212,6 +246,25 @@ mod tests {
     }
 
     #[test]
+    fn another_program_on_the_port_makes_a_leftover_too() {
+        let t0 = Instant::now();
+        let mut l = Leftovers::default();
+        assert!(!l.observe("A", 1, &Outcome::Status(200), t0));
+        assert!(l.observe("A", 1, &Outcome::Status(404), t0 + LEFTOVER_AFTER));
+    }
+
+    #[test]
+    fn a_probe_names_another_program_on_the_port() {
+        let mut i = Instance::invalid("A".into(), "/rt/A".into(), "x");
+        i.port = Some(41055);
+        apply_probe(&mut i, &Outcome::Status(200));
+        assert_eq!(i.reachable, Some(false));
+        assert_eq!(i.not_osaurus.as_deref(), Some("port 41055 answers, but not as Osaurus"));
+        apply_probe(&mut i, &Outcome::Healthy);
+        assert_eq!((i.reachable, i.not_osaurus.as_deref()), (Some(true), None));
+    }
+
+    #[test]
     fn a_timeout_an_answer_or_a_new_port_starts_over() {
         let t0 = Instant::now();
         let s = |n| t0 + Duration::from_secs(n);
@@ -220,6 +273,7 @@ mod tests {
         assert!(!l.observe("A", 1, &Outcome::TimedOut, s(10)));
         assert!(!l.observe("A", 1, &Outcome::Refused, s(20)));
         assert!(!l.observe("A", 1, &Outcome::Healthy, s(30)));
+        assert!(!l.observe("A", 1, &Outcome::Failed("reset".into()), s(31)));
         l.observe("A", 1, &Outcome::Refused, s(40));
         assert!(!l.observe("A", 2, &Outcome::Refused, s(50)), "a new port is a new server");
         assert!(l.observe("A", 2, &Outcome::Refused, s(60)));

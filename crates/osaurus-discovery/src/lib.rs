@@ -25,6 +25,8 @@
 //! - [`discovery`]: where Osaurus publishes its instances, how one instance
 //!   folder is read, which instance is the best one (core + file reading).
 //! - [`probe`]: loopback-only `/health` probes (shell).
+//! - [`interfaces`]: this machine's interface addresses (shell; its rules are core).
+//! - [`key`]: the access key for `/v1/models`, kept out of every output.
 //! - [`process`]: which process listens on a TCP port (shell; its table parsing is core).
 //! - [`inspect`]: models, owning process, duplicates and crash leftovers (core + probes).
 //! - [`snapshot`]: the set of instances at one moment, as every consumer sees it.
@@ -39,6 +41,8 @@
 
 pub mod discovery;
 pub mod inspect;
+pub mod interfaces;
+pub mod key;
 pub mod probe;
 pub mod process;
 pub mod prune;

@@ -3,14 +3,18 @@
 //! The discovery file is local, so the server it describes runs on this
 //! machine: probes go to 127.0.0.1 only, whatever the file's `address` or
 //! `url` says. Redirects are not followed and proxies are never used, so a
-//! probe cannot be steered anywhere else.
+//! probe cannot be steered anywhere else. The one exception is
+//! [`Prober::lan_access`], which asks an exposed server through this
+//! machine's own LAN address, checked against its interface list.
 
 use std::io::ErrorKind;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::discovery::Instance;
+use crate::discovery::{Instance, LanAccess};
+use crate::interfaces::{self, Interface};
+use crate::key::AccessKey;
 
 /// The longest a probe waits for an answer.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(300);
@@ -21,9 +25,11 @@ const MAX_PARALLEL: usize = 32; // keep the doc of `health_many` in step
 /// What one probe found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// `/health` answered 200.
+    /// `/health` answered 200 with Osaurus's `{"status":"healthy",…}`.
     Healthy,
-    /// The server answered with another status.
+    /// Something answered HTTP, but not as Osaurus does: this status, or a
+    /// 200 whose body is not Osaurus's health answer. Another program has
+    /// the port.
     Status(u16),
     /// Nothing listens on the port: the connection was refused.
     Refused,
@@ -37,6 +43,34 @@ impl Outcome {
     /// True when the server is live.
     pub fn is_reachable(&self) -> bool {
         matches!(self, Outcome::Healthy)
+    }
+
+    /// True when something answers on the port, but not as Osaurus.
+    pub fn is_not_osaurus(&self) -> bool {
+        matches!(self, Outcome::Status(_))
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    /// What the port did, as a phrase: "refuses connections".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Healthy => f.write_str("answers as Osaurus"),
+            Outcome::Status(200) => f.write_str("answers HTTP 200, but not as Osaurus"),
+            Outcome::Status(s) => write!(f, "answers HTTP {s}, but not as Osaurus"),
+            Outcome::Refused => f.write_str("refuses connections"),
+            Outcome::TimedOut => write!(f, "does not answer within {} ms", PROBE_TIMEOUT.as_millis()),
+            Outcome::Failed(why) => write!(f, "fails ({why})"),
+        }
+    }
+}
+
+/// True for the body of Osaurus's `/health` answer: a JSON object whose
+/// `status` is `healthy` (other keys and their order do not matter).
+pub fn is_osaurus_health(body: &str) -> bool {
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(map)) => map.get("status").and_then(|s| s.as_str()) == Some("healthy"),
+        _ => false,
     }
 }
 
@@ -78,10 +112,45 @@ impl Prober {
         }
     }
 
+    /// `GET http://127.0.0.1:{port}/v1/models`, with `Authorization: Bearer`
+    /// when a key is given: the one request that ever carries the key.
+    pub fn models(&self, port: u16, key: Option<&AccessKey>, limit: u64) -> Result<(u16, String), Outcome> {
+        let mut request = self.agent.get(&loopback_url(port, "/v1/models"));
+        if let Some(key) = key {
+            request = request.header("Authorization", key.bearer());
+        }
+        match request.call() {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                let body = response.body_mut().with_config().limit(limit).read_to_string().unwrap_or_default();
+                Ok((status, body))
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// What a client on the local network gets from the server on `port`:
+    /// `GET /v1/models` without a key, sent to this machine's own LAN
+    /// address ([`interfaces::lan_address`], one of `interfaces`), never
+    /// to another host. 401 is guarded, 200 open.
+    pub fn lan_access(&self, file_address: Option<&str>, port: u16, interfaces: &[Interface]) -> LanAccess {
+        let Some(address) = interfaces::lan_address(file_address, interfaces) else {
+            return LanAccess::Unknown;
+        };
+        match self.agent.get(&format!("http://{address}:{port}/v1/models")).call() {
+            Ok(response) => match response.status().as_u16() {
+                401 => LanAccess::Guarded,
+                200 => LanAccess::Open,
+                _ => LanAccess::Unknown,
+            },
+            Err(_) => LanAccess::Unknown,
+        }
+    }
+
     /// Probes `/health` on `port`.
     pub fn health(&self, port: u16) -> Outcome {
         match self.get(port, "/health", 4096) {
-            Ok((200, _)) => Outcome::Healthy,
+            Ok((200, body)) if is_osaurus_health(&body) => Outcome::Healthy,
             Ok((status, _)) => Outcome::Status(status),
             Err(outcome) => outcome,
         }
@@ -97,7 +166,7 @@ impl Prober {
             .filter_map(|(n, i)| i.port.map(|p| (n, p)))
             .collect();
         for (n, outcome) in self.health_many(&ports) {
-            instances[n].reachable = Some(outcome.is_reachable());
+            crate::inspect::apply_probe(&mut instances[n], &outcome);
         }
     }
 
@@ -141,8 +210,35 @@ fn classify(e: ureq::Error) -> Outcome {
         ureq::Error::Io(io) => match io.kind() {
             ErrorKind::ConnectionRefused => Outcome::Refused,
             ErrorKind::TimedOut | ErrorKind::WouldBlock => Outcome::TimedOut,
-            _ => Outcome::Failed(io.to_string()),
+            _ => Outcome::Failed(crate::discovery::read::io_reason(&io)),
         },
         other => Outcome::Failed(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_osaurus_health_bodies_count() {
+        assert!(is_osaurus_health(r#"{"status":"healthy","timestamp":"2025-09-08T12:35:12Z"}"#));
+        assert!(is_osaurus_health(r#"{"timestamp":"x","status":"healthy"}"#));
+        for body in ["<html>ok</html>", "", "{}", r#"{"status":"ok"}"#, r#"["healthy"]"#, r#"{"status":true}"#] {
+            assert!(!is_osaurus_health(body), "{body}");
+        }
+    }
+
+    #[test]
+    fn outcomes_read_as_plain_phrases() {
+        assert_eq!(Outcome::Refused.to_string(), "refuses connections");
+        assert_eq!(Outcome::Status(404).to_string(), "answers HTTP 404, but not as Osaurus");
+        assert_eq!(Outcome::TimedOut.to_string(), "does not answer within 300 ms");
+        for o in
+            [Outcome::Healthy, Outcome::Status(200), Outcome::Refused, Outcome::TimedOut, Outcome::Failed("x".into())]
+        {
+            let text = o.to_string();
+            assert!(!text.contains("Refused") && !text.contains("Status(") && !text.contains("Failed("), "{text}");
+        }
     }
 }

@@ -41,6 +41,10 @@ impl Snapshot {
             if found.instances.iter().any(Instance::is_running) {
                 crate::inspect::check_bindings(&mut found.instances, crate::process::Listeners::read().as_ref());
             }
+            if found.instances.iter().any(|i| i.is_running() && i.exposed) {
+                let interfaces = crate::interfaces::read().unwrap_or_default();
+                crate::inspect::check_exposure(p, &mut found.instances, &interfaces);
+            }
         }
         Snapshot::from_scan(found)
     }

@@ -22,7 +22,7 @@ use notify::{EventKind, RecursiveMode, Watcher as _};
 use crate::discovery::read::read_instance;
 use crate::discovery::scan::{instance_folders, is_ignored};
 use crate::discovery::{Instance, RuntimeDirs, State};
-use crate::inspect::{self, Details, Leftovers};
+use crate::inspect::{self, AccessKey, Details, Leftovers};
 use crate::probe::Prober;
 use crate::snapshot::Snapshot;
 
@@ -36,11 +36,13 @@ pub struct Options {
     /// Use notify's poll watcher instead of the native one (testing aid; also
     /// chosen automatically when the OS refuses a native watch).
     pub force_poll: bool,
+    /// The access key for `/v1/models`, sent only to 127.0.0.1.
+    pub access_key: Option<AccessKey>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { probe: true, probe_interval: Duration::from_secs(10), force_poll: false }
+        Options { probe: true, probe_interval: Duration::from_secs(10), force_poll: false, access_key: None }
     }
 }
 
@@ -364,7 +366,7 @@ impl Worker {
         }
         if let Some(old) = old {
             if old.is_running() && fresh.is_running() && old.port == fresh.port {
-                fresh.reachable = old.reachable;
+                fresh.keep_probed(old);
             }
             if *old == fresh {
                 return false;
@@ -407,14 +409,19 @@ impl Worker {
         let listeners = if targets.is_empty() { None } else { crate::process::Listeners::read() };
         let ids: Vec<String> = self.entries.keys().cloned().collect();
         let now = Instant::now();
+        let mut interfaces = None;
         let mut refused = BTreeSet::new();
         for ((n, b), outcome) in results {
             if outcome == crate::probe::Outcome::Refused {
                 refused.insert(ids[n].clone());
             }
             if let Some(i) = self.entries.get_mut(&ids[n]).and_then(|m| m.get_mut(&b)) {
-                i.reachable = Some(outcome.is_reachable());
+                inspect::apply_probe(i, &outcome);
                 inspect::check_bindings(std::slice::from_mut(i), listeners.as_ref());
+                if i.exposed {
+                    let interfaces = interfaces.get_or_insert_with(|| crate::interfaces::read().unwrap_or_default());
+                    inspect::check_exposure(prober, std::slice::from_mut(i), interfaces);
+                }
                 if let Some(port) = i.port {
                     self.leftovers.observe(&i.instance_id, port, &outcome, now);
                 }
@@ -457,7 +464,11 @@ impl Worker {
                 owners.insert(i.instance_id.clone(), o.clone());
             }
             let d = Details {
-                models: if fresh { inspect::models_for(prober, i) } else { old.models },
+                models: if fresh {
+                    inspect::models_for(prober, i, self.options.access_key.as_ref())
+                } else {
+                    old.models
+                },
                 owner,
                 duplicate: false,
                 leftover: i.port.is_some_and(|p| self.leftovers.is_leftover(&i.instance_id, p, now)),

@@ -170,7 +170,17 @@ impl App {
             .probe_interval
             .unwrap_or_else(|| Duration::from_secs(u64::from(self.context.settings.probe_interval_secs)));
         let proxy = self.proxy.clone();
-        let options = watcher::Options { probe: true, probe_interval: interval, force_poll: false };
+        // The key (OSAURUS_API_KEY or the settings' key file) only ever
+        // goes to 127.0.0.1's /v1/models; a refused key file is said once.
+        let access_key = match self.context.settings.access_key() {
+            Ok(key) => key,
+            Err(why) => {
+                eprintln!("osaurus-tray: {why}");
+                self.context.notice = Some(why);
+                None
+            }
+        };
+        let options = watcher::Options { probe: true, probe_interval: interval, force_poll: false, access_key };
         self.watcher = Some(watcher::spawn(self.dirs.clone(), options, move |snap| {
             let _ = proxy.send_event(UserEvent::Snapshot(Box::new(snap.clone())));
         }));
@@ -276,8 +286,11 @@ impl App {
     fn remove_leftovers(&mut self) -> Result<(), String> {
         let Some(snap) = &self.snapshot else { return Ok(()) };
         let prober = osaurus_tray::probe::Prober::default();
-        let refusals: Vec<String> =
-            snap.leftovers().filter_map(|i| osaurus_tray::prune::remove(i, &prober).err()).collect();
+        let refusals: Vec<String> = snap
+            .leftovers()
+            .flat_map(|i| osaurus_tray::prune::remove_everywhere(i, &self.dirs, &prober))
+            .filter_map(|(_, result)| result.err())
+            .collect();
         if refusals.is_empty() {
             Ok(())
         } else {

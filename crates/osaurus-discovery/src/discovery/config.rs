@@ -166,6 +166,10 @@ fn judge(
         updated_at,
         dir,
         problem: None,
+        not_osaurus: None,
+        loopback_url: None,
+        address_on_this_machine: None,
+        lan_access: None,
     };
 
     let state = match f.health {
@@ -230,6 +234,9 @@ fn finish(mut instance: Instance, state: State, problems: Vec<String>) -> Instan
     if state == State::Invalid {
         instance.url = None;
     }
+    if state == State::Running && instance.exposed {
+        instance.loopback_url = instance.port.map(loopback_url);
+    }
     instance.problem = (!problems.is_empty()).then(|| problems.join("; "));
     instance
 }
@@ -286,6 +293,11 @@ fn check_url(raw: &str, address: &str, port: u16) -> Result<(String, Option<Stri
     }
     let note = format!("url {shown:?} is not in normal form; using {normal:?}");
     Ok((normal, Some(note)))
+}
+
+/// `http://127.0.0.1:{port}`: where a server on this machine answers.
+pub fn loopback_url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
 }
 
 /// `http://{address}:{port}`, with an IPv6 address in brackets. `None` when the

@@ -34,6 +34,30 @@ impl State {
     }
 }
 
+/// What a client on the local network gets from an exposed server, asked
+/// through this machine's own LAN address for `/v1/models` without a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LanAccess {
+    /// It answered 401: it wants an access key.
+    Guarded,
+    /// It answered 200: anyone on the network can use it.
+    Open,
+    /// No clear answer (no LAN address, no answer, another status).
+    Unknown,
+}
+
+impl LanAccess {
+    /// The word used in `list` and in the JSON `lanAccess` key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LanAccess::Guarded => "guarded",
+            LanAccess::Open => "open",
+            LanAccess::Unknown => "unknown",
+        }
+    }
+}
+
 /// One instance folder, read and judged. Serialises to exactly the object that
 /// `list --json` documents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,6 +87,20 @@ pub struct Instance {
     pub dir: PathBuf,
     /// Why the entry is invalid or unknown, or what was corrected, in one line.
     pub problem: Option<String>,
+    /// When something else than Osaurus answers on its port, that in one
+    /// sentence ("port 41055 answers, but not as Osaurus"); such an
+    /// instance is never the best one. `None` when not probed or not so.
+    pub not_osaurus: Option<String>,
+    /// For an exposed instance, `http://127.0.0.1:<port>`: it works on this
+    /// machine whatever the LAN address does.
+    pub loopback_url: Option<String>,
+    /// For an exposed instance whose address is an IP: whether this machine
+    /// still has that address (false after a change of network). `None`
+    /// when not checked.
+    pub address_on_this_machine: Option<bool>,
+    /// For an exposed, live instance: what a client on the LAN gets.
+    /// `None` when not checked.
+    pub lan_access: Option<LanAccess>,
 }
 
 impl Instance {
@@ -80,6 +118,10 @@ impl Instance {
             updated_at: None,
             dir,
             problem: Some(problem.into()),
+            not_osaurus: None,
+            loopback_url: None,
+            address_on_this_machine: None,
+            lan_access: None,
         }
     }
 
@@ -96,9 +138,31 @@ impl Instance {
         }
     }
 
+    /// The URL to hand out: the file's, or the loopback one when the file's
+    /// LAN address is no longer this machine's.
+    pub fn usable_url(&self) -> Option<&str> {
+        match (&self.loopback_url, self.address_on_this_machine) {
+            (Some(lo), Some(false)) => Some(lo),
+            _ => self.url.as_deref(),
+        }
+    }
+
+    /// The same entry without what probes add: what its file says.
+    pub fn as_written(&self) -> Instance {
+        Instance { reachable: None, not_osaurus: None, address_on_this_machine: None, lan_access: None, ..self.clone() }
+    }
+
+    /// Takes over what probes found about `old`, the same server.
+    pub fn keep_probed(&mut self, old: &Instance) {
+        self.reachable = old.reachable;
+        self.not_osaurus.clone_from(&old.not_osaurus);
+        self.address_on_this_machine = old.address_on_this_machine;
+        self.lan_access = old.lan_access;
+    }
+
     /// The URL with no trailing slash, ready to have a path appended.
     pub fn base_url(&self) -> Option<&str> {
-        self.url.as_deref().map(|u| u.trim_end_matches('/'))
+        self.usable_url().map(|u| u.trim_end_matches('/'))
     }
 
     /// The OpenAI-compatible base URL (`<url>/v1`) that most clients want.

@@ -12,5 +12,5 @@ pub mod runtime_dir;
 pub mod scan;
 pub mod select;
 
-pub use instance::{Instance, State};
+pub use instance::{Instance, LanAccess, State};
 pub use runtime_dir::RuntimeDirs;

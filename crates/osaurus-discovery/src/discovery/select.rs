@@ -28,9 +28,10 @@ pub fn compare(a: &Instance, b: &Instance) -> Ordering {
         .then_with(|| a.instance_id.cmp(&b.instance_id))
 }
 
-/// The instance to use: the best running one.
+/// The instance to use: the best running one. An instance on whose port
+/// another program answers is never chosen.
 pub fn best(instances: &[Instance]) -> Option<&Instance> {
-    instances.iter().filter(|i| i.is_running()).min_by(|a, b| compare(a, b))
+    instances.iter().filter(|i| i.is_running() && i.not_osaurus.is_none()).min_by(|a, b| compare(a, b))
 }
 
 #[cfg(test)]
@@ -52,6 +53,10 @@ mod tests {
             updated_at: Some(Utc.with_ymd_and_hms(2025, 1, 1, 0, minute, 0).unwrap()),
             dir: PathBuf::from(id),
             problem: None,
+            not_osaurus: None,
+            loopback_url: None,
+            address_on_this_machine: None,
+            lan_access: None,
         }
     }
 
@@ -87,6 +92,15 @@ mod tests {
         v.push(undated);
         rank(&mut v);
         assert_eq!(ids(&v), ["a", "b", "0"]);
+    }
+
+    #[test]
+    fn another_program_on_the_port_is_never_best() {
+        let mut impostor = running("impostor", 9, Some(false));
+        impostor.not_osaurus = Some("port 1009 answers, but not as Osaurus".into());
+        let v = vec![impostor.clone(), running("dead", 1, Some(false))];
+        assert_eq!(best(&v).unwrap().instance_id, "dead");
+        assert!(best(&[impostor]).is_none());
     }
 
     #[test]
