@@ -20,6 +20,7 @@ use osaurus_tray::discovery::RuntimeDirs;
 use osaurus_tray::menu_model::{self, Action, Context, Item, MAX_LABEL};
 use osaurus_tray::settings::Settings;
 use osaurus_tray::snapshot::Snapshot;
+use osaurus_tray::text::is_unsafe;
 use serde_json::Value;
 
 /// Every case but the 10,000-folder one must answer within this.
@@ -29,9 +30,11 @@ fn is_bidi(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// No control characters (other than the line ends listed in `allowed`) and no bidi overrides or isolates.
+/// No control characters (other than the line ends listed in `allowed`), no
+/// bidi overrides or isolates, and no invisible characters.
 fn assert_printable(what: &str, s: &str, allowed: &[char]) {
-    let bad: Vec<char> = s.chars().filter(|&c| (c.is_control() && !allowed.contains(&c)) || is_bidi(c)).collect();
+    let bad: Vec<char> =
+        s.chars().filter(|&c| ((c.is_control() || is_unsafe(c)) && !allowed.contains(&c)) || is_bidi(c)).collect();
     assert!(bad.is_empty(), "{what} carries {bad:?}: {s:?}");
 }
 
@@ -315,6 +318,39 @@ fn nul_control_and_bidi_characters_never_reach_a_person() {
     let menu = assert_clean_menu(rt.path());
     let rows = menu.items.iter().filter(|i| i.label().starts_with("http://127.0.0.1:1337")).count();
     assert!(rows >= 4, "running rows shown: {:?}", menu.items.iter().map(Item::label).collect::<Vec<_>>());
+}
+
+#[test]
+fn invisible_characters_never_make_two_ids_look_the_same() {
+    let rt = tempfile::tempdir().unwrap();
+    let ids = [
+        "T\u{E0041}",
+        "T\u{E0042}",
+        "S\u{AD}",
+        "S",
+        "H\u{3164}",
+        "H\u{115F}\u{1160}",
+        "V\u{FE0F}",
+        "Z\u{200B}",
+        "N\u{A0}",
+        "E\u{1b}]52;c;aGk=\u{7}",
+    ];
+    for (n, id) in ids.iter().enumerate() {
+        let cfg = running_with(
+            serde_json::json!({"port": 2000 + n, "instanceId": id, "updatedAt": format!("2025-01-01T00:00:{n:02}Z")}),
+        );
+        publish_raw(rt.path(), id, &cfg);
+    }
+    let v = list_all(rt.path(), FAST);
+    assert_eq!(v.len(), ids.len(), "{v:#?}");
+    let t = table(rt.path());
+    assert_printable("list --all table", &t, &['\n']);
+    // Each line names its own id: no two rows look the same.
+    let rows: Vec<&str> = t.lines().skip(1).map(|l| l.split("  ").filter(|c| !c.is_empty()).nth(5).unwrap()).collect();
+    let distinct: std::collections::BTreeSet<&str> = rows.iter().copied().collect();
+    assert_eq!(distinct.len(), ids.len(), "{t}");
+    assert!(t.contains("T\\u{E0041}") && t.contains("S\\u{AD}"), "{t}");
+    assert_clean_menu(rt.path());
 }
 
 #[test]

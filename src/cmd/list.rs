@@ -74,7 +74,7 @@ pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
                 (None, None) => "-".into(),
             },
             i.updated_at.map_or_else(|| "-".into(), |t| age(t, now)),
-            sanitize(i.short_id(), 8),
+            sanitize(i.short_id(), 96),
             sanitize(&notes(i).join("; "), 160),
         ];
         if all {

@@ -2,30 +2,61 @@
 
 use chrono::{DateTime, Utc};
 
-/// Makes untrusted text safe to show on one line: control characters,
-/// Unicode bidi overrides and other invisible formatting characters are
-/// replaced, and the text is cut to `max_chars` with an ellipsis.
+/// Makes untrusted text safe to show on one line, and makes different texts
+/// look different: control characters, bidi controls, every invisible
+/// formatting character (zero-width characters, soft hyphen, tag characters,
+/// variation selectors, Hangul fillers, …) and spaces other than U+0020 are
+/// written as `\u{XXXX}` escapes, and the text is cut to `max_chars` with an
+/// ellipsis. This is the one sanitiser for everything a person reads.
 pub fn sanitize(s: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max_chars * 4));
-    for (n, c) in s.chars().enumerate() {
-        if n == max_chars {
-            out.pop();
-            out.push('…');
-            break;
+    let mut count = 0;
+    for c in s.chars() {
+        let piece = if is_unsafe(c) { format!("\\u{{{:X}}}", c as u32) } else { c.to_string() };
+        let len = piece.chars().count();
+        if count + len > max_chars {
+            while count + 1 > max_chars && out.pop().is_some() {
+                count -= 1;
+            }
+            if max_chars > 0 {
+                out.push('…');
+            }
+            return out;
         }
-        out.push(if is_unsafe(c) { '\u{FFFD}' } else { c });
+        out.push_str(&piece);
+        count += len;
     }
     out
 }
 
-fn is_unsafe(c: char) -> bool {
+/// True for characters that must not reach a person as they are: they
+/// move the cursor, change direction, or show as nothing (or as a plain
+/// space), so that two different texts could look the same.
+pub fn is_unsafe(c: char) -> bool {
     c.is_control()
+        || (c.is_whitespace() && c != ' ')
         || matches!(c,
-            '\u{200B}'..='\u{200F}' // zero-width characters, LRM, RLM
+            '\u{00AD}' // soft hyphen
+            | '\u{034F}' // combining grapheme joiner
+            | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}' | '\u{0890}'..='\u{0891}' | '\u{08E2}'
+            | '\u{115F}'..='\u{1160}' // Hangul choseong and jungseong fillers
+            | '\u{17B4}'..='\u{17B5}' // Khmer inherent vowels
+            | '\u{180B}'..='\u{180F}' // Mongolian variation selectors and vowel separator
+            | '\u{200B}'..='\u{200F}' // zero-width characters, LRM, RLM
             | '\u{2028}'..='\u{202E}' // line/paragraph separators, bidi embeddings and overrides
-            | '\u{2060}'..='\u{206F}' // word joiner, bidi isolates, invisible operators
+            | '\u{2060}'..='\u{206F}' // word joiner, invisible operators, bidi isolates
+            | '\u{2800}' // braille blank
+            | '\u{3164}' // Hangul filler
+            | '\u{FE00}'..='\u{FE0F}' // variation selectors
             | '\u{FEFF}' // zero-width no-break space
-            | '\u{FFF9}'..='\u{FFFB}') // interlinear annotation
+            | '\u{FFA0}' // halfwidth Hangul filler
+            | '\u{FFF0}'..='\u{FFFB}' // interlinear annotation and unassigned specials
+            | '\u{110BD}' | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}' // Egyptian hieroglyph format controls
+            | '\u{1BCA0}'..='\u{1BCA3}' // shorthand format controls
+            | '\u{1D173}'..='\u{1D17A}' // musical format controls
+            | '\u{E0000}'..='\u{E0FFF}' // tag characters, variation selectors supplement
+            | '\u{F0000}'..='\u{10FFFF}') // private use planes
 }
 
 /// How long ago `then` was, in the largest whole unit: `45s`, `3m`, `2h`, `5d`.
@@ -77,10 +108,39 @@ mod tests {
 
     #[test]
     fn sanitize_replaces_controls_and_bidi_and_bounds_length() {
-        assert_eq!(sanitize("a\u{202E}b\nc\u{0}", 80), "a\u{FFFD}b\u{FFFD}c\u{FFFD}");
+        assert_eq!(sanitize("a\u{202E}b\nc\u{0}", 80), "a\\u{202E}b\\u{A}c\\u{0}");
         assert_eq!(sanitize("abcdef", 4), "abc…");
         assert_eq!(sanitize("abcd", 4), "abcd");
         assert_eq!(sanitize("日本語", 80), "日本語");
+        assert_eq!(sanitize("ab\u{0}", 4), "ab…", "an escape is never cut in half");
+    }
+
+    #[test]
+    fn invisible_characters_are_escaped_so_different_texts_look_different() {
+        for c in [
+            '\u{E0041}',
+            '\u{E007F}',
+            '\u{AD}',
+            '\u{3164}',
+            '\u{115F}',
+            '\u{1160}',
+            '\u{FE0F}',
+            '\u{E0100}',
+            '\u{200B}',
+            '\u{2066}',
+            '\u{FEFF}',
+            '\u{A0}',
+            '\u{2003}',
+            '\u{180E}',
+            '\u{1B}',
+            '\u{9B}',
+        ] {
+            let shown = sanitize(&format!("id{c}"), 80);
+            assert_eq!(shown, format!("id\\u{{{:X}}}", c as u32), "{c:?}");
+            assert!(shown.chars().all(|c| !is_unsafe(c)));
+        }
+        assert_ne!(sanitize("a\u{E0041}", 80), sanitize("a\u{E0042}", 80));
+        assert_eq!(sanitize("a b-é", 80), "a b-é");
     }
 
     #[test]
