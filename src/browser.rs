@@ -6,9 +6,10 @@
 pub fn browser_url(url: &str) -> Result<String, String> {
     match url::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(u.to_string()),
-        _ => {
-            Err(format!("Refusing to open {:?}: only http and https URLs are opened.", crate::text::sanitize(url, 80)))
-        }
+        _ => Err(format!(
+            "Refusing to open {}: only http and https URLs are opened.",
+            crate::text::quote(&crate::text::sanitize(url, 80))
+        )),
     }
 }
 

@@ -740,6 +740,69 @@ mod tests {
     }
 
     #[test]
+    fn another_program_on_the_port_is_named_and_nothing_of_it_handed_out() {
+        let mut impostor = inst("A", State::Running, 41055, false, Some(false));
+        impostor.not_osaurus = Some("port 41055 answers, but not as Osaurus".into());
+        let m = build(&snap(vec![impostor]), &ctx());
+        let rows = sub(&m.items, "http://127.0.0.1:41055  (not Osaurus)");
+        assert!(labels(rows).contains(&"Port 41055 answers, but not as Osaurus"), "{:?}", labels(rows));
+        for label in ["Copy URL", "Copy OpenAI Base URL", "Copy export OPENAI_BASE_URL=…", "Open in Browser"] {
+            assert_eq!(action_of(find(rows, label)), None, "{label} hands it out");
+        }
+        assert_eq!(action_of(find(&m.items, "Copy URL")), None, "never the best one");
+        assert_eq!(action_of(find(&m.items, "Open in Browser")), None);
+    }
+
+    #[test]
+    fn an_exposed_instance_offers_its_lan_and_loopback_urls() {
+        let m = build(&snap(vec![inst("B", State::Running, 1338, true, Some(true))]), &ctx());
+        let rows = sub(&m.items, "http://127.0.0.1:1338  [LAN]");
+        assert_eq!(action_of(find(rows, "Copy LAN URL")), Some(&Action::Copy("http://127.0.0.1:1338".into())));
+        assert_eq!(action_of(find(rows, "Copy Loopback URL")), Some(&Action::Copy("http://127.0.0.1:1338".into())));
+        let local = build(&snap(vec![inst("A", State::Running, 1337, false, Some(true))]), &ctx());
+        assert!(!labels(sub(&local.items, "http://127.0.0.1:1337")).contains(&"Copy Loopback URL"));
+    }
+
+    #[test]
+    fn a_lan_address_that_moved_is_said_and_the_loopback_url_used() {
+        let mut moved = inst("B", State::Running, 1338, true, Some(true));
+        moved.url = Some("http://192.168.1.23:1338".into());
+        moved.address_on_this_machine = Some(false);
+        let m = build(&snap(vec![moved]), &ctx());
+        assert_eq!(m.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338", "the warning stays");
+        let rows = sub(&m.items, "http://192.168.1.23:1338  [LAN]");
+        assert!(labels(rows).contains(&"192.168.1.23 is no longer this machine's address; use the loopback URL"));
+        let lo = Action::Copy("http://127.0.0.1:1338".into());
+        assert_eq!(action_of(find(rows, "Copy URL")), Some(&lo));
+        assert_eq!(action_of(find(rows, "Copy Loopback URL")), Some(&lo));
+        assert_eq!(
+            action_of(find(rows, "Copy LAN URL (address gone)")),
+            Some(&Action::Copy("http://192.168.1.23:1338".into()))
+        );
+        assert_eq!(action_of(find(&m.items, "Copy URL")), Some(&lo), "the quick action uses the URL that works");
+    }
+
+    #[test]
+    fn guarded_and_open_exposure_show_at_a_glance() {
+        let with = |access| {
+            let mut i = inst("B", State::Running, 1338, true, Some(true));
+            i.lan_access = Some(access);
+            build(&snap(vec![i]), &ctx())
+        };
+        let open = with(LanAccess::Open);
+        assert_eq!(open.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338 — open to anyone");
+        assert_eq!(open.title.as_deref(), Some("LAN OPEN"));
+        assert!(open.tooltip.contains("open to anyone"));
+        let rows = sub(&open.items, "http://127.0.0.1:1338  [LAN]");
+        assert!(labels(rows).contains(&"Open to anyone on the network: no access key needed"));
+        let guarded = with(LanAccess::Guarded);
+        assert_eq!(guarded.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338 — key required");
+        assert_eq!(guarded.title.as_deref(), Some("LAN"));
+        let unknown = with(LanAccess::Unknown);
+        assert_eq!(unknown.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338");
+    }
+
+    #[test]
     fn no_runtime_folder_disables_open_runtime_folder() {
         let m = build(&snap(vec![]), &Context { runtime_folder: None, ..ctx() });
         assert_eq!(action_of(find(&m.items, "Open Runtime Folder")), None);

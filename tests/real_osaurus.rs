@@ -251,6 +251,12 @@ fn errors_read_as_sentences_not_debug_forms() {
     let seen = osaurus_tray::discovery::read::read_instance(&dir, "L".into());
     let err = osaurus_tray::prune::remove(&seen, &Prober::default()).unwrap_err();
     assert!(err.contains("answers as Osaurus"), "{err}");
+    // Odd text in a file is shown plainly, not as Rust would debug-print it.
+    let odd = tempfile::tempdir().unwrap();
+    publish(odd.path(), "ODD", &serde_json::json!({"health": "sle\u{202E}ep\n"}));
+    let table = stdout(&run_in(odd.path(), &["list", "--all"]));
+    assert!(table.contains("unknown health \"sle<U+202E>ep<U+000A>\""), "{table}");
+    assert!(!table.contains("\\u{"), "{table}");
     for text in [why.as_str(), err.as_str()] {
         for debug in ["Refused", "Healthy", "TimedOut", "Status(", "Failed(", "Some(", "None"] {
             assert!(!text.contains(debug), "{text:?} shows {debug}");
@@ -336,4 +342,31 @@ fn a_leftover_whose_port_another_program_took_is_pruned() {
     let seen = osaurus_tray::discovery::read::read_instance(&dir, "L".into());
     osaurus_tray::prune::remove(&seen, &Prober::default()).unwrap();
     assert!(!dir.exists());
+}
+
+#[test]
+fn the_menus_models_of_an_exposed_server_need_the_key_the_watcher_was_given() {
+    use osaurus_tray::discovery::RuntimeDirs;
+    use osaurus_tray::inspect::{AccessKey, Models};
+    use osaurus_tray::watcher;
+    let (_server, rt, _config) = exposed_server_and_folder();
+    for key in [None, Some(AccessKey::new(KEY).unwrap())] {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let options = watcher::Options { access_key: key.clone(), ..watcher::Options::default() };
+        let _w = watcher::spawn(RuntimeDirs::explicit(rt.path().into()), options, move |s| {
+            let _ = tx.send(s.clone());
+        });
+        let models = loop {
+            let s = rx.recv_timeout(Duration::from_secs(10)).expect("a snapshot with models");
+            let found = s.running().next().and_then(|i| s.details(i)).map(|d| d.models.clone());
+            if let Some(m) = found.filter(|m| *m != Models::Unknown) {
+                break m;
+            }
+        };
+        let expected = match key {
+            Some(_) => Models::Listed(MODELS.iter().map(|m| m.to_string()).collect()),
+            None => Models::NeedsKey,
+        };
+        assert_eq!(models, expected);
+    }
 }

@@ -78,10 +78,14 @@ fn pick<'a>(running: impl Iterator<Item = &'a Instance>, prefix: &str) -> Result
     let found: Vec<&Instance> = running.filter(|i| i.instance_id.to_lowercase().starts_with(&wanted)).collect();
     match found.as_slice() {
         [one] => Ok(one),
-        [] => Err(Failure::NotFound(format!("No running instance has an id starting with {prefix:?}."))),
+        [] => Err(Failure::NotFound(format!(
+            "No running instance has an id starting with {}.",
+            crate::text::quote(prefix)
+        ))),
         many => Err(Failure::Other(format!(
-            "{} running instances have ids starting with {prefix:?}; give more of the id.",
-            many.len()
+            "{} running instances have ids starting with {}; give more of the id.",
+            many.len(),
+            crate::text::quote(prefix)
         ))),
     }
 }

@@ -101,6 +101,24 @@ pub fn export_line(name: &str, value: &str) -> String {
     format!("export {name}={quoted}")
 }
 
+/// `s` in double quotes, for messages: `"` and `\\` escaped, and every
+/// character [`sanitize`] would replace shown as `<U+XXXX>`, so that odd
+/// text is visible for what it is (not a programming language's debug form).
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if is_unsafe(c) => out.push_str(&format!("<U+{:04X}>", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +159,13 @@ mod tests {
         }
         assert_ne!(sanitize("a\u{E0041}", 80), sanitize("a\u{E0042}", 80));
         assert_eq!(sanitize("a b-é", 80), "a b-é");
+    }
+
+    #[test]
+    fn quote_shows_odd_characters_plainly() {
+        assert_eq!(quote("sleeping"), "\"sleeping\"");
+        assert_eq!(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(quote("x\n\u{202E}y"), "\"x<U+000A><U+202E>y\"");
     }
 
     #[test]

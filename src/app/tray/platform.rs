@@ -189,7 +189,10 @@ pub fn relabel_submenu(menu: &tray_icon::menu::Menu, path: &[usize], label: &str
         let gtk_text = label.replace('_', "__");
         match row(menu.gtk_context_menu(), path).and_then(|r| r.child()).and_then(text_of) {
             Some(text) => text.set_text_with_mnemonic(&gtk_text),
-            None => eprintln!("osaurus-tray: the menu row at {path:?} was not found to relabel"),
+            None => eprintln!(
+                "osaurus-tray: the menu row at {} was not found to relabel",
+                path.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("/")
+            ),
         }
     }
     #[cfg(not(target_os = "linux"))]

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::instance::{Instance, State};
+use crate::text::quote;
 
 /// The largest `configuration.json` that is read; Osaurus writes about 250 bytes.
 pub const MAX_CONFIG_BYTES: u64 = 64 * 1024;
@@ -122,7 +123,7 @@ fn judge(
     let mut problems: Vec<String> = Vec::new();
     if let Some(id) = f.instance_id {
         if id != instance_id {
-            problems.push(format!("instanceId {id:?} differs from its folder's name"));
+            problems.push(format!("instanceId {} differs from its folder's name", quote(id)));
         }
     }
 
@@ -131,7 +132,7 @@ fn judge(
         Some(Value::String(s)) => match DateTime::parse_from_rfc3339(s) {
             Ok(t) => Some(t.with_timezone(&Utc)),
             Err(_) => {
-                problems.push(format!("updatedAt {s:?} is not an RFC 3339 time; using the folder's mtime"));
+                problems.push(format!("updatedAt {} is not an RFC 3339 time; using the folder's mtime", quote(s)));
                 None
             }
         },
@@ -177,7 +178,7 @@ fn judge(
         "starting" => State::Starting,
         "restarting" => State::Restarting,
         other => {
-            problems.insert(0, format!("unknown health {other:?}"));
+            problems.insert(0, format!("unknown health {}", quote(other)));
             State::Unknown
         }
     };
@@ -220,7 +221,7 @@ fn judge(
             match build_url(&address, port) {
                 Some(url) => instance.url = Some(url),
                 None => {
-                    problems.insert(0, format!("address {address:?} is not a host name or IP address"));
+                    problems.insert(0, format!("address {} is not a host name or IP address", quote(&address)));
                     return finish(instance, State::Invalid, problems);
                 }
             }
@@ -256,20 +257,20 @@ pub fn is_loopback(address: &str) -> bool {
 /// port agrees with `port`, in its normal form with a note when that differs
 /// from `raw`. Returns the reason otherwise.
 fn check_url(raw: &str, address: &str, port: u16) -> Result<(String, Option<String>), String> {
-    let shown: String = raw.chars().take(80).collect();
+    let shown = quote(&raw.chars().take(80).collect::<String>());
     let url = url::Url::parse(raw)
-        .map_err(|e| format!("url {shown:?} is not a valid URL ({e}); built one from address and port"))?;
+        .map_err(|e| format!("url {shown} is not a valid URL ({e}); built one from address and port"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("url {shown:?} is not http(s); built one from address and port"));
+        return Err(format!("url {shown} is not http(s); built one from address and port"));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("url carries user info; built one from address and port".into());
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("url {shown:?} has no host; built one from address and port"));
+        return Err(format!("url {shown} has no host; built one from address and port"));
     }
     if url.port_or_known_default() != Some(port) {
-        return Err(format!("url {shown:?} does not use port {port}; built one from address and port"));
+        return Err(format!("url {shown} does not use port {port}; built one from address and port"));
     }
     // The URL must name the host the file calls its address: otherwise the
     // menu would open or copy somewhere else than what exposure is judged on.
@@ -279,7 +280,10 @@ fn check_url(raw: &str, address: &str, port: u16) -> Result<(String, Option<Stri
         Err(_) => url::Host::parse(bare).ok(),
     };
     if url.host().map(|h| h.to_owned()) != host {
-        return Err(format!("url {shown:?} does not point at address {address:?}; built one from address and port"));
+        return Err(format!(
+            "url {shown} does not point at address {}; built one from address and port",
+            quote(address)
+        ));
     }
     // The parser's normal form, never the raw text: parsing drops tabs, newlines
     // and leading control characters and accepts `HTTP:`, `https:/*/h` and the
@@ -291,7 +295,7 @@ fn check_url(raw: &str, address: &str, port: u16) -> Result<(String, Option<Stri
     if normal == raw {
         return Ok((normal, None));
     }
-    let note = format!("url {shown:?} is not in normal form; using {normal:?}");
+    let note = format!("url {shown} is not in normal form; using {}", quote(&normal));
     Ok((normal, Some(note)))
 }
 
