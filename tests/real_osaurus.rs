@@ -251,12 +251,12 @@ fn errors_read_as_sentences_not_debug_forms() {
     let seen = osaurus_tray::discovery::read::read_instance(&dir, "L".into());
     let err = osaurus_tray::prune::remove(&seen, &Prober::default()).unwrap_err();
     assert!(err.contains("answers as Osaurus"), "{err}");
-    // Odd text in a file is shown plainly, not as Rust would debug-print it.
+    // Odd text in a file is escaped as everywhere else, not debug-printed.
     let odd = tempfile::tempdir().unwrap();
     publish(odd.path(), "ODD", &serde_json::json!({"health": "sle\u{202E}ep\n"}));
     let table = stdout(&run_in(odd.path(), &["list", "--all"]));
-    assert!(table.contains("unknown health \"sle<U+202E>ep<U+000A>\""), "{table}");
-    assert!(!table.contains("\\u{"), "{table}");
+    assert!(table.contains("unknown health \"sle\\u{202E}ep\\u{A}\""), "{table}");
+    assert!(!table.contains("\\u{202e}") && !table.contains("\\n"), "a debug form: {table}");
     for text in [why.as_str(), err.as_str()] {
         for debug in ["Refused", "Healthy", "TimedOut", "Status(", "Failed(", "Some(", "None"] {
             assert!(!text.contains(debug), "{text:?} shows {debug}");

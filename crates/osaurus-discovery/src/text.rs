@@ -102,8 +102,8 @@ pub fn export_line(name: &str, value: &str) -> String {
 }
 
 /// `s` in double quotes, for messages: `"` and `\\` escaped, and every
-/// character [`sanitize`] would replace shown as `<U+XXXX>`, so that odd
-/// text is visible for what it is (not a programming language's debug form).
+/// character [`sanitize`] escapes written as it does (`\u{XXXX}`), so that
+/// odd text is visible for what it is, the same way everywhere.
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -111,7 +111,7 @@ pub fn quote(s: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if is_unsafe(c) => out.push_str(&format!("<U+{:04X}>", u32::from(c))),
+            c if is_unsafe(c) => out.push_str(&format!("\\u{{{:X}}}", u32::from(c))),
             c => out.push(c),
         }
     }
@@ -165,7 +165,7 @@ mod tests {
     fn quote_shows_odd_characters_plainly() {
         assert_eq!(quote("sleeping"), "\"sleeping\"");
         assert_eq!(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
-        assert_eq!(quote("x\n\u{202E}y"), "\"x<U+000A><U+202E>y\"");
+        assert_eq!(quote("x\n\u{202E}y"), "\"x\\u{A}\\u{202E}y\"");
     }
 
     #[test]
