@@ -9,12 +9,18 @@
 #   OUTDIR/Osaurus Tray.app/Contents/Resources/AppIcon.icns
 #
 # Usage: scripts/bundle-macos.sh [BINARY] [OUTDIR]
-#   BINARY  the command line, osaurus-tray-app beside it; default:
-#           target/aarch64-apple-darwin/release/osaurus-tray if it exists,
+#   BINARY  the command line, osaurus-tray-app beside it; default: both
+#           architectures' builds when both exist (made one universal binary
+#           each with `lipo`), else target/aarch64-apple-darwin/release/,
 #           else target/release/osaurus-tray
 #   OUTDIR  default: target/bundle
-# Relative defaults are taken from the repository root; arguments from the
-# current folder.
+# Defaults are taken under $CARGO_TARGET_DIR (else the repository root's
+# target/); arguments from the current folder.
+#
+# A universal build:
+#   cargo build --release --target aarch64-apple-darwin
+#   cargo build --release --target x86_64-apple-darwin
+#   scripts/bundle-macos.sh
 #
 # On macOS, when `codesign` is available, the app is signed ad hoc. The
 # script also runs on Linux (tests/bundle.rs runs it there); it then only
@@ -35,14 +41,22 @@ if [[ $# -gt 2 ]]; then
   die "usage: scripts/bundle-macos.sh [BINARY] [OUTDIR]"
 fi
 
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+ARM=$TARGET/aarch64-apple-darwin/release
+INTEL=$TARGET/x86_64-apple-darwin/release
+UNIVERSAL=
 if [[ $# -ge 1 && -n $1 ]]; then
   BINARY=$1
-elif [[ -f $ROOT/target/aarch64-apple-darwin/release/$EXE ]]; then
-  BINARY=$ROOT/target/aarch64-apple-darwin/release/$EXE
+elif [[ -x $ARM/$EXE && -x $ARM/$APP_EXE && -x $INTEL/$EXE && -x $INTEL/$APP_EXE ]]; then
+  BINARY=$ARM/$EXE
+  UNIVERSAL=1
+  command -v lipo >/dev/null 2>&1 || die "both architectures are built but lipo is missing (it comes with Xcode's command line tools)"
+elif [[ -f $ARM/$EXE ]]; then
+  BINARY=$ARM/$EXE
 else
-  BINARY=$ROOT/target/release/$EXE
+  BINARY=$TARGET/release/$EXE
 fi
-OUTDIR=${2:-$ROOT/target/bundle}
+OUTDIR=${2:-$TARGET/bundle}
 
 [[ -f $BINARY ]] || die "no binary at $BINARY (build it first: cargo build --release)"
 [[ -x $BINARY ]] || die "$BINARY is not executable"
@@ -78,8 +92,13 @@ if grep -q '@[A-Z_]*@' "$CONTENTS/Info.plist"; then
   die "unreplaced placeholder in Info.plist"
 fi
 printf 'APPL????' >"$CONTENTS/PkgInfo"
-cp "$BINARY" "$CONTENTS/MacOS/$EXE"
-cp "$APP_BINARY" "$CONTENTS/MacOS/$APP_EXE"
+for exe in "$EXE" "$APP_EXE"; do
+  if [[ -n $UNIVERSAL ]]; then
+    lipo -create -output "$CONTENTS/MacOS/$exe" "$ARM/$exe" "$INTEL/$exe" || die "lipo could not join the two builds of $exe"
+  else
+    cp "$(dirname "$BINARY")/$exe" "$CONTENTS/MacOS/$exe"
+  fi
+done
 chmod 755 "$CONTENTS/MacOS/$EXE" "$CONTENTS/MacOS/$APP_EXE"
 cp "$ICON" "$CONTENTS/Resources/AppIcon.icns"
 chmod 644 "$CONTENTS/Info.plist" "$CONTENTS/PkgInfo" "$CONTENTS/Resources/AppIcon.icns"
@@ -96,5 +115,9 @@ if [[ $(uname -s) == Darwin ]] && command -v codesign >/dev/null 2>&1; then
   codesign --force --sign - "$APP" || die "codesign failed for $APP"
 fi
 
-echo "bundle-macos: built $NAME $VERSION from $BINARY" >&2
+if [[ -n $UNIVERSAL ]]; then
+  echo "bundle-macos: built $NAME $VERSION, universal (arm64 and x86_64), from $ARM and $INTEL" >&2
+else
+  echo "bundle-macos: built $NAME $VERSION from $BINARY" >&2
+fi
 echo "$APP"

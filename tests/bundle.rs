@@ -53,15 +53,12 @@ fn icns_entries(bytes: &[u8]) -> Vec<([u8; 4], &[u8])> {
     entries
 }
 
-/// Parses a property list with Python's plistlib (the same rules as macOS).
-fn read_plist(path: &Path) -> serde_json::Value {
-    let out = Command::new("python3")
-        .args(["-c", r#"import plistlib,sys,json; print(json.dumps(plistlib.load(open(sys.argv[1],"rb"))))"#])
-        .arg(path)
-        .output()
-        .expect("python3 is needed to parse Info.plist");
-    assert!(out.status.success(), "plistlib rejects {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("plistlib printed JSON")
+/// Parses a property list as macOS does (XML or binary), into its
+/// top-level dictionary.
+fn read_plist(path: &Path) -> plist::Dictionary {
+    let value =
+        plist::Value::from_file(path).unwrap_or_else(|e| panic!("{} is not a property list: {e}", path.display()));
+    value.into_dictionary().unwrap_or_else(|| panic!("{} is not a dictionary at the top", path.display()))
 }
 
 fn run_bundle_script(args: &[&Path]) -> std::process::Output {
@@ -111,21 +108,73 @@ fn bundle_script_assembles_a_well_formed_app() {
     let plist_path = contents.join("Info.plist");
     let text = fs::read_to_string(&plist_path).unwrap();
     assert!(!text.contains("@VERSION@"), "placeholder left in Info.plist");
-    let plist = read_plist(&plist_path);
+    check_info_plist(&read_plist(&plist_path), &contents);
+}
+
+/// Every key a menu-bar-only app needs, with the values this bundle must
+/// have; files the plist names must exist in `contents`.
+fn check_info_plist(plist: &plist::Dictionary, contents: &Path) {
     let key = |k: &str| plist.get(k).unwrap_or_else(|| panic!("Info.plist lacks {k}"));
-    assert_eq!(key("LSUIElement"), &serde_json::Value::Bool(true));
-    let id = key("CFBundleIdentifier").as_str().unwrap();
+    let string = |k: &str| key(k).as_string().unwrap_or_else(|| panic!("{k} is not a string: {:?}", key(k)));
+    let boolean = |k: &str| key(k).as_boolean().unwrap_or_else(|| panic!("{k} is not a boolean: {:?}", key(k)));
+
+    assert!(boolean("LSUIElement"), "LSUIElement: the app lives in the menu bar, without a Dock icon");
+    let id = string("CFBundleIdentifier");
     assert!(!id.starts_with("com.dinoki"), "identifier {id} is Osaurus's");
-    assert_eq!(id, "io.github.osaurus-tray");
+    assert_eq!(id, osaurus_tray::autostart::AGENT_LABEL, "the bundle id is the login item's and notifications' id");
+    assert_eq!(string("CFBundleExecutable"), "osaurus-tray-app", "the bundle starts the app directly");
+    assert!(contents.join("MacOS").join(string("CFBundleExecutable")).is_file(), "CFBundleExecutable is missing");
+    assert_eq!(string("CFBundlePackageType"), "APPL");
+    assert_eq!(string("CFBundleInfoDictionaryVersion"), "6.0");
+    assert_eq!(string("CFBundleName"), "Osaurus Tray");
+    assert_eq!(string("CFBundleDisplayName"), "Osaurus Tray");
+    assert!(!string("CFBundleDevelopmentRegion").is_empty());
+
     let version = env!("CARGO_PKG_VERSION");
-    assert_eq!(key("CFBundleShortVersionString"), version);
-    assert_eq!(key("CFBundleVersion"), version);
-    assert_eq!(key("CFBundleExecutable"), "osaurus-tray-app", "the bundle starts the app directly");
-    assert_eq!(key("CFBundleIconFile"), "AppIcon");
-    assert_eq!(key("CFBundlePackageType"), "APPL");
-    assert_eq!(key("CFBundleName"), "Osaurus Tray");
-    assert!(key("LSMinimumSystemVersion").is_string());
-    assert_eq!(key("NSHighResolutionCapable"), &serde_json::Value::Bool(true));
+    assert_eq!(string("CFBundleShortVersionString"), version, "the version is Cargo.toml's");
+    assert_eq!(string("CFBundleVersion"), version, "the build version is Cargo.toml's");
+
+    let minimum = string("LSMinimumSystemVersion");
+    let parts: Vec<u32> =
+        minimum.split('.').map(|p| p.parse().unwrap_or_else(|_| panic!("LSMinimumSystemVersion {minimum}"))).collect();
+    assert!((2..=3).contains(&parts.len()) && parts[0] >= 11, "LSMinimumSystemVersion {minimum}");
+
+    let icon = string("CFBundleIconFile");
+    assert_eq!(icon, "AppIcon");
+    assert!(contents.join("Resources").join(format!("{icon}.icns")).is_file(), "the icon file is missing");
+    assert!(boolean("NSHighResolutionCapable"), "NSHighResolutionCapable: sharp on Retina screens");
+    let copyright = string("NSHumanReadableCopyright");
+    assert!(copyright.contains("Copyright") && copyright.contains("MIT"), "NSHumanReadableCopyright: {copyright}");
+}
+
+#[test]
+fn info_plist_check_rejects_a_plist_missing_what_a_menu_bar_app_needs() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_osaurus-tray"));
+    let out = run_bundle_script(&[&binary, out_dir.path()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let contents = out_dir.path().join("Osaurus Tray.app/Contents");
+    let good = read_plist(&contents.join("Info.plist"));
+    for (k, bad) in [
+        ("LSUIElement", None),
+        ("LSUIElement", Some(plist::Value::Boolean(false))),
+        ("CFBundleExecutable", Some(plist::Value::String("osaurus-tray".into()))),
+        ("CFBundleIdentifier", None),
+        ("CFBundleVersion", Some(plist::Value::String("0.0.0".into()))),
+        ("NSHighResolutionCapable", None),
+    ] {
+        let mut plist = good.clone();
+        match bad {
+            Some(v) => plist.insert(k.into(), v),
+            None => plist.remove(k),
+        };
+        let caught = std::panic::catch_unwind(|| check_info_plist(&plist, &contents)).is_err();
+        assert!(caught, "a plist with {k} changed passed the check");
+    }
+    // A binary plist (what Xcode writes) is read the same way.
+    let binary_plist = out_dir.path().join("Info.binary.plist");
+    plist::Value::Dictionary(good.clone()).to_file_binary(&binary_plist).unwrap();
+    check_info_plist(&read_plist(&binary_plist), &contents);
 }
 
 #[test]
@@ -147,6 +196,63 @@ fn bundle_script_rebuilds_over_an_old_app_and_refuses_a_missing_binary() {
     assert!(
         out_dir.path().join("Osaurus Tray.app/Contents/MacOS/osaurus-tray").exists(),
         "a failed run removed the previous app"
+    );
+}
+
+/// Writes an executable file.
+#[cfg(not(target_os = "macos"))]
+fn write_executable(path: &Path, text: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Not on macOS, where the script would sign these stand-in builds and where
+/// the workflow bundles two real builds with the real `lipo`.
+#[cfg(not(target_os = "macos"))]
+#[test]
+fn with_both_architectures_built_the_script_joins_them_with_lipo() {
+    // Builds for both Mac targets under CARGO_TARGET_DIR, and a `lipo` that
+    // writes what it was asked to join: on Linux there is no real one.
+    let target = tempfile::tempdir().unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    let builds = ["aarch64-apple-darwin", "x86_64-apple-darwin"].map(|t| target.path().join(t).join("release"));
+    for dir in &builds {
+        for exe in ["osaurus-tray", "osaurus-tray-app"] {
+            write_executable(&dir.join(exe), "build");
+        }
+    }
+    write_executable(
+        &tools.path().join("lipo"),
+        "#!/bin/sh\n[ \"$1\" = -create ] && [ \"$2\" = -output ] || exit 2\nout=$3; shift 3\nprintf fat > \"$out\"\nfor f; do printf ' %s' \"$f\" >> \"$out\"; done\n",
+    );
+    let bundle = |path: &std::ffi::OsStr| {
+        Command::new(root().join("scripts/bundle-macos.sh"))
+            .env("CARGO_TARGET_DIR", target.path())
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    };
+    let path = std::env::join_paths([tools.path(), Path::new("/usr/bin"), Path::new("/bin")]).unwrap();
+    let out = bundle(&path);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("universal"), "{}", String::from_utf8_lossy(&out.stderr));
+    let contents = target.path().join("bundle/Osaurus Tray.app/Contents");
+    for exe in ["osaurus-tray", "osaurus-tray-app"] {
+        let joined = fs::read_to_string(contents.join("MacOS").join(exe)).unwrap();
+        let want = format!("fat {} {}", builds[0].join(exe).display(), builds[1].join(exe).display());
+        assert_eq!(joined, want, "{exe}: both architectures joined");
+        let mode = fs::metadata(contents.join("MacOS").join(exe)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o755, "{exe}'s mode");
+    }
+
+    // Without lipo, a half-universal app is refused, in a sentence.
+    let out = bundle(std::ffi::OsStr::new("/usr/bin:/bin"));
+    assert!(!out.status.success(), "bundled both architectures without lipo");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("lipo is missing"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
