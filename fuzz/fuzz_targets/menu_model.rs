@@ -13,6 +13,7 @@ use chrono::{DateTime, FixedOffset};
 use libfuzzer_sys::fuzz_target;
 use osaurus_tray::discovery::config::{self, Origin};
 use osaurus_tray::discovery::select::rank;
+use osaurus_tray::discovery::LanAccess;
 use osaurus_tray::menu_model::{self, Action, Context, Item, MAX_LABEL};
 use osaurus_tray::settings::Settings;
 use osaurus_tray::snapshot::Snapshot;
@@ -79,6 +80,14 @@ fuzz_target!(|data: &[u8]| {
             1 => Some(true),
             _ => Some(false),
         };
+        // What probes add: another program on the port, a moved address,
+        // guarded or open.
+        if bits & 4 != 0 {
+            i.not_osaurus = i.port.map(|p| format!("port {p} answers, but not as Osaurus"));
+        }
+        i.address_on_this_machine = [None, Some(true), Some(false)][usize::from(bits >> 3) % 3];
+        i.lan_access = [None, Some(LanAccess::Guarded), Some(LanAccess::Open), Some(LanAccess::Unknown)]
+            [usize::from(bits >> 5) % 4];
         instances.push(i);
     }
     rank(&mut instances);
@@ -94,7 +103,12 @@ fuzz_target!(|data: &[u8]| {
             1 => Some(true),
             _ => Some(false),
         },
-        settings: Settings { notifications: flags & 32 != 0, lan_title: flags & 64 != 0, probe_interval_secs },
+        settings: Settings {
+            notifications: flags & 32 != 0,
+            lan_title: flags & 64 != 0,
+            probe_interval_secs,
+            api_key_file: None,
+        },
         notice: (flags & 128 != 0).then(|| String::from_utf8_lossy(first_entry.unwrap_or_default()).into_owned()),
     };
     let model = menu_model::build(&snap, &ctx);
