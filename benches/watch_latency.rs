@@ -1,6 +1,6 @@
 //! Change-to-snapshot latency of `watch --json --no-probe`: from the atomic
-//! rename of a configuration.json to the arrival of its line, with 1 and with
-//! 1,000 instance folders present.
+//! rename of a configuration.json to the arrival of its line, with 1, 1,000
+//! and 10,000 instance folders present: p50, p99 and max.
 //!
 //! Run with `cargo bench --bench watch_latency`.
 
@@ -14,18 +14,16 @@ use std::time::{Duration, Instant};
 const CHANGES: usize = 300;
 
 fn main() {
-    let mut p99s = Vec::new();
-    for folders in [1usize, 1000] {
+    for folders in [1usize, 1_000, 10_000] {
         let (p50, p99, max) = measure(folders);
         println!(
-            "{folders:>5} folders: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {CHANGES} changes",
+            "{folders:>6} folders: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {CHANGES} changes",
             ms(p50),
             ms(p99),
             ms(max)
         );
-        p99s.push(p99);
     }
-    println!("p99 ratio 1000 / 1: {:.2}x (target: at most 1.5x; p99 at most 50 ms)", ms(p99s[1]) / ms(p99s[0]));
+    println!("targets: p50 at most 1 ms at 1 folder and 2 ms at 1,000; max at most 4 ms");
 }
 
 fn config(id: &str, port: u32) -> String {

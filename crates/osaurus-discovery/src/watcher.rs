@@ -3,9 +3,13 @@
 //! One worker thread owns the state. notify (inotify on Linux, FSEvents on
 //! macOS) feeds it events; an event re-reads only the instance folder it
 //! touches, so the cost of one change does not grow with the number of
-//! instances. A full rescan happens at start, on notify's rescan signal and
-//! on a watcher error. The consumer is called with a new snapshot only when
-//! the effective set of instances changes.
+//! instances. Only what can hold instances is watched: each base folder and
+//! each instance folder's top level, never deeper. An event that completes a
+//! `configuration.json` (a rename into place, a close after writing) is read
+//! and published at once; what follows it is coalesced. A full rescan happens
+//! at start, on notify's rescan signal (a queue overflow) and on a watcher
+//! error; it leaves every unchanged watch alone, so it cannot set off another.
+//! The consumer is called with a new snapshot only when the snapshot changes.
 //!
 //! A second thread is the probe timer (tao's timers are unreliable on Linux);
 //! it sleeps on a channel, without waking, while no instance runs.
@@ -17,6 +21,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use notify::event::{AccessKind, AccessMode, ModifyKind};
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
 use crate::discovery::read::read_instance;
@@ -52,8 +57,9 @@ const QUIET: Duration = Duration::from_millis(6);
 const MAX_COALESCE: Duration = Duration::from_millis(25);
 /// A folder that reads as invalid (perhaps mid-write) is read again this often...
 const RETRY_EVERY: Duration = Duration::from_millis(40);
-/// ...this many times before its new state is believed.
-const RETRIES: u8 = 5;
+/// ...this many times (the settle time, 1 s) before its new state is
+/// believed, even over a running entry.
+const RETRIES: u8 = 25;
 /// The poll watcher's period when native watching is refused.
 const POLL_PERIOD: Duration = Duration::from_secs(2);
 
@@ -111,12 +117,14 @@ struct Worker {
     consumer: Box<dyn FnMut(&Snapshot) + Send>,
     watcher: Option<Box<dyn notify::Watcher + Send>>,
     polling: bool,
-    /// What each base folder's watch is set on: the base itself (recursive)
-    /// when it exists, plus its nearest existing ancestor (non-recursive) to
-    /// see it appear, vanish or be replaced.
-    wants: Vec<Vec<(PathBuf, RecursiveMode)>>,
-    /// The watches in force.
-    active: BTreeMap<PathBuf, RecursiveMode>,
+    /// What each base folder's watch is set on: the base itself when it
+    /// exists, plus its nearest existing ancestor to see it appear, vanish or
+    /// be replaced. Every watch is non-recursive.
+    wants: Vec<Vec<PathBuf>>,
+    /// The base-level watches in force.
+    active: BTreeSet<PathBuf>,
+    /// The instance folders watched (their top level only), by base, by name.
+    folder_watches: Vec<BTreeSet<String>>,
     /// Each base with symbolic links resolved, as notify reports its events.
     real: Vec<Option<PathBuf>>,
     /// Entries by instance id, then by base index (lower wins).
@@ -147,7 +155,8 @@ impl Worker {
             watcher: None,
             polling: false,
             wants: vec![Vec::new(); n],
-            active: BTreeMap::new(),
+            active: BTreeSet::new(),
+            folder_watches: vec![BTreeSet::new(); n],
             real: vec![None; n],
             entries: BTreeMap::new(),
             warnings: vec![None; n],
@@ -192,7 +201,17 @@ impl Worker {
                 Some(Msg::Stop) => return,
                 Some(Msg::ProbeTick) => tick = true,
                 Some(Msg::Fs(ev)) => {
+                    let lead = completes_a_configuration(&ev);
                     self.classify(ev, &mut dirty);
+                    if lead && !dirty.everything && dirty.bases.is_empty() {
+                        // The file is whole: read it and publish now; the
+                        // rest of the burst still ends in one true state.
+                        let changed = self.apply(std::mem::take(&mut dirty));
+                        if !changed.is_empty() {
+                            self.probe_changed(Some(&changed));
+                            self.publish();
+                        }
+                    }
                     if self.coalesce(&rx, &mut dirty, &mut tick) {
                         return;
                     }
@@ -249,7 +268,7 @@ impl Worker {
             dirty.everything = true;
             return;
         }
-        if matches!(event.kind, EventKind::Access(_)) {
+        if matches!(event.kind, EventKind::Access(a) if a != AccessKind::Close(AccessMode::Write)) {
             return;
         }
         for path in &event.paths {
@@ -328,12 +347,51 @@ impl Worker {
             self.remove(b, &id);
             changed.push((b, id));
         }
+        // Watch each folder before reading it, so that nothing written in
+        // between is missed; stop watching folders that went.
+        let folders: BTreeSet<String> = found
+            .iter()
+            .filter(|(_, path, plain)| *plain || fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()))
+            .map(|(id, _, _)| id.clone())
+            .collect();
+        let unwatched: Vec<String> = self.folder_watches[b].difference(&folders).cloned().collect();
+        for id in unwatched {
+            self.unwatch_folder(b, &id);
+        }
+        for id in &folders {
+            self.watch_folder(b, id, false);
+        }
+        // After the first scan, a folder that reads as invalid gets the same
+        // patience as after an event: an overflow can land mid-write.
+        let patient = self.last.is_some();
         for (id, _, _) in found {
-            if self.reread(b, &id, false) {
+            if self.reread(b, &id, patient) {
                 changed.push((b, id));
             }
         }
         changed
+    }
+
+    /// Watches the top level of instance folder `id` of base `b`. `again`
+    /// renews a watch already set: the folder by that name may be a new one
+    /// (removed and re-created), which the old watch does not see.
+    fn watch_folder(&mut self, b: usize, id: &str, again: bool) {
+        if !again && self.folder_watches[b].contains(id) {
+            return;
+        }
+        let (Some(real), Some(watcher)) = (&self.real[b], self.watcher.as_mut()) else { return };
+        if watcher.watch(&real.join(id), RecursiveMode::NonRecursive).is_ok() {
+            self.folder_watches[b].insert(id.to_owned());
+        }
+    }
+
+    fn unwatch_folder(&mut self, b: usize, id: &str) {
+        if self.folder_watches[b].remove(id) {
+            if let (Some(real), Some(watcher)) = (&self.real[b], self.watcher.as_mut()) {
+                // Fails when the folder went first (the kernel dropped it).
+                let _ = watcher.unwatch(&real.join(id));
+            }
+        }
     }
 
     /// Re-reads one instance folder. Returns true if its entry changed.
@@ -342,9 +400,14 @@ impl Worker {
     fn reread(&mut self, b: usize, id: &str, patient: bool) -> bool {
         let key = (b, id.to_owned());
         let dir = self.dirs.bases[b].join(id);
-        if fs::symlink_metadata(&dir).is_err() {
-            self.retry.remove(&key);
-            return self.remove(b, id);
+        match fs::symlink_metadata(&dir) {
+            Err(_) => {
+                self.retry.remove(&key);
+                self.unwatch_folder(b, id);
+                return self.remove(b, id);
+            }
+            Ok(m) if m.is_dir() => self.watch_folder(b, id, true),
+            Ok(_) => {}
         }
         let mut fresh = read_instance(&dir, id.to_owned());
         let old = self.entries.get(id).and_then(|m| m.get(&b));
@@ -357,12 +420,10 @@ impl Worker {
                 self.retry.insert(key, (left - 1, Instant::now() + RETRY_EVERY));
                 return false;
             }
+            // Invalid on every look for the whole settle time (or found so
+            // by a first scan): believed, even over a running entry. A torn
+            // write is whole again long before, so it never hides one.
             self.retry.remove(&key);
-            if old.is_some_and(Instance::is_running) {
-                // A running instance stays until its folder goes or its file
-                // parses to something else: a torn write never hides it.
-                return false;
-            }
         }
         if let Some(old) = old {
             if old.is_running() && fresh.is_running() && old.port == fresh.port {
@@ -548,12 +609,21 @@ impl Worker {
         let base = self.dirs.bases[b].clone();
         let mut wanted = Vec::new();
         if let Some(anchor) = nearest_existing_ancestor(&base) {
-            wanted.push((anchor, RecursiveMode::NonRecursive));
+            wanted.push(anchor);
         }
         // notify does not follow a symlinked root: watch the real folder.
-        self.real[b] = fs::canonicalize(&base).ok().filter(|p| p.is_dir());
+        let real = fs::canonicalize(&base).ok().filter(|p| p.is_dir());
+        if real != self.real[b] {
+            // A different folder now: its instance folders are watched anew.
+            for id in std::mem::take(&mut self.folder_watches[b]) {
+                if let (Some(old), Some(w)) = (&self.real[b], self.watcher.as_mut()) {
+                    let _ = w.unwatch(&old.join(&id));
+                }
+            }
+        }
+        self.real[b] = real;
         if let Some(real) = &self.real[b] {
-            wanted.push((real.clone(), RecursiveMode::Recursive));
+            wanted.push(real.clone());
         }
         self.wants[b] = wanted;
         let renew = self.real[b].clone();
@@ -562,6 +632,7 @@ impl Worker {
                 eprintln!("osaurus-tray: file watching refused ({e}); falling back to polling");
                 self.watcher = None;
                 self.active.clear();
+                self.folder_watches.iter_mut().for_each(BTreeSet::clear);
                 self.start_watcher(true);
                 let _ = self.sync_watches(None);
             }
@@ -573,34 +644,24 @@ impl Worker {
     /// miss a folder being re-created); `renew` is watched afresh, since the
     /// folder by that name may be a new one.
     fn sync_watches(&mut self, renew: Option<&Path>) -> notify::Result<()> {
-        let mut desired: BTreeMap<PathBuf, RecursiveMode> = BTreeMap::new();
-        for (path, mode) in self.wants.iter().flatten() {
-            let m = desired.entry(path.clone()).or_insert(*mode);
-            if *mode == RecursiveMode::Recursive {
-                *m = RecursiveMode::Recursive;
-            }
-        }
+        let desired: BTreeSet<PathBuf> = self.wants.iter().flatten().cloned().collect();
         let Some(watcher) = self.watcher.as_mut() else {
             return Ok(());
         };
-        let stale: Vec<PathBuf> = self
-            .active
-            .iter()
-            .filter(|(p, m)| desired.get(*p) != Some(*m) || Some(p.as_path()) == renew)
-            .map(|(p, _)| p.clone())
-            .collect();
+        let stale: Vec<PathBuf> =
+            self.active.iter().filter(|p| !desired.contains(*p) || Some(p.as_path()) == renew).cloned().collect();
         for p in stale {
             let _ = watcher.unwatch(&p);
             self.active.remove(&p);
         }
         let mut refused = Ok(());
-        for (path, mode) in desired {
-            if self.active.contains_key(&path) {
+        for path in desired {
+            if self.active.contains(&path) {
                 continue;
             }
-            match watcher.watch(&path, mode) {
+            match watcher.watch(&path, RecursiveMode::NonRecursive) {
                 Ok(()) => {
-                    self.active.insert(path, mode);
+                    self.active.insert(path);
                 }
                 // A folder that vanished meanwhile is not a refusal; the
                 // event that removed it brings us back here.
@@ -610,6 +671,17 @@ impl Worker {
         }
         refused
     }
+}
+
+/// Whether `event` says a `configuration.json` was completed: renamed into
+/// place (how Osaurus writes) or closed after writing.
+fn completes_a_configuration(event: &notify::Result<notify::Event>) -> bool {
+    let Ok(event) = event else { return false };
+    let completing = matches!(
+        event.kind,
+        EventKind::Modify(ModifyKind::Name(_)) | EventKind::Access(AccessKind::Close(AccessMode::Write))
+    );
+    completing && event.paths.last().is_some_and(|p| p.file_name().is_some_and(|n| n == "configuration.json"))
 }
 
 /// The closest ancestor of `path` that exists (not `path` itself).
