@@ -641,3 +641,168 @@ fn an_address_cannot_smuggle_user_info() {
     assert_eq!(e["state"], "invalid", "{e}");
     assert_eq!(e["url"], Value::Null);
 }
+
+// ---- prune -------------------------------------------------------------------
+
+/// A port on which nothing listens now: bound, then released.
+fn dead_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn leftover_config(port: u16) -> Vec<u8> {
+    running_with(serde_json::json!({"port": port, "updatedAt": "2025-01-01T00:00:00Z"}))
+}
+
+#[test]
+fn a_server_listening_elsewhere_than_127_0_0_1_is_never_pruned() {
+    use osaurus_tray::discovery::read::read_instance;
+    use osaurus_tray::probe::{Outcome, Prober};
+    let rt = tempfile::tempdir().unwrap();
+    let mut servers = Vec::new();
+    for (id, addr) in [("SIX", "[::1]:0"), ("TWO", "127.0.0.2:0")] {
+        let Ok(server) = std::net::TcpListener::bind(addr) else {
+            eprintln!("skipped {addr}: cannot bind it here");
+            continue;
+        };
+        let port = server.local_addr().unwrap().port();
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            eprintln!("skipped {addr}: 127.0.0.1:{port} is taken too");
+            continue;
+        }
+        publish_raw(rt.path(), id, &leftover_config(port));
+        servers.push((id, port, server));
+    }
+    assert!(!servers.is_empty(), "neither ::1 nor 127.0.0.2 could be bound");
+    let prober = Prober::default();
+    for (id, port, _) in &servers {
+        let dir = rt.path().join(id);
+        let seen = read_instance(&dir, (*id).to_owned());
+        assert_eq!(prober.health(*port), Outcome::Refused, "127.0.0.1 refuses: only the socket table knows");
+        let err = osaurus_tray::prune::remove(&seen, &prober).unwrap_err();
+        assert!(err.contains(&format!("port {port} is taken")) && err.contains("listens on it at"), "{err}");
+        assert!(dir.join("configuration.json").exists(), "{id} was removed");
+    }
+    let out = run_in(rt.path(), &["prune"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for (id, port, _) in &servers {
+        assert!(rt.path().join(id).join("configuration.json").exists(), "prune removed {id}");
+        assert!(stderr(&out).contains(&format!("port {port} is taken")), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_folder_swapped_for_a_symlink_is_never_followed_by_prune() {
+    use osaurus_tray::discovery::read::read_instance;
+    use osaurus_tray::probe::Prober;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let rt = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let port = dead_port();
+    let bytes = leftover_config(port);
+    let victim = publish_raw(outside.path(), "VICTIM", &bytes);
+    let prober = Prober::default();
+    let (mut removed, mut refused) = (0, 0);
+    let start = Instant::now();
+    for n in 0..400 {
+        if start.elapsed() > Duration::from_secs(4) {
+            break;
+        }
+        let id = format!("X{n}");
+        let dir = publish_raw(rt.path(), &id, &bytes);
+        let seen = read_instance(&dir, id.clone());
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (stop, dir, hold, victim) =
+                (stop.clone(), dir.clone(), rt.path().join(format!(".hold{n}")), victim.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if fs::rename(&dir, &hold).is_err() {
+                        break;
+                    }
+                    let _ = symlink(&victim, &dir);
+                    std::thread::yield_now();
+                    let _ = fs::remove_file(&dir);
+                    let _ = fs::rename(&hold, &dir);
+                    std::thread::yield_now();
+                }
+            })
+        };
+        match osaurus_tray::prune::remove(&seen, &prober) {
+            Ok(()) => removed += 1,
+            Err(_) => refused += 1,
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        assert!(
+            victim.join("configuration.json").exists(),
+            "attempt {n}: prune removed a file outside the runtime folder"
+        );
+        assert!(victim.is_dir(), "attempt {n}");
+    }
+    eprintln!("removed {removed}, refused {refused}");
+    assert!(removed + refused > 10, "too few attempts");
+}
+
+#[test]
+fn two_prunes_at_once_both_succeed() {
+    use osaurus_tray::discovery::read::read_instance;
+    use osaurus_tray::probe::Prober;
+    let rt = tempfile::tempdir().unwrap();
+    let port = dead_port();
+    for n in 0..20 {
+        let id = format!("L{n}");
+        let dir = publish_raw(rt.path(), &id, &leftover_config(port));
+        let seen = read_instance(&dir, id);
+        let barrier = std::sync::Barrier::new(2);
+        let results: Vec<Result<(), String>> = std::thread::scope(|s| {
+            let run = || {
+                barrier.wait();
+                osaurus_tray::prune::remove(&seen, &Prober::default())
+            };
+            let a = s.spawn(run);
+            let b = s.spawn(run);
+            vec![a.join().unwrap(), b.join().unwrap()]
+        });
+        assert!(results.iter().all(Result::is_ok), "round {n}: {results:?}");
+        assert!(!dir.exists(), "round {n}");
+    }
+    // One after the other: the second finds it gone, which is what was asked.
+    let dir = publish_raw(rt.path(), "AGAIN", &leftover_config(port));
+    let seen = read_instance(&dir, "AGAIN".into());
+    osaurus_tray::prune::remove(&seen, &Prober::default()).unwrap();
+    osaurus_tray::prune::remove(&seen, &Prober::default()).unwrap();
+}
+
+#[test]
+fn prune_fails_when_a_runtime_folder_cannot_be_read() {
+    let outer = tempfile::tempdir().unwrap();
+    let file = outer.path().join("runtime");
+    fs::write(&file, b"not a folder").unwrap();
+    let out = run_in(&file, &["prune"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("No leftovers"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot read runtime folder"), "{}", stderr(&out));
+    if is_root() {
+        return;
+    }
+    let base = outer.path().join("locked");
+    publish_raw(&base, "A", &leftover_config(dead_port()));
+    fs::set_permissions(&base, fs::Permissions::from_mode(0o000)).unwrap();
+    let out = run_in(&base, &["prune"]);
+    fs::set_permissions(&base, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("No leftovers"), "{}", stderr(&out));
+}
+
+#[test]
+fn prune_prints_names_sanitised() {
+    let rt = tempfile::tempdir().unwrap();
+    let id = "P\u{1b}]52;c;aGk=\u{7}\u{1b}[2J";
+    publish_raw(rt.path(), id, &leftover_config(dead_port()));
+    let out = run_in(rt.path(), &["prune", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("would remove"), "{}", stdout(&out));
+    assert_printable("prune output", &stdout(&out), &['\n']);
+    assert_printable("prune errors", &stderr(&out), &['\n']);
+}

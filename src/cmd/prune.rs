@@ -38,10 +38,29 @@ impl Prune {
             .map(|(i, path)| if path == i.dir { i.clone() } else { read_instance(&path, i.instance_id.clone()) })
             .filter(Instance::is_running)
             .collect();
-        let gone = |i: &Instance| i.port.is_some_and(|p| is_gone(&prober.health(p)));
-        let suspects: Vec<&Instance> = copies.iter().filter(|i| gone(i)).collect();
+        // Gone: no Osaurus answers on 127.0.0.1, and the machine's socket
+        // table shows nothing listening where that probe does not reach.
+        let gone = |i: &Instance, say: bool| {
+            let Some(port) = i.port else { return false };
+            let outcome = prober.health(port);
+            if !is_gone(&outcome) {
+                return false;
+            }
+            match crate::prune::live_listener(port, &outcome) {
+                Some(live) if say => {
+                    eprintln!("osaurus-tray: kept {}: {live}", shown(i));
+                    false
+                }
+                Some(_) => false,
+                None => true,
+            }
+        };
+        let suspects: Vec<&Instance> = copies.iter().filter(|i| gone(i, true)).collect();
+        if suspects.is_empty() && !snap.warnings.is_empty() {
+            return Err(Failure::Other("Some runtime folders could not be read (see above); nothing removed.".into()));
+        }
         if suspects.is_empty() {
-            eprintln!("No leftovers: Osaurus answers on every running entry's port.");
+            eprintln!("No leftovers: a server answers or listens on every running entry's port.");
             return Ok(());
         }
         eprintln!(
@@ -52,14 +71,14 @@ impl Prune {
             LEFTOVER_AFTER.as_secs()
         );
         sleep(LEFTOVER_AFTER);
-        let leftovers: Vec<&Instance> = suspects.into_iter().filter(|i| gone(i)).collect();
+        let leftovers: Vec<&Instance> = suspects.into_iter().filter(|i| gone(i, false)).collect();
         if leftovers.is_empty() {
             eprintln!("No leftovers: the servers came back.");
             return Ok(());
         }
         let mut kept = 0;
         for i in leftovers {
-            let what = format!("{} {}", sanitize(i.short_id(), 8), sanitize(&i.dir.display().to_string(), 400));
+            let what = shown(i);
             if self.dry_run {
                 println!("would remove {what}");
                 continue;
@@ -72,6 +91,9 @@ impl Prune {
                 }
             }
         }
+        if kept == 0 && !snap.warnings.is_empty() {
+            return Err(Failure::Other("Some runtime folders could not be read (see above).".into()));
+        }
         match kept {
             0 => Ok(()),
             n => Err(Failure::Other(format!(
@@ -80,4 +102,9 @@ impl Prune {
             ))),
         }
     }
+}
+
+/// An entry as `prune` names it: its short id and its folder, sanitised.
+fn shown(i: &Instance) -> String {
+    format!("{} {}", sanitize(i.short_id(), 96), sanitize(&i.dir.display().to_string(), 400))
 }

@@ -12,37 +12,230 @@
 //! every launch, so a leftover removed from one base folder only comes back:
 //! [`remove_everywhere`] removes every copy of an id.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::fs::{self, File};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
 
-use crate::discovery::read::{read_instance, CONFIG_FILE};
+use crate::discovery::read::{read_instance, read_through, CONFIG_FILE};
 use crate::discovery::{Instance, RuntimeDirs, State};
-use crate::probe::Prober;
+use crate::probe::{Outcome, Prober};
+use crate::text::sanitize;
 
 /// Deletes the leftover instance folder `seen` describes, after checking
 /// that nothing changed. Returns why it was refused otherwise.
+///
+/// Every check and every removal goes through a handle on the folder,
+/// opened without following symbolic links: the file removed is the one
+/// checked, by name inside that folder, so a folder swapped for a link
+/// meanwhile can make the removal fail but never redirect it. A folder
+/// that is already gone (another `prune` removed it) counts as removed.
 pub fn remove(seen: &Instance, prober: &Prober) -> Result<(), String> {
     let dir = &seen.dir;
-    let what = format!("{} ({})", seen.short_id(), dir.display());
+    let what = format!("{} ({})", sanitize(seen.short_id(), 96), sanitize(&dir.display().to_string(), 400));
+    let kept = |why: String| format!("Kept {what}: {why}.");
     if seen.state != State::Running {
-        return Err(format!("Kept {what}: it is {}, not a running entry.", seen.state.as_str()));
+        return Err(kept(format!("it is {}, not a running entry", seen.state.as_str())));
     }
-    let temps = only_the_configuration(dir).map_err(|why| format!("Kept {what}: {why}."))?;
-    let now = read_instance(dir, seen.instance_id.clone());
+    let port = seen.port.ok_or_else(|| kept("it has no port".into()))?;
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+        return Err(kept("it is not a folder in a runtime folder".into()));
+    };
+    let parent = match open_dir(None, parent.as_os_str(), true) {
+        Ok(p) => p,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(kept(format!("cannot open its runtime folder ({})", reason(&e)))),
+    };
+    let folder = match open_dir(Some(&parent), name, false) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
+            return Err(kept("it is not a folder (a symbolic link or a file)".into()))
+        }
+        Err(e) => return Err(kept(format!("cannot open it ({})", reason(&e)))),
+    };
+    let meta = folder.metadata().map_err(|e| kept(format!("cannot read it ({})", reason(&e))))?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if !meta.is_dir() || meta.uid() != unsafe { libc::geteuid() } {
+        return Err(kept("it is not a folder of this user".into()));
+    }
+    let listing = list(&folder).map_err(|e| kept(format!("cannot list it ({})", reason(&e))))?;
+    if listing.is_empty() {
+        // Another removal emptied it between its two steps.
+        return remove_folder(&parent, name, &meta).map_err(kept);
+    }
+    let temps = only_the_configuration(&listing).map_err(kept)?;
+    let now = read_through(&folder, dir, seen.instance_id.clone());
     if !says_the_same(seen, &now) {
-        return Err(format!("Kept {what}: its configuration changed since it was checked."));
+        return Err(kept("its configuration changed since it was checked".into()));
     }
-    let port = seen.port.ok_or_else(|| format!("Kept {what}: it has no port."))?;
-    match prober.health(port) {
-        gone if crate::inspect::is_gone(&gone) => {}
-        other => return Err(format!("Kept {what}: port {port} is not refusing connections now (it {other}).")),
+    let outcome = prober.health(port);
+    if !crate::inspect::is_gone(&outcome) {
+        return Err(kept(format!("port {port} is not refusing connections now (it {outcome})")));
     }
-    for temp in temps {
-        fs::remove_file(dir.join(&temp)).map_err(|e| format!("Could not remove {what}: {e}"))?;
+    if let Some(live) = live_listener(port, &outcome) {
+        return Err(kept(live));
     }
-    fs::remove_file(dir.join(CONFIG_FILE)).map_err(|e| format!("Could not remove {what}: {e}"))?;
-    // remove_dir (not remove_dir_all) fails if anything appeared meanwhile.
-    fs::remove_dir(dir).map_err(|e| format!("Removed the configuration of {what}, but kept the folder: {e}"))
+    for temp in temps.iter().map(OsString::as_os_str).chain([OsStr::new(CONFIG_FILE)]) {
+        match unlink_at(&folder, temp, false) {
+            // Another removal got there first.
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(format!("Could not remove {what}: {}", reason(&e)))
+            }
+            _ => {}
+        }
+    }
+    remove_folder(&parent, name, &meta)
+        .map_err(|why| format!("Removed the configuration of {what}, but kept the folder: {why}."))
+}
+
+/// Why `port` must be taken as live although no Osaurus answered on
+/// 127.0.0.1: the machine's socket table shows a socket listening on it at
+/// an address the probe does not reach (`::1`, `127.0.0.2`, one LAN
+/// address…), or at any address when the probe was refused. Names the
+/// listener. `None` when nothing listens that the probe did not already
+/// judge.
+pub fn live_listener(port: u16, outcome: &Outcome) -> Option<String> {
+    #[cfg(target_os = "linux")]
+    {
+        let Some(listeners) = crate::process::Listeners::read() else {
+            return Some(format!("port {port} may be taken: the machine's listening sockets cannot be read"));
+        };
+        let refused = *outcome == Outcome::Refused;
+        let unreached: Vec<std::net::IpAddr> =
+            listeners.addresses(port).into_iter().filter(|a| refused || !reached_by_probe(a)).collect();
+        if unreached.is_empty() {
+            return None;
+        }
+        let mut at: Vec<String> = unreached.iter().map(ToString::to_string).collect();
+        at.sort();
+        at.dedup();
+        let who = listeners
+            .owner(port)
+            .map_or_else(|| "a process".to_owned(), |o| format!("{} (pid {})", sanitize(&o.name, 64), o.pid));
+        Some(format!("port {port} is taken: {who} listens on it at {}", at.join(", ")))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        if *outcome != Outcome::Refused {
+            return None;
+        }
+        let o = crate::process::listener(port)?;
+        Some(format!("port {port} is taken: {} (pid {}) listens on it", sanitize(&o.name, 64), o.pid))
+    }
+}
+
+/// The addresses a probe of `127.0.0.1` connects to when something listens there.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn reached_by_probe(a: &std::net::IpAddr) -> bool {
+    let v4 = match a {
+        std::net::IpAddr::V4(v4) => *v4,
+        std::net::IpAddr::V6(v6) if v6.is_unspecified() => return true,
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4,
+            None => return false,
+        },
+    };
+    v4 == std::net::Ipv4Addr::LOCALHOST || v4.is_unspecified()
+}
+
+/// An I/O error as a short phrase.
+fn reason(e: &io::Error) -> String {
+    crate::discovery::read::io_reason(e)
+}
+
+fn c_name(name: &OsStr) -> io::Result<CString> {
+    CString::new(name.as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+/// Opens the folder `name` (relative to `at`, or a path), following a
+/// symbolic link only when `follow` (a runtime folder may be a link; an
+/// instance folder may not).
+fn open_dir(at: Option<&File>, name: &OsStr, follow: bool) -> io::Result<File> {
+    let c = c_name(name)?;
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC | if follow { 0 } else { libc::O_NOFOLLOW };
+    let base = at.map_or(libc::AT_FDCWD, AsRawFd::as_raw_fd);
+    // SAFETY: a valid descriptor (or AT_FDCWD) and a NUL-terminated name.
+    let fd = unsafe { libc::openat(base, c.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// One entry of a folder: its name and whether it is a regular file.
+type Entry = (OsString, bool);
+
+/// The entries of the folder behind `folder`, read through the handle.
+fn list(folder: &File) -> io::Result<Vec<Entry>> {
+    // SAFETY: fcntl duplicates a valid descriptor; fdopendir takes the copy,
+    // closedir releases it; every dirent is read before the next readdir.
+    unsafe {
+        let fd = libc::fcntl(folder.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let stream = libc::fdopendir(fd);
+        if stream.is_null() {
+            let e = io::Error::last_os_error();
+            libc::close(fd);
+            return Err(e);
+        }
+        let mut out = Vec::new();
+        loop {
+            let entry = libc::readdir(stream);
+            if entry.is_null() {
+                break;
+            }
+            let name = CStr::from_ptr((*entry).d_name.as_ptr());
+            let bytes = name.to_bytes();
+            if bytes == b"." || bytes == b".." {
+                continue;
+            }
+            let mut st: libc::stat = std::mem::zeroed();
+            let regular = libc::fstatat(folder.as_raw_fd(), name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) == 0
+                && (st.st_mode & libc::S_IFMT) == libc::S_IFREG;
+            out.push((OsStr::from_bytes(bytes).to_os_string(), regular));
+        }
+        libc::closedir(stream);
+        Ok(out)
+    }
+}
+
+/// Removes `name` inside the folder behind `folder` (a folder when `dir`).
+fn unlink_at(folder: &File, name: &OsStr, dir: bool) -> io::Result<()> {
+    let c = c_name(name)?;
+    // SAFETY: a valid directory descriptor and a NUL-terminated name.
+    let r = unsafe { libc::unlinkat(folder.as_raw_fd(), c.as_ptr(), if dir { libc::AT_REMOVEDIR } else { 0 }) };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Removes the (empty) folder `name` in `parent`, only if it is still the
+/// folder `checked` describes: a folder swapped in meanwhile is kept.
+#[allow(clippy::unnecessary_cast)] // st_dev and st_ino differ in type across platforms
+fn remove_folder(parent: &File, name: &OsStr, checked: &fs::Metadata) -> Result<(), String> {
+    let c = c_name(name).map_err(|e| reason(&e))?;
+    // SAFETY: a valid directory descriptor, a NUL-terminated name, a zeroed stat to fill.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::fstatat(parent.as_raw_fd(), c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::NotFound { Ok(()) } else { Err(reason(&e)) };
+    }
+    if st.st_dev as u64 != checked.dev() || st.st_ino as u64 != checked.ino() {
+        return Err("another entry took its place".into());
+    }
+    match unlink_at(parent, name, true) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(reason(&e)),
+        _ => Ok(()),
+    }
 }
 
 /// The prefix of the temporary file Foundation's atomic write leaves in the
@@ -52,39 +245,29 @@ pub const ATOMIC_TEMP_PREFIX: &str = ".dat.nosync";
 /// Checks that the folder holds one regular file, configuration.json, and
 /// at most the temporary files of interrupted atomic writes, whose names
 /// it returns.
-fn only_the_configuration(dir: &Path) -> Result<Vec<std::ffi::OsString>, String> {
-    let meta = fs::symlink_metadata(dir).map_err(|e| format!("cannot read it ({e})"))?;
-    if !meta.is_dir() {
-        return Err("it is not a folder".into());
-    }
+fn only_the_configuration(listing: &[Entry]) -> Result<Vec<OsString>, String> {
     let mut others = Vec::new();
     let mut temps = Vec::new();
-    let mut config = false;
-    for entry in fs::read_dir(dir).map_err(|e| format!("cannot list it ({e})"))? {
-        let entry = entry.map_err(|e| format!("cannot list it ({e})"))?;
-        let name = entry.file_name();
+    let mut config = None;
+    for (name, regular) in listing {
         let shown = name.to_string_lossy();
-        let regular = entry.file_type().is_ok_and(|t| t.is_file());
-        if shown == CONFIG_FILE && name.to_str().is_some() {
-            config = true;
-        } else if regular && shown.starts_with(ATOMIC_TEMP_PREFIX) && name.to_str().is_some() {
-            temps.push(name);
+        if name.as_bytes() == CONFIG_FILE.as_bytes() {
+            config = Some(*regular);
+        } else if *regular && name.as_bytes().starts_with(ATOMIC_TEMP_PREFIX.as_bytes()) {
+            temps.push(name.clone());
         } else {
-            others.push(crate::text::sanitize(&shown, 80));
+            others.push(sanitize(&shown, 80));
         }
     }
     if !others.is_empty() {
         others.sort();
         return Err(format!("it holds other files ({})", others.join(", ")));
     }
-    if !config {
-        return Err(format!("it holds no {CONFIG_FILE}"));
+    match config {
+        None => Err(format!("it holds no {CONFIG_FILE}")),
+        Some(false) => Err(format!("its {CONFIG_FILE} is not a regular file")),
+        Some(true) => Ok(temps),
     }
-    let file = fs::symlink_metadata(dir.join(CONFIG_FILE)).map_err(|e| format!("cannot read it ({e})"))?;
-    if !file.is_file() {
-        return Err(format!("its {CONFIG_FILE} is not a regular file"));
-    }
-    Ok(temps)
 }
 
 /// Every copy of instance `id` in the base folders of `dirs`, in their
@@ -111,8 +294,8 @@ pub fn remove_everywhere(seen: &Instance, dirs: &RuntimeDirs, prober: &Prober) -
             } else {
                 Err(format!(
                     "Kept {} ({}): this copy says something else than the leftover that was checked.",
-                    seen.short_id(),
-                    path.display()
+                    sanitize(seen.short_id(), 96),
+                    sanitize(&path.display().to_string(), 400)
                 ))
             };
             (path, result)

@@ -5,6 +5,7 @@
 
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::UNIX_EPOCH;
@@ -41,11 +42,58 @@ fn read(dir: &Path, instance_id: String, known_folder: bool) -> Instance {
     }
 }
 
+/// Like [`read_instance`], reading through `folder`, a handle on the
+/// instance folder `dir` opened without following links: the file read is
+/// the one in that folder whatever the path names meanwhile.
+pub fn read_through(folder: &File, dir: &Path, instance_id: String) -> Instance {
+    let origin = Origin { instance_id, dir: dir.to_path_buf() };
+    let mtime = || folder.metadata().ok().and_then(|m| mtime_of(&m));
+    let name = std::ffi::CString::new(CONFIG_FILE).expect("no NUL in the file name");
+    // SAFETY: a valid directory descriptor and a NUL-terminated name; the
+    // descriptor returned is owned by the File below.
+    let fd = unsafe {
+        libc::openat(
+            folder.as_raw_fd(),
+            name.as_ptr(),
+            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC,
+        )
+    };
+    let loaded = if fd < 0 {
+        Err(open_problem_at(&std::io::Error::last_os_error()))
+    } else {
+        // SAFETY: `fd` was just opened and is owned by nothing else.
+        check_and_read(unsafe { File::from_raw_fd(fd) })
+    };
+    match loaded {
+        Ok(bytes) => config::parse(&bytes, origin, mtime),
+        Err(problem) => {
+            let mut i = Instance::invalid(origin.instance_id, origin.dir, problem);
+            i.updated_at = mtime();
+            i
+        }
+    }
+}
+
+fn open_problem_at(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        return format!("no {CONFIG_FILE} in the folder");
+    }
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        return format!("{CONFIG_FILE} is a symbolic link; only regular files are read");
+    }
+    format!("cannot open {CONFIG_FILE}: {}", io_reason(e))
+}
+
 /// The folder's modification time, which stands in for a missing `updatedAt`.
 /// `None` when the time is beyond what chrono can hold (tmpfs keeps any 64-bit
 /// time): `DateTime::from(SystemTime)` would panic there.
 pub fn folder_mtime(dir: &Path) -> Option<DateTime<Utc>> {
-    let modified = fs::symlink_metadata(dir).ok()?.modified().ok()?;
+    mtime_of(&fs::symlink_metadata(dir).ok()?)
+}
+
+/// The modification time in `meta`, when chrono can hold it.
+fn mtime_of(meta: &Metadata) -> Option<DateTime<Utc>> {
+    let modified = meta.modified().ok()?;
     let (secs, nanos) = match modified.duration_since(UNIX_EPOCH) {
         Ok(d) => (i64::try_from(d.as_secs()).ok()?, d.subsec_nanos()),
         Err(e) => {
@@ -82,6 +130,11 @@ fn load(dir: &Path, known_folder: bool) -> Result<Vec<u8>, String> {
         Ok(f) => f,
         Err(e) => return Err(open_problem(&path, &e)),
     };
+    check_and_read(file)
+}
+
+/// Reads `file` if it is a regular file within the size limit.
+fn check_and_read(file: File) -> Result<Vec<u8>, String> {
     let meta = file.metadata().map_err(|e| format!("cannot read {CONFIG_FILE}: {}", io_reason(&e)))?;
     if !meta.is_file() {
         return Err(format!("{CONFIG_FILE} is {}, not a regular file", kind(&meta)));
