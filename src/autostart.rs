@@ -1,6 +1,7 @@
-//! Launch at login: an XDG autostart entry on Linux, a LaunchAgent on macOS.
-//! The state shown in the menu is always read back from these files, never
-//! remembered.
+//! Launch at login as a file: an XDG autostart entry on Linux, a LaunchAgent
+//! on macOS before 13 (from 13 on, the app registers its bundle with
+//! `SMAppService` instead, in its platform module). The state shown in the
+//! menu is always read back from these files, never remembered.
 
 use std::fs;
 use std::io;

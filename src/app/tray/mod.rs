@@ -19,7 +19,6 @@ use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
 use tray_icon::menu::MenuEvent;
 use tray_icon::{TrayIcon, TrayIconBuilder};
 
-use osaurus_tray::autostart::Autostart;
 use osaurus_tray::discovery::RuntimeDirs;
 use osaurus_tray::gui::Options;
 use osaurus_tray::menu_model::{self, Action, Context, MenuModel};
@@ -117,7 +116,7 @@ struct App {
     snapshot: Option<Snapshot>,
     context: Context,
     settings_path: Option<PathBuf>,
-    autostart: Option<Autostart>,
+    autostart: Option<platform::LoginItem>,
     shown: Option<MenuModel>,
     clipboard: Option<arboard::Clipboard>,
     /// The tray could not be created: exit 1 once cleaned up.
@@ -153,7 +152,7 @@ impl App {
             snapshot: None,
             context,
             settings_path,
-            autostart: Autostart::for_this_user(),
+            autostart: platform::login_item(),
             shown: None,
             clipboard: None,
             failed: false,
@@ -222,7 +221,7 @@ impl App {
     fn refresh_menu(&mut self) -> MenuModel {
         self.context.local = Local::now().offset().fix();
         self.context.runtime_folder = runtime_folder(&self.dirs);
-        self.context.launch_at_login = self.autostart.as_ref().map(Autostart::is_enabled);
+        self.context.launch_at_login = self.autostart.as_ref().map(platform::LoginItem::is_enabled);
         let empty = Snapshot::default();
         let model = menu_model::build(self.snapshot.as_ref().unwrap_or(&empty), &self.context);
         let before = self.shown.replace(model.clone());
@@ -299,10 +298,8 @@ impl App {
     }
 
     fn toggle_launch_at_login(&mut self) -> Result<(), String> {
-        let Some(autostart) = &self.autostart else { return Err("Launch at login is not available here.".into()) };
-        let exe = std::env::current_exe().map_err(|e| format!("Could not find this program's path: {e}"))?;
-        let on = !autostart.is_enabled();
-        autostart.set(on, &exe).map_err(|e| format!("Could not change launch at login: {e}"))
+        let Some(item) = &self.autostart else { return Err("Launch at login is not available here.".into()) };
+        item.set(!item.is_enabled())
     }
 
     /// Applies `change` to the settings and saves them.

@@ -2,6 +2,7 @@
 
 use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
 
+use osaurus_tray::autostart::Autostart;
 use osaurus_tray::icon::{render, IconKind, Style};
 use osaurus_tray::notifications::Notification;
 
@@ -123,8 +124,23 @@ pub fn notify(n: &Notification) {
     });
 }
 
+/// On macOS the notification comes from the app itself, under its name and
+/// icon (the user notification center), when it runs from its bundle; the
+/// center refuses a process without one, so a bare executable (`cargo run`)
+/// falls back to AppleScript, whose notifications macOS shows as Script
+/// Editor's, and says so once.
 #[cfg(target_os = "macos")]
 fn show_notification(n: &Notification) -> Result<(), String> {
+    if mac::in_bundle() {
+        return mac::post_notification(&n.title, &n.body);
+    }
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        eprintln!(
+            "osaurus-tray: not started from Osaurus Tray.app, so notifications go through AppleScript \
+             and show as Script Editor's"
+        )
+    });
     // AppleScript string literals: escape backslashes and quotes.
     let q = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
     let script =
@@ -197,4 +213,186 @@ pub fn relabel_submenu(menu: &tray_icon::menu::Menu, path: &[usize], label: &str
     }
     #[cfg(not(target_os = "linux"))]
     let _ = (menu, path, label);
+}
+
+/// Launch at login. On macOS 13 and later, run from its bundle, the app is
+/// its own login item (`SMAppService.mainApp`): macOS lists it under its
+/// name and follows the bundle when it is moved or updated. Elsewhere it is
+/// the file [`Autostart`] writes: a LaunchAgent on older macOS, an XDG
+/// autostart entry on Linux.
+pub enum LoginItem {
+    /// The app bundle registered with the system.
+    #[cfg(target_os = "macos")]
+    MainApp,
+    /// A login item file that names this executable.
+    File(Autostart),
+}
+
+/// This session's login item, if it has one.
+pub fn login_item() -> Option<LoginItem> {
+    #[cfg(target_os = "macos")]
+    if objc2::available!(macos = 13.0) && mac::in_bundle() {
+        return Some(LoginItem::MainApp);
+    }
+    Autostart::for_this_user().map(LoginItem::File)
+}
+
+impl LoginItem {
+    /// Whether the app starts at login, as the system (or the file) says now.
+    pub fn is_enabled(&self) -> bool {
+        match self {
+            #[cfg(target_os = "macos")]
+            LoginItem::MainApp => mac::main_app_enabled(),
+            LoginItem::File(autostart) => autostart.is_enabled(),
+        }
+    }
+
+    /// Turns launch at login on or off.
+    pub fn set(&self, on: bool) -> Result<(), String> {
+        match self {
+            #[cfg(target_os = "macos")]
+            LoginItem::MainApp => {
+                // One login item: a LaunchAgent written by an older version
+                // names a path that may no longer be this app.
+                if let Some(home) = dirs::home_dir() {
+                    let _ = Autostart::launch_agent(&home).set(false, std::path::Path::new(""));
+                }
+                mac::set_main_app(on)
+            }
+            LoginItem::File(autostart) => {
+                let exe = std::env::current_exe().map_err(|e| format!("Could not find this program's path: {e}"))?;
+                autostart.set(on, &exe).map_err(|e| format!("Could not change launch at login: {e}"))
+            }
+        }
+    }
+}
+
+/// The Objective-C side: the user notification center and the login item.
+#[cfg(target_os = "macos")]
+mod mac {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use block2::RcBlock;
+    use objc2::rc::Retained;
+    use objc2::runtime::{Bool, NSObject, ProtocolObject};
+    use objc2::{define_class, msg_send, AnyThread};
+    use objc2_foundation::{NSBundle, NSError, NSObjectProtocol, NSString};
+    use objc2_service_management::{SMAppService, SMAppServiceStatus};
+    use objc2_user_notifications::{
+        UNAuthorizationOptions, UNMutableNotificationContent, UNNotification, UNNotificationPresentationOptions,
+        UNNotificationRequest, UNUserNotificationCenter, UNUserNotificationCenterDelegate,
+    };
+
+    use osaurus_tray::autostart::AGENT_LABEL;
+
+    /// How long to wait for the notification center to answer.
+    const ANSWER: Duration = Duration::from_secs(30);
+
+    /// Whether this process is the app bundle of `bundle/macos`.
+    pub fn in_bundle() -> bool {
+        NSBundle::mainBundle().bundleIdentifier().is_some_and(|id| id.to_string() == AGENT_LABEL)
+    }
+
+    fn describe(error: *mut NSError) -> String {
+        // SAFETY: the completion handlers receive nil or a valid NSError.
+        match unsafe { error.as_ref() } {
+            Some(e) => e.localizedDescription().to_string(),
+            None => "no reason given".into(),
+        }
+    }
+
+    define_class!(
+        // SAFETY: NSObject has no subclassing requirements; no Drop.
+        #[unsafe(super(NSObject))]
+        #[name = "OsaurusTrayNotificationPresenter"]
+        struct Presenter;
+
+        unsafe impl NSObjectProtocol for Presenter {}
+
+        unsafe impl UNUserNotificationCenterDelegate for Presenter {
+            // Without this, macOS drops a notification that arrives while
+            // the app is active (as it is after launch, or with its menu open).
+            #[unsafe(method(userNotificationCenter:willPresentNotification:withCompletionHandler:))]
+            fn will_present(
+                &self,
+                _center: &UNUserNotificationCenter,
+                _notification: &UNNotification,
+                handler: &block2::DynBlock<dyn Fn(UNNotificationPresentationOptions)>,
+            ) {
+                handler.call((UNNotificationPresentationOptions::Banner | UNNotificationPresentationOptions::List,));
+            }
+        }
+    );
+
+    /// The center, with the app's delegate set once (it is held weakly, so
+    /// the delegate is kept for the life of the process).
+    fn center() -> Retained<UNUserNotificationCenter> {
+        static DELEGATE: std::sync::Once = std::sync::Once::new();
+        let center = UNUserNotificationCenter::currentNotificationCenter();
+        DELEGATE.call_once(|| {
+            // SAFETY: NSObject's init on a freshly allocated object.
+            let presenter: Retained<Presenter> = unsafe { msg_send![Presenter::alloc(), init] };
+            center.setDelegate(Some(ProtocolObject::from_ref(&*presenter)));
+            std::mem::forget(presenter);
+        });
+        center
+    }
+
+    /// Shows one notification under the app's name. The first call asks the
+    /// user's permission; later ones get the answer the user gave.
+    pub fn post_notification(title: &str, body: &str) -> Result<(), String> {
+        let center = center();
+
+        let (tx, rx) = mpsc::channel();
+        let asked = RcBlock::new(move |granted: Bool, error: *mut NSError| {
+            let _ = tx.send(if granted.as_bool() { Ok(()) } else { Err(describe(error)) });
+        });
+        center.requestAuthorizationWithOptions_completionHandler(
+            UNAuthorizationOptions::Alert | UNAuthorizationOptions::Sound,
+            &asked,
+        );
+        match rx.recv_timeout(ANSWER) {
+            Ok(Ok(())) => {}
+            Ok(Err(reason)) => return Err(format!("notifications are not allowed ({reason})")),
+            Err(_) => return Err("the notification center did not answer".into()),
+        }
+
+        let content = UNMutableNotificationContent::new();
+        content.setTitle(&NSString::from_str(title));
+        content.setBody(&NSString::from_str(body));
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = NSString::from_str(&format!("{AGENT_LABEL}.{}.{n}", std::process::id()));
+        let request = UNNotificationRequest::requestWithIdentifier_content_trigger(&id, &content, None);
+
+        let (tx, rx) = mpsc::channel();
+        let added = RcBlock::new(move |error: *mut NSError| {
+            let _ = tx.send(if error.is_null() { Ok(()) } else { Err(describe(error)) });
+        });
+        center.addNotificationRequest_withCompletionHandler(&request, Some(&added));
+        rx.recv_timeout(ANSWER).unwrap_or_else(|_| Err("the notification center did not answer".into()))
+    }
+
+    /// Whether the app is registered and allowed to start at login.
+    pub fn main_app_enabled() -> bool {
+        // SAFETY: SMAppService exists on macOS 13 and later, checked by
+        // `login_item`.
+        unsafe { SMAppService::mainAppService().status() == SMAppServiceStatus::Enabled }
+    }
+
+    /// Registers or unregisters the app as a login item.
+    pub fn set_main_app(on: bool) -> Result<(), String> {
+        // SAFETY: as in `main_app_enabled`.
+        unsafe {
+            let service = SMAppService::mainAppService();
+            let result = if on { service.registerAndReturnError() } else { service.unregisterAndReturnError() };
+            result.map_err(|e| format!("Could not change launch at login: {}", e.localizedDescription()))?;
+            if on && service.status() == SMAppServiceStatus::RequiresApproval {
+                SMAppService::openSystemSettingsLoginItems();
+                return Err("Allow Osaurus Tray in System Settings, Login Items, to start it at login.".into());
+            }
+        }
+        Ok(())
+    }
 }
