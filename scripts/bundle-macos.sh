@@ -112,6 +112,9 @@ mv "$STAGE/$NAME.app" "$APP"
 
 if [[ $(uname -s) == Darwin ]] && command -v codesign >/dev/null 2>&1; then
   echo "bundle-macos: signing ad hoc" >&2
+  # Inside out: the command line beside the main executable is nested code,
+  # which must be signed before the bundle that seals it.
+  codesign --force --sign - "$APP/Contents/MacOS/$EXE" || die "codesign failed for $EXE"
   codesign --force --sign - "$APP" || die "codesign failed for $APP"
 fi
 
