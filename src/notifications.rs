@@ -1,7 +1,8 @@
 //! Which desktop notifications a change deserves (pure): an instance became
-//! exposed to the LAN, the last running instance went away, an instance
-//! stopped responding. The state found at start-up is not news, and one
-//! event gives one notification.
+//! exposed to the LAN, or open to anyone on it, the last running instance
+//! went away, an instance stopped responding. The state found at start-up
+//! is not news, except a server open to anyone on the network; one event
+//! gives one notification.
 
 use std::collections::HashMap;
 
@@ -21,7 +22,10 @@ pub struct Notification {
 /// The notifications for the change from `before` to `after`. With no
 /// `before` (the first snapshot) there are none.
 pub fn changes(before: Option<&Snapshot>, after: &Snapshot) -> Vec<Notification> {
-    let Some(before) = before else { return Vec::new() };
+    let Some(before) = before else {
+        // A server anyone on the network can use is news even at start-up.
+        return after.running().filter(|i| i.lan_access == Some(LanAccess::Open)).map(open_to_anyone).collect();
+    };
     let was: HashMap<&str, &Instance> = before.running().map(|i| (i.instance_id.as_str(), i)).collect();
     let mut out = Vec::new();
     for i in after.running() {
@@ -37,10 +41,7 @@ pub fn changes(before: Option<&Snapshot>, after: &Snapshot) -> Vec<Notification>
             });
         }
         if i.lan_access == Some(LanAccess::Open) && !old.is_some_and(|o| o.lan_access == Some(LanAccess::Open)) {
-            out.push(Notification {
-                title: "Osaurus is open to anyone on the network".into(),
-                body: format!("{} answers other machines without an access key.", url(i)),
-            });
+            out.push(open_to_anyone(i));
         }
         if i.reachable == Some(false) && old.is_some_and(|o| o.reachable == Some(true)) {
             out.push(Notification {
@@ -53,6 +54,13 @@ pub fn changes(before: Option<&Snapshot>, after: &Snapshot) -> Vec<Notification>
         out.push(Notification { title: "Osaurus stopped".into(), body: "No Osaurus instance is running now.".into() });
     }
     out
+}
+
+fn open_to_anyone(i: &Instance) -> Notification {
+    Notification {
+        title: "Osaurus is open to anyone on the network".into(),
+        body: format!("{} answers other machines without an access key.", url(i)),
+    }
 }
 
 fn url(i: &Instance) -> String {
@@ -108,14 +116,22 @@ mod tests {
         assert!(changes(Some(&after), &after).is_empty(), "no repeat while it stays exposed");
     }
 
+    fn open_one() -> Instance {
+        Instance { lan_access: Some(LanAccess::Open), ..inst("A", true, Some(true)) }
+    }
+
     #[test]
     fn an_exposure_found_open_is_news_once() {
         let guarded = Instance { lan_access: Some(LanAccess::Guarded), ..inst("A", true, Some(true)) };
-        let open = Instance { lan_access: Some(LanAccess::Open), ..inst("A", true, Some(true)) };
+        let open = open_one();
         let n = changes(Some(&snap(vec![guarded.clone()])), &snap(vec![open.clone()]));
         assert_eq!(titles(&n), ["Osaurus is open to anyone on the network"]);
         assert!(changes(Some(&snap(vec![open.clone()])), &snap(vec![open])).is_empty());
-        assert!(changes(Some(&snap(vec![inst("A", true, Some(true))])), &snap(vec![guarded])).is_empty());
+        assert!(changes(Some(&snap(vec![inst("A", true, Some(true))])), &snap(vec![guarded.clone()])).is_empty());
+        // Found open at start-up: still news; guarded at start-up is not.
+        let at_start = changes(None, &snap(vec![Instance { instance_id: "B".into(), ..open_one() }]));
+        assert_eq!(titles(&at_start), ["Osaurus is open to anyone on the network"]);
+        assert!(changes(None, &snap(vec![guarded])).is_empty());
     }
 
     #[test]

@@ -370,3 +370,24 @@ fn the_menus_models_of_an_exposed_server_need_the_key_the_watcher_was_given() {
         assert_eq!(models, expected);
     }
 }
+
+#[test]
+fn one_server_named_by_many_files_is_asked_once_from_the_lan() {
+    let server = Osaurus::start(plays(KeyRule::LoopbackWhileNotExposed, true));
+    let rt = tempfile::tempdir().unwrap();
+    for n in 0..20 {
+        let id = format!("COPY{n:02}");
+        let mut cfg = running_config(&id, server.port, T1, true);
+        cfg["address"] = "127.0.0.1".into();
+        cfg["url"] = format!("http://127.0.0.1:{}", server.port).into();
+        publish(rt.path(), &id, &cfg);
+    }
+    let v = json(&run_in(rt.path(), &["list", "--json"]));
+    assert_eq!(v.len(), 20);
+    let from_lan = server.seen().iter().filter(|s| !s.local.is_loopback()).count();
+    let has_lan = osaurus_tray::interfaces::lan_address(None, &osaurus_tray::interfaces::read().unwrap()).is_some();
+    assert_eq!(from_lan, usize::from(has_lan), "{:#?}", server.seen());
+    if has_lan {
+        assert!(v.iter().all(|i| i["lanAccess"] == "guarded"), "{v:#?}");
+    }
+}

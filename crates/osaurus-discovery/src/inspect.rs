@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use crate::discovery::Instance;
+use crate::discovery::{Instance, LanAccess};
 use crate::interfaces::{self, Interface};
 pub use crate::key::AccessKey;
 use crate::probe::{Outcome, Prober};
@@ -144,11 +144,20 @@ pub fn apply_probe(instance: &mut Instance, outcome: &Outcome) {
 /// For every running exposed instance: whether its address is still one of
 /// `interfaces` and, when it answers as Osaurus, what a client on the LAN
 /// gets (asked through [`interfaces::lan_address`], never another host).
+/// Each LAN address and port is asked once, however many files name them.
 pub fn check_exposure(prober: &Prober, instances: &mut [Instance], interfaces: &[Interface]) {
+    let mut asked: HashMap<(Option<std::net::Ipv4Addr>, u16), LanAccess> = HashMap::new();
     for i in instances.iter_mut().filter(|i| i.is_running() && i.exposed) {
         i.address_on_this_machine = i.address.as_deref().and_then(|a| interfaces::is_local(a, interfaces));
         i.lan_access = match (i.reachable, i.port) {
-            (Some(true), Some(port)) => Some(prober.lan_access(i.address.as_deref(), port, interfaces)),
+            (Some(true), Some(port)) => {
+                let via = interfaces::lan_address(i.address.as_deref(), interfaces);
+                Some(
+                    *asked
+                        .entry((via, port))
+                        .or_insert_with(|| prober.lan_access(i.address.as_deref(), port, interfaces)),
+                )
+            }
             _ => None,
         };
     }
