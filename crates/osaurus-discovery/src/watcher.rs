@@ -96,6 +96,16 @@ pub fn spawn(dirs: RuntimeDirs, options: Options, consumer: impl FnMut(&Snapshot
     Watcher { tx, worker: Some(worker) }
 }
 
+/// How gathering a burst ended.
+enum Burst {
+    /// Quiet, or the burst's time is up: apply what it made dirty.
+    Over,
+    /// An event completed a `configuration.json`: read it now, then go on.
+    Completed,
+    /// The watcher is stopping.
+    Stop,
+}
+
 /// What one burst of events asks to be re-read.
 #[derive(Default)]
 struct Dirty {
@@ -201,19 +211,27 @@ impl Worker {
                 Some(Msg::Stop) => return,
                 Some(Msg::ProbeTick) => tick = true,
                 Some(Msg::Fs(ev)) => {
-                    let lead = completes_a_configuration(&ev);
+                    let mut lead = completes_a_configuration(&ev);
                     self.classify(ev, &mut dirty);
-                    if lead && !dirty.everything && dirty.bases.is_empty() {
-                        // The file is whole: read it and publish now; the
-                        // rest of the burst still ends in one true state.
-                        let changed = self.apply(std::mem::take(&mut dirty));
-                        if !changed.is_empty() {
-                            self.probe_changed(Some(&changed));
-                            self.publish();
+                    let deadline = Instant::now() + MAX_COALESCE;
+                    let mut led = false;
+                    loop {
+                        if lead && !led && !dirty.everything && dirty.bases.is_empty() {
+                            // A file is whole: read it and publish now, once
+                            // a burst; the rest of the burst is coalesced and
+                            // still ends in one true state.
+                            led = true;
+                            let changed = self.apply(std::mem::take(&mut dirty));
+                            if !changed.is_empty() {
+                                self.probe_changed(Some(&changed));
+                                self.publish();
+                            }
                         }
-                    }
-                    if self.coalesce(&rx, &mut dirty, &mut tick) {
-                        return;
+                        match self.coalesce(&rx, &mut dirty, &mut tick, deadline) {
+                            Burst::Stop => return,
+                            Burst::Over => break,
+                            Burst::Completed => lead = true,
+                        }
                     }
                 }
                 None => {}
@@ -233,20 +251,26 @@ impl Worker {
     }
 
     /// Gathers the rest of a burst: until [`QUIET`] passes with no event, or
-    /// [`MAX_COALESCE`] after the first. Returns true on Stop.
-    fn coalesce(&mut self, rx: &Receiver<Msg>, dirty: &mut Dirty, tick: &mut bool) -> bool {
-        let deadline = Instant::now() + MAX_COALESCE;
+    /// `deadline` ([`MAX_COALESCE`] after the first), or an event completes a
+    /// `configuration.json` (to be read at once).
+    fn coalesce(&mut self, rx: &Receiver<Msg>, dirty: &mut Dirty, tick: &mut bool, deadline: Instant) -> Burst {
         loop {
             let now = Instant::now();
             if now >= deadline {
-                return false;
+                return Burst::Over;
             }
             match rx.recv_timeout(QUIET.min(deadline - now)) {
-                Ok(Msg::Fs(ev)) => self.classify(ev, dirty),
+                Ok(Msg::Fs(ev)) => {
+                    let completes = completes_a_configuration(&ev);
+                    self.classify(ev, dirty);
+                    if completes {
+                        return Burst::Completed;
+                    }
+                }
                 Ok(Msg::ProbeTick) => *tick = true,
-                Ok(Msg::Stop) => return true,
-                Err(RecvTimeoutError::Timeout) => return false,
-                Err(RecvTimeoutError::Disconnected) => return true,
+                Ok(Msg::Stop) => return Burst::Stop,
+                Err(RecvTimeoutError::Timeout) => return Burst::Over,
+                Err(RecvTimeoutError::Disconnected) => return Burst::Stop,
             }
         }
     }
