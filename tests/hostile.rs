@@ -806,3 +806,59 @@ fn prune_prints_names_sanitised() {
     assert_printable("prune output", &stdout(&out), &['\n']);
     assert_printable("prune errors", &stderr(&out), &['\n']);
 }
+
+// ---- probes --------------------------------------------------------------------
+
+/// Raises the soft limit on open files to the hard one (the test holds a
+/// thousand listening sockets).
+fn raise_file_limit() {
+    // SAFETY: getrlimit/setrlimit on a local struct.
+    unsafe {
+        let mut l: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {
+            l.rlim_cur = l.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+        }
+    }
+}
+
+#[test]
+fn a_thousand_ports_that_never_answer_take_one_probe_round() {
+    raise_file_limit();
+    let rt = tempfile::tempdir().unwrap();
+    // Listening sockets never accepted: the kernel completes every
+    // connection, nobody ever answers.
+    let mut hanging = Vec::new();
+    for n in 0..1000 {
+        let Ok(l) = std::net::TcpListener::bind("127.0.0.1:0") else { break };
+        let cfg = running_with(
+            serde_json::json!({"port": l.local_addr().unwrap().port(), "updatedAt": "2025-06-01T00:00:00Z"}),
+        );
+        publish_raw(rt.path(), &format!("H{n:04}"), &cfg);
+        hanging.push(l);
+    }
+    assert!(hanging.len() >= 500, "only {} sockets could be opened", hanging.len());
+    // One real server among them, older than the rest: it is still found.
+    let live = HealthServer::start();
+    let cfg = running_with(serde_json::json!({"port": live.port, "updatedAt": "2025-01-01T00:00:00Z"}));
+    publish_raw(rt.path(), "A000", &cfg);
+
+    // One round is 1 s (scripts/bench-hanging.py measures it); before, 10 s.
+    let limit = Duration::from_secs(6);
+    for args in [&["list", "--json"][..], &["url"], &["env"]] {
+        let start = Instant::now();
+        let out = run_to_files(rt.path(), args, Duration::from_secs(60));
+        let took = start.elapsed();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(took < limit, "{args:?} took {took:?} over {} hanging ports", hanging.len());
+        let want = format!("http://127.0.0.1:{}", live.port);
+        match args[0] {
+            "list" => {
+                let v = json(&out);
+                assert_eq!(entry(&v, "A000")["reachable"], true, "{}", entry(&v, "A000"));
+                assert_eq!(v.iter().filter(|e| e["reachable"] == false).count(), hanging.len());
+            }
+            _ => assert!(stdout(&out).contains(&want), "{args:?}: {}", stdout(&out)),
+        }
+    }
+}

@@ -10,7 +10,7 @@
 use std::io::ErrorKind;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::discovery::{Instance, LanAccess};
 use crate::interfaces::{self, Interface};
@@ -20,7 +20,15 @@ use crate::key::AccessKey;
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(300);
 
 /// At most this many probes run at once.
-const MAX_PARALLEL: usize = 32; // keep the doc of `health_many` in step
+const MAX_PARALLEL: usize = 1024; // keep the doc of `health_many` in step
+
+/// How long one round of probes ([`Prober::health_many`], what `list`, `url`
+/// and `env` wait for) takes at most, however many entries there are.
+pub const ROUND_DEADLINE: Duration = Duration::from_secs(1);
+
+/// The shortest wait for one probe when a round has many to share its
+/// deadline: a server on this machine answers within a few milliseconds.
+const MIN_PROBE_TIMEOUT: Duration = Duration::from_millis(50);
 
 /// What one probe found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +85,7 @@ pub fn is_osaurus_health(body: &str) -> bool {
 /// An HTTP client that can only speak to 127.0.0.1.
 pub struct Prober {
     agent: ureq::Agent,
+    timeout: Duration,
 }
 
 impl Default for Prober {
@@ -95,14 +104,20 @@ impl Prober {
             .max_redirects_will_error(false)
             .proxy(None)
             .build();
-        Prober { agent: config.into() }
+        Prober { agent: config.into(), timeout }
     }
 
     /// `GET http://127.0.0.1:{port}{path}`, returning the status and at most
     /// `limit` bytes of the body.
     pub fn get(&self, port: u16, path: &str, limit: u64) -> Result<(u16, String), Outcome> {
+        self.get_within(port, path, limit, self.timeout)
+    }
+
+    /// [`Prober::get`], ending within `timeout` (at most the prober's own).
+    fn get_within(&self, port: u16, path: &str, limit: u64, timeout: Duration) -> Result<(u16, String), Outcome> {
         let url = loopback_url(port, path);
-        match self.agent.get(&url).call() {
+        let request = self.agent.get(&url).config().timeout_global(Some(timeout.min(self.timeout))).build();
+        match request.call() {
             Ok(mut response) => {
                 let status = response.status().as_u16();
                 let body = response.body_mut().with_config().limit(limit).read_to_string().unwrap_or_default();
@@ -149,7 +164,12 @@ impl Prober {
 
     /// Probes `/health` on `port`.
     pub fn health(&self, port: u16) -> Outcome {
-        match self.get(port, "/health", 4096) {
+        self.health_within(port, self.timeout)
+    }
+
+    /// [`Prober::health`], ending within `timeout`.
+    fn health_within(&self, port: u16, timeout: Duration) -> Outcome {
+        match self.get_within(port, "/health", 4096, timeout) {
             Ok((200, body)) if is_osaurus_health(&body) => Outcome::Healthy,
             Ok((status, _)) => Outcome::Status(status),
             Err(outcome) => outcome,
@@ -170,31 +190,50 @@ impl Prober {
         }
     }
 
-    /// Probes many ports at once, each tagged with a key; at most
-    /// 32 at a time.
+    /// Probes many ports at once, each tagged with a key: at most 1,024 at a
+    /// time, the whole round within [`ROUND_DEADLINE`] however many ports
+    /// there are. When there are more ports than run at once, each probe
+    /// gets its share of the round (at least 50 ms, at most the prober's
+    /// timeout); a port not asked before the deadline is [`Outcome::TimedOut`].
     pub fn health_many<K: Copy + Send + Sync>(&self, ports: &[(K, u16)]) -> Vec<(K, Outcome)> {
+        self.health_many_within(ports, ROUND_DEADLINE)
+    }
+
+    /// [`Prober::health_many`] with a round deadline of `budget`.
+    pub fn health_many_within<K: Copy + Send + Sync>(&self, ports: &[(K, u16)], budget: Duration) -> Vec<(K, Outcome)> {
         if ports.is_empty() {
             return Vec::new();
         }
-        let next = AtomicUsize::new(0);
+        let deadline = Instant::now() + budget;
         let workers = ports.len().min(MAX_PARALLEL);
+        let waves = u32::try_from(ports.len().div_ceil(workers)).unwrap_or(u32::MAX);
+        let each = (budget / waves).clamp(MIN_PROBE_TIMEOUT.min(self.timeout), self.timeout);
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut found = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(key, port)) = ports.get(n) else {
+                    break;
+                };
+                let left = deadline.saturating_duration_since(Instant::now());
+                let outcome = match left.min(each) {
+                    t if t < Duration::from_millis(1) => Outcome::TimedOut,
+                    t => self.health_within(port, t),
+                };
+                found.push((key, outcome));
+            }
+            found
+        };
         std::thread::scope(|s| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut found = Vec::new();
-                        loop {
-                            let n = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(&(key, port)) = ports.get(n) else {
-                                break;
-                            };
-                            found.push((key, self.health(port)));
-                        }
-                        found
-                    })
-                })
+            let handles: Vec<_> = (1..workers)
+                .map_while(|_| std::thread::Builder::new().stack_size(256 * 1024).spawn_scoped(s, work).ok())
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+            // This thread works too, so that the round completes even when
+            // no thread could be started.
+            let mut found = work();
+            found.extend(handles.into_iter().flat_map(|h| h.join().unwrap_or_default()));
+            found
         })
     }
 }
