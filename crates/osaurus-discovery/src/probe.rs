@@ -104,7 +104,8 @@ impl Prober {
             .max_redirects_will_error(false)
             .proxy(None)
             .build();
-        Prober { agent: config.into(), timeout }
+        let agent = ureq::Agent::with_parts(config, ureq::unversioned::transport::DefaultConnector::default(), IpOnly);
+        Prober { agent, timeout }
     }
 
     /// `GET http://127.0.0.1:{port}{path}`, returning the status and at most
@@ -235,6 +236,28 @@ impl Prober {
             found.extend(handles.into_iter().flat_map(|h| h.join().unwrap_or_default()));
             found
         })
+    }
+}
+
+/// Resolves only IP literals, at once: a probe never looks a name up, and
+/// never starts a thread to time a lookup out (ureq's resolver does, one per
+/// request, which a round of a thousand probes cannot afford).
+#[derive(Debug)]
+struct IpOnly;
+
+impl ureq::unversioned::resolver::Resolver for IpOnly {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().unwrap_or_default();
+        let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+        let ip: std::net::IpAddr = host.parse().map_err(|_| ureq::Error::HostNotFound)?;
+        let mut out = self.empty();
+        out.push(std::net::SocketAddr::new(ip, uri.port_u16().unwrap_or(80)));
+        Ok(out)
     }
 }
 
