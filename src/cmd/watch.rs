@@ -60,7 +60,15 @@ impl Watch {
             let _ = tx.send(Msg::Snapshot(Box::new(snap.clone())));
         });
         let mut out = std::io::stdout().lock();
+        let mut shown: Option<(Vec<Instance>, Vec<String>)> = None;
         while let Ok(Msg::Snapshot(snap)) = rx.recv() {
+            // A change in what is known beyond the files (models, owners)
+            // is not one `watch` prints.
+            let now = (snap.instances.clone(), snap.warnings.clone());
+            if shown.as_ref() == Some(&now) {
+                continue;
+            }
+            shown = Some(now);
             let text = if self.json { json_line(&snap) } else { human(&snap) };
             if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
                 break; // stdout closed (`watch | head`): stop quietly.

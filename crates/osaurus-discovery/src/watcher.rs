@@ -81,7 +81,28 @@ impl Drop for Watcher {
 enum Msg {
     Fs(notify::Result<notify::Event>),
     ProbeTick,
+    /// What the look-up thread found for one round.
+    Looked(Vec<Looked>),
     Stop,
+}
+
+/// The slow questions about one running instance, asked off the worker's
+/// thread: which process owns its port (a walk over every process's
+/// descriptors) and which models it serves (an HTTP request that may hang
+/// until its timeout).
+struct Lookup {
+    instance: Instance,
+    owner: bool,
+    models: bool,
+    listeners: Option<crate::process::Listeners>,
+}
+
+/// The answers to a [`Lookup`], for the instance it was asked about.
+struct Looked {
+    id: String,
+    port: Option<u16>,
+    owner: Option<Option<crate::process::Owner>>,
+    models: Option<inspect::Models>,
 }
 
 /// Starts watching `dirs`. `consumer` is called at once with the current
@@ -151,6 +172,8 @@ struct Worker {
     timer: Option<Sender<bool>>,
     timer_active: bool,
     last: Option<Snapshot>,
+    /// The look-up thread, started with the first look-up.
+    lookups: Option<Sender<Vec<Lookup>>>,
 }
 
 impl Worker {
@@ -178,6 +201,7 @@ impl Worker {
             timer: None,
             timer_active: false,
             last: None,
+            lookups: None,
         }
     }
 
@@ -210,6 +234,7 @@ impl Worker {
             match msg {
                 Some(Msg::Stop) => return,
                 Some(Msg::ProbeTick) => tick = true,
+                Some(Msg::Looked(found)) => self.merge_looked(found),
                 Some(Msg::Fs(ev)) => {
                     let mut lead = completes_a_configuration(&ev);
                     self.classify(ev, &mut dirty);
@@ -268,6 +293,7 @@ impl Worker {
                     }
                 }
                 Ok(Msg::ProbeTick) => *tick = true,
+                Ok(Msg::Looked(found)) => self.merge_looked(found),
                 Ok(Msg::Stop) => return Burst::Stop,
                 Err(RecvTimeoutError::Timeout) => return Burst::Over,
                 Err(RecvTimeoutError::Disconnected) => return Burst::Stop,
@@ -513,14 +539,17 @@ impl Worker {
             }
         }
 
-        // Details of the effective running instances.
+        // Details of the effective running instances. The leftover mark is
+        // decided here; owners and models are asked for on the look-up
+        // thread and merged when they come (`merge_looked`), so a server
+        // that hangs never holds up the next change.
         let running: Vec<Instance> =
             self.entries.values().filter_map(|m| m.values().next()).filter(|i| i.is_running()).cloned().collect();
         let changed = |id: &str| keys.is_none_or(|k| k.iter().any(|(_, k)| k == id));
         let mut details = BTreeMap::new();
-        let mut owners = BTreeMap::new();
         let old_sockets = std::mem::take(&mut self.owner_sockets);
         let mut new_sockets = HashMap::new();
+        let mut asks = Vec::new();
         for i in &running {
             let old = self.details.remove(&i.instance_id).unwrap_or_default();
             let fresh = changed(&i.instance_id);
@@ -533,41 +562,105 @@ impl Worker {
                 _ => None,
             };
             let new_server = sockets.as_ref().is_some_and(|s| old_sockets.get(&i.instance_id) != Some(s));
-            let owner = match i.port {
-                Some(_) if refused.contains(&i.instance_id) => None,
-                Some(port) if fresh || new_server => match &listeners {
-                    Some(l) => l.owner(port),
-                    None => crate::process::listener(port),
-                },
-                Some(_) => old.owner.clone(),
-                None => None,
-            };
+            let refused_now = refused.contains(&i.instance_id);
+            let ask_owner = i.port.is_some() && !refused_now && (fresh || new_server);
             if let Some(s) = sockets.or_else(|| old_sockets.get(&i.instance_id).cloned()) {
                 new_sockets.insert(i.instance_id.clone(), s);
             }
-            if let Some(o) = &owner {
-                owners.insert(i.instance_id.clone(), o.clone());
+            if ask_owner || fresh {
+                asks.push(Lookup {
+                    instance: i.clone(),
+                    owner: ask_owner,
+                    models: fresh,
+                    listeners: listeners.clone(),
+                });
             }
             let d = Details {
-                models: if fresh {
-                    inspect::models_for(prober, i, self.options.access_key.as_ref())
-                } else {
-                    old.models
-                },
-                owner,
+                // Until the look-up answers, what was known stays shown.
+                models: old.models,
+                owner: if refused_now { None } else { old.owner },
                 duplicate: false,
                 leftover: i.port.is_some_and(|p| self.leftovers.is_leftover(&i.instance_id, p, now)),
             };
             details.insert(i.instance_id.clone(), d);
         }
-        for id in inspect::duplicates(&owners) {
-            if let Some(d) = details.get_mut(&id) {
-                d.duplicate = true;
-            }
-        }
         self.leftovers.retain(|id| details.contains_key(id));
         self.details = details;
+        self.mark_duplicates();
         self.owner_sockets = new_sockets;
+        if !asks.is_empty() {
+            self.ask(asks);
+        }
+    }
+
+    /// Marks the instances served by different processes of one program.
+    fn mark_duplicates(&mut self) {
+        let owners: BTreeMap<String, crate::process::Owner> =
+            self.details.iter().filter_map(|(id, d)| Some((id.clone(), d.owner.clone()?))).collect();
+        let duplicates = inspect::duplicates(&owners);
+        for (id, d) in self.details.iter_mut() {
+            d.duplicate = duplicates.contains(id);
+        }
+    }
+
+    /// Hands `asks` to the look-up thread, starting it the first time.
+    fn ask(&mut self, asks: Vec<Lookup>) {
+        if self.prober.is_none() {
+            return;
+        }
+        let lookups = self.lookups.get_or_insert_with(|| {
+            let (tx, rx) = mpsc::channel::<Vec<Lookup>>();
+            let back = self.tx.clone();
+            let key = self.options.access_key.clone();
+            std::thread::Builder::new()
+                .name("lookups".into())
+                .spawn(move || {
+                    let prober = Prober::default();
+                    while let Ok(round) = rx.recv() {
+                        let found = round
+                            .into_iter()
+                            .map(|ask| Looked {
+                                id: ask.instance.instance_id.clone(),
+                                port: ask.instance.port,
+                                owner: ask.owner.then(|| {
+                                    let port = ask.instance.port?;
+                                    match &ask.listeners {
+                                        Some(l) => l.owner(port),
+                                        None => crate::process::listener(port),
+                                    }
+                                }),
+                                models: ask.models.then(|| inspect::models_for(&prober, &ask.instance, key.as_ref())),
+                            })
+                            .collect();
+                        if back.send(Msg::Looked(found)).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .expect("spawn the look-up thread");
+            tx
+        });
+        let _ = lookups.send(asks);
+    }
+
+    /// Takes in what the look-up thread found, for instances still running
+    /// on the port they were asked about, and publishes.
+    fn merge_looked(&mut self, found: Vec<Looked>) {
+        for looked in found {
+            let current = self.entries.get(&looked.id).and_then(|m| m.values().next());
+            if current.is_none_or(|i| !i.is_running() || i.port != looked.port) {
+                continue;
+            }
+            let Some(d) = self.details.get_mut(&looked.id) else { continue };
+            if let Some(owner) = looked.owner {
+                d.owner = owner;
+            }
+            if let Some(models) = looked.models {
+                d.models = models;
+            }
+        }
+        self.mark_duplicates();
+        self.publish();
     }
 
     /// The snapshot the entries make: the first base wins for each id.
