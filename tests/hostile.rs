@@ -855,3 +855,65 @@ fn a_thousand_ports_that_never_answer_take_one_probe_round() {
         }
     }
 }
+
+// ---- odd answers and odd URLs --------------------------------------------------
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_server_on_all_interfaces_is_exposed_even_while_its_file_says_starting() {
+    // Bound, never accepted: nothing but this test's own probe reaches it.
+    let wide = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = wide.local_addr().unwrap().port();
+    let rt = tempfile::tempdir().unwrap();
+    let cfg = serde_json::json!({"health": "starting", "port": port, "address": "127.0.0.1", "exposeToNetwork": false});
+    publish_raw(rt.path(), "EARLY", &serde_json::to_vec(&cfg).unwrap());
+    let out = run_in(rt.path(), &["list", "--all", "--json"]);
+    let v = json(&out);
+    let e = entry(&v, "EARLY");
+    assert_eq!(e["state"], "starting", "{e}");
+    assert_eq!(e["exposed"], true, "{e}");
+    assert!(problem(e).contains("listens on 0.0.0.0"), "{e}");
+}
+
+#[test]
+fn env_puts_v1_at_the_end_of_the_path_never_after_a_query_or_fragment() {
+    for (url, want) in [
+        ("http://127.0.0.1:1337/?x=1", "http://127.0.0.1:1337/v1"),
+        ("http://127.0.0.1:1337/#top", "http://127.0.0.1:1337/v1"),
+        ("http://127.0.0.1:1337/api/?a=b#c", "http://127.0.0.1:1337/api/v1"),
+        ("http://127.0.0.1:1337", "http://127.0.0.1:1337/v1"),
+    ] {
+        let rt = tempfile::tempdir().unwrap();
+        publish_raw(rt.path(), "Q", &running_with(serde_json::json!({"url": url})));
+        let out = run_in(rt.path(), &["env", "--no-probe"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(stdout(&out).contains(&format!("export OPENAI_BASE_URL={want}\n")), "{url}: {}", stdout(&out));
+    }
+}
+
+#[test]
+fn a_model_list_over_one_mebibyte_is_named_as_too_large() {
+    use osaurus_tray::inspect::{fetch_models, Models};
+    use osaurus_tray::probe::Prober;
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let port = server.server_addr().to_ip().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        if let Ok(mut req) = server.recv() {
+            let mut sink = Vec::new();
+            let _ = std::io::Read::read_to_end(req.as_reader(), &mut sink);
+            let ids: Vec<String> = (0..40_000).map(|n| format!(r#"{{"id":"model-{n:08}-padding-padding"}}"#)).collect();
+            let body = format!(r#"{{"object":"list","data":[{}]}}"#, ids.join(","));
+            assert!(body.len() > 1024 * 1024);
+            let _ = req.respond(tiny_http::Response::from_string(body));
+        }
+    });
+    let models = fetch_models(&Prober::new(Duration::from_secs(5)), port, None);
+    handle.join().unwrap();
+    match models {
+        Models::Unavailable(why) => {
+            assert!(why.contains("larger than 1024 KiB"), "{why}");
+            assert!(!why.contains("EOF") && !why.contains("not JSON"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

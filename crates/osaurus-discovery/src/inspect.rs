@@ -68,6 +68,9 @@ pub fn fetch_models(prober: &Prober, port: u16, key: Option<&AccessKey>) -> Mode
         },
         Ok((401, _)) => Models::NeedsKey,
         Ok((status, _)) => Models::Unavailable(format!("the server answered {status}")),
+        Err(Outcome::TooLarge(limit)) => {
+            Models::Unavailable(format!("the model list is larger than {} KiB, more than is read", limit / 1024))
+        }
         Err(outcome) => Models::Unavailable(format!("port {port} {outcome}")),
     }
 }
@@ -121,15 +124,23 @@ pub fn apply_bindings(instance: &mut Instance, listening: &[std::net::IpAddr]) -
     true
 }
 
-/// Applies [`apply_bindings`] to every running instance, with what the OS
-/// says listens (read once for all of them).
+/// Applies [`apply_bindings`] to every instance that names a port and may
+/// have a server behind it (running, starting, restarting), with what the
+/// OS says listens (read once for all of them): a server already bound to
+/// `0.0.0.0` while its file still says `starting` is exposed too.
 pub fn check_bindings(instances: &mut [Instance], listeners: Option<&crate::process::Listeners>) {
     let Some(listeners) = listeners else { return };
-    for i in instances.iter_mut().filter(|i| i.is_running()) {
+    for i in instances.iter_mut().filter(|i| may_listen(i)) {
         if let Some(port) = i.port {
             apply_bindings(i, &listeners.addresses(port));
         }
     }
+}
+
+/// True for an entry whose server may already listen on its port.
+pub fn may_listen(i: &Instance) -> bool {
+    use crate::discovery::State;
+    i.port.is_some() && matches!(i.state, State::Running | State::Starting | State::Restarting)
 }
 
 /// Records what one `/health` probe found on `instance`'s port.

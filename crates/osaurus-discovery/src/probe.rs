@@ -45,6 +45,8 @@ pub enum Outcome {
     TimedOut,
     /// Another failure (a reset, a protocol error), in one line.
     Failed(String),
+    /// The answer's body is longer than the limit that was read (in bytes).
+    TooLarge(u64),
 }
 
 impl Outcome {
@@ -69,6 +71,7 @@ impl std::fmt::Display for Outcome {
             Outcome::Refused => f.write_str("refuses connections"),
             Outcome::TimedOut => write!(f, "does not answer within {} ms", PROBE_TIMEOUT.as_millis()),
             Outcome::Failed(why) => write!(f, "fails ({why})"),
+            Outcome::TooLarge(limit) => write!(f, "answers with more than {} KiB", limit / 1024),
         }
     }
 }
@@ -116,13 +119,18 @@ impl Prober {
 
     /// [`Prober::get`], ending within `timeout` (at most the prober's own).
     fn get_within(&self, port: u16, path: &str, limit: u64, timeout: Duration) -> Result<(u16, String), Outcome> {
+        let (status, body) = self.fetch(port, path, limit, timeout)?;
+        Ok((status, body.ok_or(Outcome::TooLarge(limit))?))
+    }
+
+    /// The status and, unless it is longer than `limit`, the body.
+    fn fetch(&self, port: u16, path: &str, limit: u64, timeout: Duration) -> Result<(u16, Option<String>), Outcome> {
         let url = loopback_url(port, path);
         let request = self.agent.get(&url).config().timeout_global(Some(timeout.min(self.timeout))).build();
         match request.call() {
             Ok(mut response) => {
                 let status = response.status().as_u16();
-                let body = response.body_mut().with_config().limit(limit).read_to_string().unwrap_or_default();
-                Ok((status, body))
+                Ok((status, read_body(&mut response, limit).ok()))
             }
             Err(e) => Err(classify(e)),
         }
@@ -138,7 +146,7 @@ impl Prober {
         match request.call() {
             Ok(mut response) => {
                 let status = response.status().as_u16();
-                let body = response.body_mut().with_config().limit(limit).read_to_string().unwrap_or_default();
+                let body = read_body(&mut response, limit)?;
                 Ok((status, body))
             }
             Err(e) => Err(classify(e)),
@@ -170,8 +178,9 @@ impl Prober {
 
     /// [`Prober::health`], ending within `timeout`.
     fn health_within(&self, port: u16, timeout: Duration) -> Outcome {
-        match self.get_within(port, "/health", 4096, timeout) {
-            Ok((200, body)) if is_osaurus_health(&body) => Outcome::Healthy,
+        // A long body is not Osaurus's short health answer, whatever its status.
+        match self.fetch(port, "/health", 4096, timeout) {
+            Ok((200, Some(body))) if is_osaurus_health(&body) => Outcome::Healthy,
             Ok((status, _)) => Outcome::Status(status),
             Err(outcome) => outcome,
         }
@@ -258,6 +267,17 @@ impl ureq::unversioned::resolver::Resolver for IpOnly {
         let mut out = self.empty();
         out.push(std::net::SocketAddr::new(ip, uri.port_u16().unwrap_or(80)));
         Ok(out)
+    }
+}
+
+/// At most `limit` bytes of the body, as text; a longer body is
+/// [`Outcome::TooLarge`], not a truncated text. A body that is not UTF-8 or
+/// breaks off reads as empty.
+fn read_body(response: &mut ureq::http::Response<ureq::Body>, limit: u64) -> Result<String, Outcome> {
+    match response.body_mut().with_config().limit(limit).read_to_string() {
+        Ok(body) => Ok(body),
+        Err(ureq::Error::BodyExceedsLimit(_)) => Err(Outcome::TooLarge(limit)),
+        Err(_) => Ok(String::new()),
     }
 }
 

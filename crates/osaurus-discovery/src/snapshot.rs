@@ -38,7 +38,7 @@ impl Snapshot {
         let mut found = scan(dirs);
         if let Some(p) = prober {
             p.probe_all(&mut found.instances);
-            if found.instances.iter().any(Instance::is_running) {
+            if found.instances.iter().any(crate::inspect::may_listen) {
                 crate::inspect::check_bindings(&mut found.instances, crate::process::Listeners::read().as_ref());
             }
             if found.instances.iter().any(|i| i.is_running() && i.exposed) {

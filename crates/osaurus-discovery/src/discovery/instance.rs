@@ -165,9 +165,19 @@ impl Instance {
         self.usable_url().map(|u| u.trim_end_matches('/'))
     }
 
-    /// The OpenAI-compatible base URL (`<url>/v1`) that most clients want.
+    /// The OpenAI-compatible base URL (`<url>/v1`) that most clients want:
+    /// `/v1` goes at the end of the URL's path, and a query or fragment is
+    /// left out (clients append their own paths to this base).
     pub fn openai_base_url(&self) -> Option<String> {
-        self.base_url().map(|u| format!("{u}/v1"))
+        let base = self.base_url()?;
+        let Ok(mut url) = url::Url::parse(base) else {
+            return Some(format!("{base}/v1"));
+        };
+        url.set_query(None);
+        url.set_fragment(None);
+        let path = format!("{}/v1", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+        Some(url.to_string())
     }
 }
 
