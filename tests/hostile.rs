@@ -549,10 +549,32 @@ fn invalid_utf8_in_files_and_folder_names() {
     let bom = entry(&v, "BOM");
     assert_eq!(bom["state"], "invalid");
     assert!(problem(bom).contains("not valid JSON"), "{bom}");
-    let named = entry(&v, "NAME\u{FFFD}\u{FFFD}");
+    let named = entry(&v, "NAME\\xFF\\xFE");
     assert_eq!(named["state"], "running", "{named}");
     assert_printable("table", &table(rt.path()), &['\n']);
     assert_clean_menu(rt.path());
+}
+
+#[test]
+fn two_names_that_differ_only_in_invalid_utf8_are_two_entries() {
+    let rt = tempfile::tempdir().unwrap();
+    let quiet = rt.path().join(OsStr::from_bytes(b"TWIN\xfe"));
+    let loud = rt.path().join(OsStr::from_bytes(b"TWIN\xff"));
+    fs::create_dir(&quiet).unwrap();
+    fs::create_dir(&loud).unwrap();
+    fs::write(quiet.join("configuration.json"), br#"{"health":"starting"}"#).unwrap();
+    let exposed = running_with(serde_json::json!({"address": "0.0.0.0", "exposeToNetwork": true}));
+    fs::write(loud.join("configuration.json"), exposed).unwrap();
+    let v = list_all(rt.path(), FAST);
+    assert_eq!(v.len(), 2, "{v:#?}");
+    assert_eq!(entry(&v, "TWIN\\xFE")["state"], "starting");
+    let e = entry(&v, "TWIN\\xFF");
+    assert_eq!((&e["state"], &e["exposed"]), (&Value::from("running"), &Value::from(true)), "{e}");
+    let t = table(rt.path());
+    assert!(t.contains("TWIN\\xFE") && t.contains("TWIN\\xFF"), "{t}");
+    assert_printable("table", &t, &['\n']);
+    let menu = assert_clean_menu(rt.path());
+    assert!(menu.items.iter().any(|i| i.label().starts_with("⚠ Exposed")), "the exposed one is not hidden");
 }
 
 #[test]

@@ -34,7 +34,7 @@ impl Prune {
         // into ~/.osaurus at launch, so each copy is judged on its own.
         let copies: Vec<Instance> = snap
             .running()
-            .flat_map(|i| crate::prune::copies(dirs, &i.instance_id).into_iter().map(move |p| (i, p)))
+            .flat_map(|i| crate::prune::copies(dirs, i).into_iter().map(move |p| (i, p)))
             .map(|(i, path)| if path == i.dir { i.clone() } else { read_instance(&path, i.instance_id.clone()) })
             .filter(Instance::is_running)
             .collect();

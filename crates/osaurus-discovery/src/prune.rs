@@ -270,10 +270,14 @@ fn only_the_configuration(listing: &[Entry]) -> Result<Vec<OsString>, String> {
     }
 }
 
-/// Every copy of instance `id` in the base folders of `dirs`, in their
-/// order: the entries named `id` that exist (links included, to be refused).
-pub fn copies(dirs: &RuntimeDirs, id: &str) -> Vec<PathBuf> {
-    dirs.bases.iter().map(|b| b.join(id)).filter(|p| fs::symlink_metadata(p).is_ok()).collect()
+/// Every copy of `instance` in the base folders of `dirs`, in their order:
+/// the entries with its folder's name (as raw bytes) that exist (links
+/// included, to be refused).
+pub fn copies(dirs: &RuntimeDirs, instance: &Instance) -> Vec<PathBuf> {
+    let Some(name) = instance.dir.file_name() else {
+        return Vec::new();
+    };
+    dirs.bases.iter().map(|b| b.join(name)).filter(|p| fs::symlink_metadata(p).is_ok()).collect()
 }
 
 /// Removes every copy of the leftover `seen` across `dirs`, each with the
@@ -281,7 +285,7 @@ pub fn copies(dirs: &RuntimeDirs, id: &str) -> Vec<PathBuf> {
 /// otherwise it is kept with the reason (`prune` checks such a copy on its
 /// own). Returns each copy's path with what happened.
 pub fn remove_everywhere(seen: &Instance, dirs: &RuntimeDirs, prober: &Prober) -> Vec<(PathBuf, Result<(), String>)> {
-    copies(dirs, &seen.instance_id)
+    copies(dirs, seen)
         .into_iter()
         .map(|path| {
             if path == seen.dir {

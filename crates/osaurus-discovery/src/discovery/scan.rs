@@ -1,7 +1,9 @@
 //! Reading every instance folder of every runtime folder.
 
 use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::instance::Instance;
@@ -20,11 +22,17 @@ pub struct Scan {
 /// Reads all instance folders under `dirs`, each once.
 pub fn scan(dirs: &RuntimeDirs) -> Scan {
     let mut out = Scan::default();
-    let mut seen = HashSet::new();
+    // Identity is the folder's name as raw bytes: two names that differ only
+    // in bytes that are not UTF-8 are two entries.
+    let mut seen: HashSet<OsString> = HashSet::new();
     let mut todo = Vec::new();
     for base in &dirs.bases {
         match instance_folders(base) {
-            Ok(entries) => todo.extend(entries.into_iter().filter(|(id, _, _)| seen.insert(id.clone()))),
+            Ok(entries) => todo.extend(
+                entries
+                    .into_iter()
+                    .filter(|(_, dir, _)| dir.file_name().is_some_and(|name| seen.insert(name.to_os_string()))),
+            ),
             Err(Some(warning)) => out.warnings.push(warning),
             Err(None) => {}
         }
@@ -37,7 +45,7 @@ pub fn scan(dirs: &RuntimeDirs) -> Scan {
 }
 
 /// The entries directly under `base`, as (id, path, is a plain folder),
-/// sorted by id; "plain folder" comes from the listing itself (no extra
+/// sorted by id ([`folder_id`]: the name, escaped where it is not UTF-8); "plain folder" comes from the listing itself (no extra
 /// system call) and is false when unknown.
 /// Names starting with `.` are skipped: atomic writers use them for temporary
 /// files. `Err(None)` means the folder does not exist, which is normal.
@@ -53,7 +61,7 @@ pub fn instance_folders(base: &Path) -> Result<Vec<(String, PathBuf, bool)>, Opt
     let mut out: Vec<(String, PathBuf, bool)> = entries
         .filter_map(Result::ok)
         .filter_map(|entry| {
-            let name = entry.file_name().to_string_lossy().into_owned();
+            let name = folder_id(&entry.file_name());
             let plain = entry.file_type().is_ok_and(|t| t.is_dir());
             (!is_ignored(&name)).then(|| (name, entry.path(), plain))
         })
@@ -62,7 +70,39 @@ pub fn instance_folders(base: &Path) -> Result<Vec<(String, PathBuf, bool)>, Opt
     Ok(out)
 }
 
+/// The instance id shown for a folder name: the name itself when it is
+/// UTF-8, else the name with each byte that is not UTF-8 written `\xNN`, so
+/// that two names differing only in such bytes never look the same (the
+/// folder itself is always found by its raw name, through the entry's path).
+pub fn folder_id(name: &OsStr) -> String {
+    let bytes = name.as_bytes();
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
 /// True for names the scan never looks at (hidden and temporary entries).
 pub fn is_ignored(name: &str) -> bool {
     name.starts_with('.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_ids_escape_what_is_not_utf8_and_keep_the_rest() {
+        assert_eq!(folder_id(OsStr::new("AbC-1")), "AbC-1");
+        assert_eq!(folder_id(OsStr::from_bytes(b"N\xff\xfe")), "N\\xFF\\xFE");
+        assert_ne!(folder_id(OsStr::from_bytes(b"N\xff")), folder_id(OsStr::from_bytes(b"N\xfe")));
+        assert_eq!(folder_id(OsStr::from_bytes(b"\xc3\xa9\xc3")), "\u{e9}\\xC3");
+    }
 }
