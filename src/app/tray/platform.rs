@@ -241,8 +241,12 @@ impl LoginItem {
     /// Whether the app starts at login, as the system (or the file) says now.
     pub fn is_enabled(&self) -> bool {
         match self {
+            // A LaunchAgent written by an older version starts the app too:
+            // it shows as on until it is turned off (which removes it).
             #[cfg(target_os = "macos")]
-            LoginItem::MainApp => mac::main_app_enabled(),
+            LoginItem::MainApp => {
+                mac::main_app_enabled() || dirs::home_dir().is_some_and(|h| Autostart::launch_agent(&h).is_enabled())
+            }
             LoginItem::File(autostart) => autostart.is_enabled(),
         }
     }
@@ -381,12 +385,21 @@ mod mac {
         unsafe { SMAppService::mainAppService().status() == SMAppServiceStatus::Enabled }
     }
 
-    /// Registers or unregisters the app as a login item.
+    /// Registers or unregisters the app as a login item. Registering what
+    /// is already registered, or unregistering what is not, is an error to
+    /// the service, so its status decides first. A login item the user has
+    /// turned off in System Settings stays registered, waiting for approval:
+    /// only System Settings can turn it back on, so it is opened.
     pub fn set_main_app(on: bool) -> Result<(), String> {
         // SAFETY: as in `main_app_enabled`.
         unsafe {
             let service = SMAppService::mainAppService();
-            let result = if on { service.registerAndReturnError() } else { service.unregisterAndReturnError() };
+            let result = match (on, service.status()) {
+                (true, SMAppServiceStatus::Enabled) | (false, SMAppServiceStatus::NotRegistered) => return Ok(()),
+                (true, SMAppServiceStatus::RequiresApproval) => Ok(()),
+                (true, _) => service.registerAndReturnError(),
+                (false, _) => service.unregisterAndReturnError(),
+            };
             result.map_err(|e| format!("Could not change launch at login: {}", e.localizedDescription()))?;
             if on && service.status() == SMAppServiceStatus::RequiresApproval {
                 SMAppService::openSystemSettingsLoginItems();
