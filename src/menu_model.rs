@@ -447,7 +447,7 @@ mod tests {
     }
 
     fn snap(mut v: Vec<Instance>) -> Snapshot {
-        rank(&mut v);
+        rank(&mut v, chrono::Utc::now());
         Snapshot { instances: v, ..Snapshot::default() }
     }
 

@@ -377,33 +377,84 @@ fn javascript_file_and_data_urls_are_never_used() {
 }
 
 #[test]
-fn a_remote_address_is_exposed() {
+fn a_remote_address_is_exposed_and_never_handed_out() {
     // Probes are off here, and even on they never go to these hosts: the
     // prober only ever requests 127.0.0.1 (tests/probe.rs). What matters is
-    // that the entries say they are exposed.
+    // that the entries say they are exposed, and that no URL to another
+    // host is handed out.
     let rt = tempfile::tempdir().unwrap();
     publish_raw(rt.path(), "NAME", &running_with(serde_json::json!({"address": "example.com", "port": 9})));
     publish_raw(
         rt.path(),
         "IP",
-        &running_with(serde_json::json!({"address": "8.8.8.8", "exposeToNetwork": false, "port": 9})),
+        &running_with(serde_json::json!({"address": "203.0.113.7", "exposeToNetwork": false, "port": 9})),
     );
     publish_raw(
         rt.path(),
         "URLONLY",
-        &running_with(serde_json::json!({"address": " 8.8.4.4 ", "url": "http://8.8.4.4:1337"})),
+        &running_with(serde_json::json!({"address": " 198.51.100.4 ", "url": "http://198.51.100.4:1337"})),
     );
     let v = list_all(rt.path(), FAST);
-    for (id, url) in [("NAME", "http://example.com:9"), ("IP", "http://8.8.8.8:9"), ("URLONLY", "http://8.8.4.4:1337")]
-    {
+    let name = entry(&v, "NAME");
+    assert_eq!(name["state"], "invalid", "{name}");
+    assert!(problem(name).contains("host name, not this machine's address"), "{name}");
+    for (id, url) in [("IP", "http://203.0.113.7:9"), ("URLONLY", "http://198.51.100.4:1337")] {
         let e = entry(&v, id);
         assert_eq!(e["state"], "running", "{e}");
         assert_eq!(e["exposed"], true, "{e}");
         assert_eq!(url_of(e), Some(url), "{e}");
+        assert_eq!(e["addressOnThisMachine"], false, "{e}");
     }
     let menu = assert_clean_menu(rt.path());
     let warnings = menu.items.iter().filter(|i| i.label().starts_with("⚠ Exposed")).count();
-    assert_eq!(warnings, 3);
+    assert_eq!(warnings, 2);
+    for args in [&["url", "--no-probe"][..], &["env", "--no-probe"], &["url"], &["env"]] {
+        let out = run_to_files(rt.path(), args, Duration::from_secs(20));
+        let text = stdout(&out);
+        assert!(
+            !text.contains("example.com") && !text.contains("203.0.113") && !text.contains("198.51.100"),
+            "{args:?}: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_host_that_is_not_this_machine_never_wins_even_from_the_future() {
+    // A real server on this machine; a file naming another host on its port,
+    // written "in 2099", next to the honest file of that server.
+    let server = HealthServer::start();
+    let rt = tempfile::tempdir().unwrap();
+    publish(rt.path(), "HONEST", &running_config("HONEST", server.port, "2025-09-08T12:00:00Z", false));
+    for (id, address) in [("EVILNAME", "evil.example.com"), ("EVILIP", "203.0.113.9")] {
+        let cfg = serde_json::json!({
+            "instanceId": id, "health": "running", "port": server.port, "address": address,
+            "url": format!("http://{address}:{}", server.port), "exposeToNetwork": true,
+            "updatedAt": "2099-01-01T00:00:00Z",
+        });
+        publish(rt.path(), id, &cfg);
+    }
+    for args in [&["url"][..], &["url", "--no-probe"], &["env"], &["env", "--no-probe"]] {
+        let out = run_to_files(rt.path(), args, Duration::from_secs(20));
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains(&format!("http://127.0.0.1:{}", server.port)), "{args:?}: {text}");
+        assert!(!text.contains("evil") && !text.contains("203.0.113"), "{args:?} handed out another host: {text}");
+    }
+    let out = run_to_files(rt.path(), &["list", "--all"], Duration::from_secs(20));
+    let table = stdout(&out);
+    assert!(table.contains("host name, not this machine's address"), "{table}");
+    assert!(table.contains("203.0.113.9 is no longer this machine's address"), "{table}");
+    assert!(table.contains("updatedAt is in the future"), "{table}");
+}
+
+#[test]
+fn the_wildcard_address_is_handed_out_as_loopback() {
+    let e = one(&running_with(serde_json::json!({"address": "0.0.0.0", "url": "http://0.0.0.0:1337"})));
+    assert_eq!(e["state"], "running", "{e}");
+    assert_eq!(url_of(&e), Some("http://127.0.0.1:1337"), "{e}");
+    assert_eq!(e["exposed"], true, "{e}");
+    let e = one(&running_with(serde_json::json!({"address": "::"})));
+    assert_eq!(url_of(&e), Some("http://127.0.0.1:1337"), "{e}");
 }
 
 #[test]

@@ -90,7 +90,7 @@ fuzz_target!(|data: &[u8]| {
             [usize::from(bits >> 5) % 4];
         instances.push(i);
     }
-    rank(&mut instances);
+    rank(&mut instances, chrono::Utc::now());
     let snap = Snapshot { instances, warnings: vec![], ..Snapshot::default() };
 
     let ctx = Context {

@@ -107,6 +107,9 @@ pub fn notes(i: &Instance) -> Vec<String> {
         let lo = i.loopback_url.as_deref().unwrap_or_default();
         out.push(format!("{address} is no longer this machine's address; use {lo}"));
     }
+    if crate::discovery::select::is_from_the_future(i, Utc::now()) {
+        out.push("updatedAt is in the future; ranked as undated".into());
+    }
     if i.lan_access == Some(LanAccess::Open) {
         out.push("open to anyone on the network: no access key needed".into());
     }

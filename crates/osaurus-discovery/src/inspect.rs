@@ -157,9 +157,9 @@ pub fn apply_probe(instance: &mut Instance, outcome: &Outcome) {
 /// gets (asked through [`interfaces::lan_address`], never another host).
 /// Each LAN address and port is asked once, however many files name them.
 pub fn check_exposure(prober: &Prober, instances: &mut [Instance], interfaces: &[Interface]) {
+    check_addresses(instances, interfaces);
     let mut asked: HashMap<(Option<std::net::Ipv4Addr>, u16), LanAccess> = HashMap::new();
     for i in instances.iter_mut().filter(|i| i.is_running() && i.exposed) {
-        i.address_on_this_machine = i.address.as_deref().and_then(|a| interfaces::is_local(a, interfaces));
         i.lan_access = match (i.reachable, i.port) {
             (Some(true), Some(port)) => {
                 let via = interfaces::lan_address(i.address.as_deref(), interfaces);
@@ -171,6 +171,14 @@ pub fn check_exposure(prober: &Prober, instances: &mut [Instance], interfaces: &
             }
             _ => None,
         };
+    }
+}
+
+/// For every running exposed instance: whether its address is still one of
+/// `interfaces` (no network; see [`interfaces::is_local`]).
+pub fn check_addresses(instances: &mut [Instance], interfaces: &[Interface]) {
+    for i in instances.iter_mut().filter(|i| i.is_running() && i.exposed) {
+        i.address_on_this_machine = i.address.as_deref().and_then(|a| interfaces::is_local(a, interfaces));
     }
 }
 

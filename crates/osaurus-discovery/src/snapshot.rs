@@ -28,7 +28,7 @@ impl Snapshot {
     /// Ranks the entries of a scan.
     pub fn from_scan(scan: Scan) -> Snapshot {
         let Scan { mut instances, warnings } = scan;
-        select::rank(&mut instances);
+        select::rank(&mut instances, chrono::Utc::now());
         Snapshot { instances, warnings, details: BTreeMap::new() }
     }
 
@@ -41,9 +41,15 @@ impl Snapshot {
             if found.instances.iter().any(crate::inspect::may_listen) {
                 crate::inspect::check_bindings(&mut found.instances, crate::process::Listeners::read().as_ref());
             }
-            if found.instances.iter().any(|i| i.is_running() && i.exposed) {
-                let interfaces = crate::interfaces::read().unwrap_or_default();
-                crate::inspect::check_exposure(p, &mut found.instances, &interfaces);
+        }
+        // Whether an exposed entry's address is this machine's is asked of
+        // the OS (no network) with or without probes: a URL to another host
+        // is never handed out.
+        if found.instances.iter().any(|i| i.is_running() && i.exposed) {
+            let interfaces = crate::interfaces::read().unwrap_or_default();
+            match prober {
+                Some(p) => crate::inspect::check_exposure(p, &mut found.instances, &interfaces),
+                None => crate::inspect::check_addresses(&mut found.instances, &interfaces),
             }
         }
         Snapshot::from_scan(found)
@@ -56,7 +62,7 @@ impl Snapshot {
 
     /// The instance to use, if any is running.
     pub fn best(&self) -> Option<&Instance> {
-        select::best(&self.instances)
+        select::best(&self.instances, chrono::Utc::now())
     }
 
     /// What is known about `instance` beyond its file.

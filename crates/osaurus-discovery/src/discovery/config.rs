@@ -208,6 +208,24 @@ fn judge(
         }
     };
 
+    match host_kind(&address) {
+        // (What cannot be a host at all is refused below, with that reason.)
+        HostKind::Name if build_url(&address, port).is_some() => {
+            problems.insert(0, format!(
+                "address {} is a host name, not this machine's address: only loopback, localhost and this machine's IP addresses are handed out",
+                quote(&address)
+            ));
+            return finish(instance, State::Invalid, problems);
+        }
+        HostKind::Wildcard => {
+            // Every interface: this machine reaches it on loopback.
+            instance.url = Some(loopback_url(port));
+            problems.push(format!("address {} means every interface; using 127.0.0.1", quote(&address)));
+            return finish(instance, State::Running, problems);
+        }
+        HostKind::Loopback | HostKind::Ip | HostKind::Name => {}
+    }
+
     let written = f.url.map(|u| check_url(u, &address, port));
     match written {
         Some(Ok((url, note))) => {
@@ -240,6 +258,34 @@ fn finish(mut instance: Instance, state: State, problems: Vec<String>) -> Instan
     }
     instance.problem = (!problems.is_empty()).then(|| problems.join("; "));
     instance
+}
+
+/// What kind of host a file's `address` is, for the rule on which hosts
+/// may be handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKind {
+    /// A loopback IP or `localhost`.
+    Loopback,
+    /// `0.0.0.0` or `::`: every interface, reached on loopback.
+    Wildcard,
+    /// Another IP address: handed out only while it is this machine's.
+    Ip,
+    /// A host name other than `localhost` (or not a host at all): never
+    /// handed out, since no name can be checked to be this machine.
+    Name,
+}
+
+/// Classifies a file's `address` (IPv6 with or without brackets).
+pub fn host_kind(address: &str) -> HostKind {
+    let a = address.trim();
+    let a = a.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(a);
+    match a.parse::<IpAddr>() {
+        Ok(ip) if ip.is_loopback() => HostKind::Loopback,
+        Ok(ip) if ip.is_unspecified() => HostKind::Wildcard,
+        Ok(_) => HostKind::Ip,
+        Err(_) if a.eq_ignore_ascii_case("localhost") => HostKind::Loopback,
+        Err(_) => HostKind::Name,
+    }
 }
 
 /// True when `address` names only this machine: a loopback IP or `localhost`.
