@@ -25,9 +25,16 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Ranks the entries of a scan.
+    /// Ranks the entries of a scan, after asking the OS (not the network)
+    /// whether each exposed entry's address is this machine's: a URL to
+    /// another host is never handed out, with or without probes, from
+    /// `list` as from the watcher.
     pub fn from_scan(scan: Scan) -> Snapshot {
         let Scan { mut instances, warnings } = scan;
+        if instances.iter().any(|i| i.is_running() && i.exposed) {
+            let interfaces = crate::interfaces::read().unwrap_or_default();
+            crate::inspect::check_addresses(&mut instances, &interfaces);
+        }
         select::rank(&mut instances, chrono::Utc::now());
         Snapshot { instances, warnings, details: BTreeMap::new() }
     }
@@ -41,15 +48,9 @@ impl Snapshot {
             if found.instances.iter().any(crate::inspect::may_listen) {
                 crate::inspect::check_bindings(&mut found.instances, crate::process::Listeners::read().as_ref());
             }
-        }
-        // Whether an exposed entry's address is this machine's is asked of
-        // the OS (no network) with or without probes: a URL to another host
-        // is never handed out.
-        if found.instances.iter().any(|i| i.is_running() && i.exposed) {
-            let interfaces = crate::interfaces::read().unwrap_or_default();
-            match prober {
-                Some(p) => crate::inspect::check_exposure(p, &mut found.instances, &interfaces),
-                None => crate::inspect::check_addresses(&mut found.instances, &interfaces),
+            if found.instances.iter().any(|i| i.is_running() && i.exposed) {
+                let interfaces = crate::interfaces::read().unwrap_or_default();
+                crate::inspect::check_exposure(p, &mut found.instances, &interfaces);
             }
         }
         Snapshot::from_scan(found)
