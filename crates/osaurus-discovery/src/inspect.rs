@@ -214,6 +214,13 @@ impl Leftovers {
             .is_some_and(|&(p, since)| p == port && now.duration_since(since) >= LEFTOVER_AFTER)
     }
 
+    /// Starts the count over for `instance_id`: its server is known to be
+    /// alive although the probe found no Osaurus on 127.0.0.1 (it listens
+    /// on `::1`, say).
+    pub fn reset(&mut self, instance_id: &str) {
+        self.refused_since.remove(instance_id);
+    }
+
     /// Forgets instances that are no longer there.
     pub fn retain(&mut self, alive: impl Fn(&str) -> bool) {
         self.refused_since.retain(|id, _| alive(id));

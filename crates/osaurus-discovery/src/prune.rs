@@ -104,19 +104,7 @@ pub fn live_listener(port: u16, outcome: &Outcome) -> Option<String> {
         let Some(listeners) = crate::process::Listeners::read() else {
             return Some(format!("port {port} may be taken: the machine's listening sockets cannot be read"));
         };
-        let refused = *outcome == Outcome::Refused;
-        let unreached: Vec<std::net::IpAddr> =
-            listeners.addresses(port).into_iter().filter(|a| refused || !reached_by_probe(a)).collect();
-        if unreached.is_empty() {
-            return None;
-        }
-        let mut at: Vec<String> = unreached.iter().map(ToString::to_string).collect();
-        at.sort();
-        at.dedup();
-        let who = listeners
-            .owner(port)
-            .map_or_else(|| "a process".to_owned(), |o| format!("{} (pid {})", sanitize(&o.name, 64), o.pid));
-        Some(format!("port {port} is taken: {who} listens on it at {}", at.join(", ")))
+        unreached_listener(&listeners, port, outcome)
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -128,8 +116,25 @@ pub fn live_listener(port: u16, outcome: &Outcome) -> Option<String> {
     }
 }
 
+/// [`live_listener`] with the socket tables already read (the watcher reads
+/// them once per probe round).
+pub fn unreached_listener(listeners: &crate::process::Listeners, port: u16, outcome: &Outcome) -> Option<String> {
+    let refused = *outcome == Outcome::Refused;
+    let unreached: Vec<std::net::IpAddr> =
+        listeners.addresses(port).into_iter().filter(|a| refused || !reached_by_probe(a)).collect();
+    if unreached.is_empty() {
+        return None;
+    }
+    let mut at: Vec<String> = unreached.iter().map(ToString::to_string).collect();
+    at.sort();
+    at.dedup();
+    let who = listeners
+        .owner(port)
+        .map_or_else(|| "a process".to_owned(), |o| format!("{} (pid {})", sanitize(&o.name, 64), o.pid));
+    Some(format!("port {port} is taken: {who} listens on it at {}", at.join(", ")))
+}
+
 /// The addresses a probe of `127.0.0.1` connects to when something listens there.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn reached_by_probe(a: &std::net::IpAddr) -> bool {
     let v4 = match a {
         std::net::IpAddr::V4(v4) => *v4,

@@ -534,7 +534,16 @@ impl Worker {
                     inspect::check_exposure(prober, std::slice::from_mut(i), interfaces);
                 }
                 if let Some(port) = i.port {
-                    self.leftovers.observe(&i.instance_id, port, &outcome, now);
+                    // A socket listening where the probe does not reach
+                    // (::1, 127.0.0.2, one LAN address) is a live server.
+                    let elsewhere = listeners
+                        .as_ref()
+                        .is_some_and(|l| crate::prune::unreached_listener(l, port, &outcome).is_some());
+                    if elsewhere {
+                        self.leftovers.reset(&i.instance_id);
+                    } else {
+                        self.leftovers.observe(&i.instance_id, port, &outcome, now);
+                    }
                 }
             }
         }
