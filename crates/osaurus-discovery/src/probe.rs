@@ -20,7 +20,7 @@ use crate::key::AccessKey;
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(300);
 
 /// At most this many probes run at once.
-const MAX_PARALLEL: usize = 1024; // keep the doc of `health_many` in step
+const MAX_PARALLEL: usize = 64; // keep the doc of `health_many` in step
 
 /// How long one round of probes ([`Prober::health_many`], what `list`, `url`
 /// and `env` wait for) takes at most, however many entries there are.
@@ -200,11 +200,13 @@ impl Prober {
         }
     }
 
-    /// Probes many ports at once, each tagged with a key: at most 1,024 at a
-    /// time, the whole round within [`ROUND_DEADLINE`] however many ports
-    /// there are. When there are more ports than run at once, each probe
-    /// gets its share of the round (at least 50 ms, at most the prober's
-    /// timeout); a port not asked before the deadline is [`Outcome::TimedOut`].
+    /// Probes many ports at once, each tagged with a key: at most 64 at a
+    /// time (starting threads is what a loaded machine pays for most), the
+    /// whole round within [`ROUND_DEADLINE`] however many ports there are.
+    /// When there are more ports than run at once, each probe gets its share
+    /// of the round, with two shares of slack (at least 50 ms, at most the
+    /// prober's timeout); a port not asked before the deadline is
+    /// [`Outcome::TimedOut`].
     pub fn health_many<K: Copy + Send + Sync>(&self, ports: &[(K, u16)]) -> Vec<(K, Outcome)> {
         self.health_many_within(ports, ROUND_DEADLINE)
     }
@@ -217,7 +219,8 @@ impl Prober {
         let deadline = Instant::now() + budget;
         let workers = ports.len().min(MAX_PARALLEL);
         let waves = u32::try_from(ports.len().div_ceil(workers)).unwrap_or(u32::MAX);
-        let each = (budget / waves).clamp(MIN_PROBE_TIMEOUT.min(self.timeout), self.timeout);
+        // Two waves of slack for starting the threads and for stragglers.
+        let each = (budget / waves.saturating_add(2)).clamp(MIN_PROBE_TIMEOUT.min(self.timeout), self.timeout);
         let next = AtomicUsize::new(0);
         let work = || {
             let mut found = Vec::new();
