@@ -89,6 +89,32 @@ pub fn folder_id(name: &OsStr) -> String {
     out
 }
 
+/// The folder under `base` that the id `id` (from [`folder_id`]) stands
+/// for: `base/id` when that entry exists, else the name with its `\xNN`
+/// escapes turned back into bytes (a name that is not UTF-8).
+pub fn folder_path(base: &Path, id: &str) -> PathBuf {
+    let plain = base.join(id);
+    if fs::symlink_metadata(&plain).is_ok() || !id.contains("\\x") {
+        return plain;
+    }
+    let mut bytes = Vec::with_capacity(id.len());
+    let mut rest = id.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        let hex = tail.strip_prefix(b"x").and_then(|t| t.get(..2)).and_then(|h| std::str::from_utf8(h).ok());
+        match (b, hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'\\', Some(byte)) => {
+                bytes.push(byte);
+                rest = &tail[3..];
+            }
+            _ => {
+                bytes.push(b);
+                rest = tail;
+            }
+        }
+    }
+    base.join(OsStr::from_bytes(&bytes))
+}
+
 /// True for names the scan never looks at (hidden and temporary entries).
 pub fn is_ignored(name: &str) -> bool {
     name.starts_with('.')
@@ -104,5 +130,17 @@ mod tests {
         assert_eq!(folder_id(OsStr::from_bytes(b"N\xff\xfe")), "N\\xFF\\xFE");
         assert_ne!(folder_id(OsStr::from_bytes(b"N\xff")), folder_id(OsStr::from_bytes(b"N\xfe")));
         assert_eq!(folder_id(OsStr::from_bytes(b"\xc3\xa9\xc3")), "\u{e9}\\xC3");
+    }
+
+    #[test]
+    fn an_escaped_id_leads_back_to_its_folder() {
+        let rt = tempfile::tempdir().unwrap();
+        let raw = OsStr::from_bytes(b"W\xff-\xfe");
+        fs::create_dir(rt.path().join(raw)).unwrap();
+        fs::create_dir(rt.path().join("plain\\xZZ")).unwrap();
+        let id = folder_id(raw);
+        assert_eq!(folder_path(rt.path(), &id), rt.path().join(raw));
+        assert_eq!(folder_path(rt.path(), "plain\\xZZ"), rt.path().join("plain\\xZZ"));
+        assert_eq!(folder_path(rt.path(), "none"), rt.path().join("none"));
     }
 }
