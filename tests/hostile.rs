@@ -990,3 +990,45 @@ fn a_model_list_over_one_mebibyte_is_named_as_too_large() {
         other => panic!("{other:?}"),
     }
 }
+
+/// CPU ticks (user + system) a process has used, from /proc.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = after_comm.split_whitespace().collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn more_instance_folders_than_the_event_queue_holds_never_make_watch_spin() {
+    const T1: &str = "2025-09-08T12:00:00Z";
+    // On tmpfs where there is one: quick to make and remove.
+    let rt = tempfile::tempdir_in("/dev/shm").or_else(|_| tempfile::tempdir()).unwrap();
+    // More folders than inotify's default queue (16,384 events) holds: a
+    // watcher whose own reads queue events overflows it on every rescan.
+    for n in 0..17_000 {
+        let dir = rt.path().join(format!("I{n:05}"));
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("configuration.json"), running_with(serde_json::json!({"port": 1024 + n % 60_000})))
+            .unwrap();
+    }
+    let mut w = WatchProc::start(rt.path(), &["--no-probe"], &[]);
+    w.wait_for(Duration::from_secs(30), "the folders", |v| v.len() == 17_000);
+    // An event on the runtime folder itself makes it be read again.
+    fs::set_permissions(rt.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    // The rescan that follows takes a moment; then the watcher must be idle.
+    // A spinning one uses a core in every window: about 300 ticks in 3 s.
+    let pid = w.child.0.id();
+    let mut windows = Vec::new();
+    for _ in 0..8 {
+        let before = cpu_ticks(pid);
+        std::thread::sleep(Duration::from_secs(3));
+        windows.push(cpu_ticks(pid) - before);
+        if windows.last() < Some(&15) {
+            break;
+        }
+    }
+    assert!(windows.last() < Some(&15), "watch never went idle: CPU ticks per 3 s: {windows:?}");
+    publish(rt.path(), "B", &running_config("B", 1338, T1, false));
+    w.wait_for(Duration::from_secs(10), "B", |v| state_of(v, "B") == Some("running"));
+}

@@ -40,6 +40,8 @@
 #![deny(missing_docs)]
 
 pub mod discovery;
+#[cfg(target_os = "linux")]
+mod inotify;
 pub mod inspect;
 pub mod interfaces;
 pub mod key;

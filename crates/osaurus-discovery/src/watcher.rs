@@ -711,7 +711,7 @@ impl Worker {
         let watcher: notify::Result<Box<dyn notify::Watcher + Send>> = if poll {
             notify::PollWatcher::new(handler, config).map(|w| Box::new(w) as _)
         } else {
-            notify::RecommendedWatcher::new(handler, config).map(|w| Box::new(w) as _)
+            native_watcher(handler, config)
         };
         match watcher {
             Ok(w) => {
@@ -808,6 +808,26 @@ fn completes_a_configuration(event: &notify::Result<notify::Event>) -> bool {
         EventKind::Modify(ModifyKind::Name(_)) | EventKind::Access(AccessKind::Close(AccessMode::Write))
     );
     completing && event.paths.last().is_some_and(|p| p.file_name().is_some_and(|n| n == "configuration.json"))
+}
+
+/// The native watcher. On Linux, the lean inotify watcher of
+/// `inotify.rs`: no open or read events, so reading every folder in a rescan
+/// queues nothing and the rescan after an overflow cannot overflow again.
+#[cfg(target_os = "linux")]
+fn native_watcher(
+    handler: impl notify::EventHandler,
+    config: notify::Config,
+) -> notify::Result<Box<dyn notify::Watcher + Send>> {
+    crate::inotify::LeanInotify::new(handler, config).map(|w| Box::new(w) as _)
+}
+
+/// The native watcher (FSEvents on macOS).
+#[cfg(not(target_os = "linux"))]
+fn native_watcher(
+    handler: impl notify::EventHandler,
+    config: notify::Config,
+) -> notify::Result<Box<dyn notify::Watcher + Send>> {
+    notify::RecommendedWatcher::new(handler, config).map(|w| Box::new(w) as _)
 }
 
 /// The closest ancestor of `path` that exists (not `path` itself).
