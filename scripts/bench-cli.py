@@ -64,7 +64,7 @@ def write_instance(base, iid, port, minute):
     folder = os.path.join(base, iid)
     os.makedirs(folder)
     doc = {"address": "127.0.0.1", "exposeToNetwork": False, "health": "running", "instanceId": iid,
-           "port": port, "updatedAt": f"2026-11-25T10:{minute:02}:00Z", "url": f"http://127.0.0.1:{port}"}
+           "port": port, "updatedAt": f"2026-11-15T10:{minute:02}:00Z", "url": f"http://127.0.0.1:{port}"}
     with open(os.path.join(folder, "configuration.json"), "w") as f:
         f.write(json.dumps(doc, indent=2, sort_keys=True, separators=(",", " : ")).replace("/", "\\/"))
 

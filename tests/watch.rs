@@ -367,3 +367,22 @@ fn an_instance_folder_with_many_subfolders_does_not_keep_the_watcher_busy() {
     publish(rt.path(), "A", &running_config("A", 1444, T1, false));
     w.wait_for(SOON, "A on 1444", |v| v[0]["port"] == 1444);
 }
+
+#[test]
+fn folders_named_with_bytes_that_are_not_utf8_are_watched_like_any_other() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let rt = tempfile::tempdir().unwrap();
+    let dir = rt.path().join(OsStr::from_bytes(b"W\xff"));
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("configuration.json"), foundation_json(&running_config("W", 1337, T1, false))).unwrap();
+    let mut w = WatchProc::start(rt.path(), &["--no-probe"], &[]);
+    let first = w.next(SOON).expect("a first line");
+    let listed = json(&run_in(rt.path(), &["list", "--all", "--json", "--no-probe"]));
+    assert_eq!(first["instances"].as_array().unwrap(), &listed, "watch agrees with list");
+    assert_eq!(listed.len(), 1);
+    let tmp = dir.join(".dat.nosync1.w");
+    fs::write(&tmp, foundation_json(&running_config("W", 1444, T1, false))).unwrap();
+    fs::rename(&tmp, dir.join("configuration.json")).unwrap();
+    w.wait_for(SOON, "the new port", |v| v.first().is_some_and(|i| i["port"] == 1444));
+}

@@ -60,7 +60,7 @@ def write(folder, doc):
 def doc(iid, port, minute, exposed):
     return {"instanceId": iid, "health": "running", "port": port, "address": "127.0.0.1",
             "url": f"http://127.0.0.1:{port}", "exposeToNetwork": exposed,
-            "updatedAt": f"2026-11-25T10:{minute:02}:00Z"}
+            "updatedAt": f"2026-11-15T10:{minute:02}:00Z"}
 
 
 def signals():

@@ -33,7 +33,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 RUNTIME = os.environ["RUNTIME"]
 DUMP = os.environ["OSAURUS_TRAY_MENU_DUMP"]
 DEADLINE = 2.0
-NOW = dt.datetime(2026, 11, 25, 12, 0, 0, tzinfo=dt.timezone.utc)
+# Ten days ago: every time the changes make stays in the past (a time in the
+# future is not believed, and ranks as undated).
+NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(days=10)
 ID_ROW = re.compile(r"^ID: (\S+)$")
 
 

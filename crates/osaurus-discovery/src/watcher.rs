@@ -25,7 +25,7 @@ use notify::event::{AccessKind, AccessMode, ModifyKind};
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
 use crate::discovery::read::read_instance;
-use crate::discovery::scan::{instance_folders, is_ignored};
+use crate::discovery::scan::{folder_path, instance_folders, is_ignored};
 use crate::discovery::{Instance, RuntimeDirs, State};
 use crate::inspect::{self, AccessKey, Details, Leftovers};
 use crate::probe::Prober;
@@ -248,6 +248,9 @@ impl Worker {
                             led = true;
                             let changed = self.apply(std::mem::take(&mut dirty));
                             if !changed.is_empty() {
+                                // What the file says goes out before the
+                                // probe's answer, which follows if it differs.
+                                self.publish();
                                 self.probe_changed(Some(&changed));
                                 self.publish();
                             }
@@ -333,7 +336,7 @@ impl Worker {
                             dirty.bases.insert(b);
                         }
                         Some(first) => {
-                            let id = first.as_os_str().to_string_lossy().into_owned();
+                            let id = crate::discovery::scan::folder_id(first.as_os_str());
                             if !is_ignored(&id) {
                                 dirty.folders.insert((b, id));
                             }
@@ -430,7 +433,7 @@ impl Worker {
             return;
         }
         let (Some(real), Some(watcher)) = (&self.real[b], self.watcher.as_mut()) else { return };
-        if watcher.watch(&real.join(id), RecursiveMode::NonRecursive).is_ok() {
+        if watcher.watch(&folder_path(real, id), RecursiveMode::NonRecursive).is_ok() {
             self.folder_watches[b].insert(id.to_owned());
         }
     }
@@ -439,7 +442,7 @@ impl Worker {
         if self.folder_watches[b].remove(id) {
             if let (Some(real), Some(watcher)) = (&self.real[b], self.watcher.as_mut()) {
                 // Fails when the folder went first (the kernel dropped it).
-                let _ = watcher.unwatch(&real.join(id));
+                let _ = watcher.unwatch(&folder_path(real, id));
             }
         }
     }
@@ -449,7 +452,7 @@ impl Worker {
     /// more looks before believing it: it may be mid-write.
     fn reread(&mut self, b: usize, id: &str, patient: bool) -> bool {
         let key = (b, id.to_owned());
-        let dir = self.dirs.bases[b].join(id);
+        let dir = folder_path(&self.dirs.bases[b], id);
         match fs::symlink_metadata(&dir) {
             Err(_) => {
                 self.retry.remove(&key);
@@ -743,7 +746,7 @@ impl Worker {
             // A different folder now: its instance folders are watched anew.
             for id in std::mem::take(&mut self.folder_watches[b]) {
                 if let (Some(old), Some(w)) = (&self.real[b], self.watcher.as_mut()) {
-                    let _ = w.unwatch(&old.join(&id));
+                    let _ = w.unwatch(&folder_path(old, &id));
                 }
             }
         }
