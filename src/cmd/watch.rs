@@ -60,19 +60,18 @@ impl Watch {
             let _ = tx.send(Msg::Snapshot(Box::new(snap.clone())));
         });
         let mut out = std::io::stdout().lock();
-        let mut shown: Option<(Vec<Instance>, Vec<String>)> = None;
+        let mut shown: Option<Box<Snapshot>> = None;
         while let Ok(Msg::Snapshot(snap)) = rx.recv() {
             // A change in what is known beyond the files (models, owners)
             // is not one `watch` prints.
-            let now = (snap.instances.clone(), snap.warnings.clone());
-            if shown.as_ref() == Some(&now) {
+            if shown.as_ref().is_some_and(|s| s.instances == snap.instances && s.warnings == snap.warnings) {
                 continue;
             }
-            shown = Some(now);
             let text = if self.json { json_line(&snap) } else { human(&snap) };
             if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
                 break; // stdout closed (`watch | head`): stop quietly.
             }
+            shown = Some(snap);
         }
         Ok(())
     }
