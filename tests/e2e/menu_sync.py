@@ -344,7 +344,12 @@ def copy_url_of(menu, world, tree, rng):
     rows = instance_rows(tree)
     if not rows:
         return
-    row, short = rng.choice(rows)
+    click_copy_url(menu, world, *rng.choice(rows))
+
+
+def click_copy_url(menu, world, row, short):
+    """Clicks Copy URL in the submenu `row` of instance `short`; the
+    clipboard must then hold that instance's URL within the deadline."""
     instance = next(i for i in world if i.id.startswith(short))
     item = next(c for c in row["children"] if c["label"] == "Copy URL")
     menu.click(item["id"])
@@ -485,14 +490,7 @@ def named(menu):
     c = w.add(NOW)
     tree = settle(menu, w.instances, "C starts, newest, first")
     for row, short in instance_rows(tree):
-        inst = next(i for i in w.instances if i.id.startswith(short))
-        item = next(x for x in row["children"] if x["label"] == "Copy URL")
-        menu.click(item["id"])
-        t0 = time.monotonic()
-        while clipboard() != inst.url and time.monotonic() - t0 < DEADLINE:
-            time.sleep(0.03)
-        if clipboard() != inst.url:
-            fail(f"Copy URL under {row['label']!r} copied {clipboard()!r}, not {inst.url}")
+        click_copy_url(menu, w.instances, row, short)
     if [short for _, short in instance_rows(tree)][0] != c.id[:8]:
         fail("the newest instance is not listed first")
     print("ok: a new newest instance gets its own row; every row's Copy URL copies its own URL", flush=True)
