@@ -184,7 +184,7 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
         items.extend(running.iter().map(|i| instance_row(i, snap.details(i), ctx)));
     }
     let pending: Vec<&Instance> =
-        snap.instances.iter().filter(|i| matches!(i.state, State::Starting | State::Restarting)).collect();
+        snap.all().filter(|i| matches!(i.state, State::Starting | State::Restarting)).collect();
     if !pending.is_empty() {
         if running.is_empty() {
             items.push(Item::Separator);
@@ -448,7 +448,7 @@ mod tests {
 
     fn snap(mut v: Vec<Instance>) -> Snapshot {
         rank(&mut v, chrono::Utc::now());
-        Snapshot { instances: v, ..Snapshot::default() }
+        Snapshot::of(v)
     }
 
     fn walk(items: &[Item], f: &mut dyn FnMut(&str)) {
@@ -638,7 +638,7 @@ mod tests {
     }
 
     fn with_details(mut s: Snapshot, id: &str, d: Details) -> Snapshot {
-        s.details.insert(id.into(), d);
+        std::sync::Arc::make_mut(&mut s.details).insert(id.into(), d);
         s
     }
 
@@ -697,8 +697,9 @@ mod tests {
             inst("A", State::Running, 1, false, Some(true)),
             inst("B", State::Running, 2, false, Some(false)),
         ]);
-        s.details.insert("A".into(), Details { owner: Some(owner), duplicate: true, ..Details::default() });
-        s.details.insert("B".into(), Details { leftover: true, ..Details::default() });
+        std::sync::Arc::make_mut(&mut s.details)
+            .insert("A".into(), Details { owner: Some(owner), duplicate: true, ..Details::default() });
+        std::sync::Arc::make_mut(&mut s.details).insert("B".into(), Details { leftover: true, ..Details::default() });
         let m = build(&s, &ctx());
         let a = sub(&m.items, "http://127.0.0.1:1  (duplicate)");
         assert!(labels(a).contains(&"Process: osaurus (pid 42)"));

@@ -94,7 +94,7 @@ mod tests {
     }
 
     fn snap(v: Vec<Instance>) -> Snapshot {
-        Snapshot { instances: v, ..Snapshot::default() }
+        Snapshot::of(v)
     }
 
     fn titles(n: &[Notification]) -> Vec<&str> {

@@ -45,7 +45,7 @@ impl List {
 
 /// The entries `list` shows: running ones, or with `all` every entry.
 pub fn selection(snap: &Snapshot, all: bool) -> Vec<&Instance> {
-    snap.instances.iter().filter(|i| all || i.is_running()).collect()
+    snap.all().filter(|i| all || i.is_running()).collect()
 }
 
 /// The JSON array `list --json` prints.

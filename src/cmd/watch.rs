@@ -1,7 +1,8 @@
 //! `osaurus-tray watch`: print the instances now and on every change.
 
+use std::collections::HashMap;
 use std::io::Write;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
@@ -33,7 +34,7 @@ pub struct Line<'a> {
     /// When the change was seen: RFC 3339 with milliseconds.
     pub at: String,
     /// Exactly the objects of `list --all --json`.
-    pub instances: &'a [Instance],
+    pub instances: &'a [Arc<Instance>],
 }
 
 enum Msg {
@@ -59,7 +60,9 @@ impl Watch {
         let _watcher = watcher::spawn(dirs.clone(), options, move |snap| {
             let _ = tx.send(Msg::Snapshot(Box::new(snap.clone())));
         });
-        let mut out = std::io::stdout().lock();
+        // Lines go out in 64 KiB writes, not one per entry.
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let mut lines = JsonLines::default();
         let mut shown: Option<Box<Snapshot>> = None;
         while let Ok(Msg::Snapshot(snap)) = rx.recv() {
             // A change in what is known beyond the files (models, owners)
@@ -67,8 +70,12 @@ impl Watch {
             if shown.as_ref().is_some_and(|s| s.instances == snap.instances && s.warnings == snap.warnings) {
                 continue;
             }
-            let text = if self.json { json_line(&snap) } else { human(&snap) };
-            if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
+            let written = if self.json {
+                lines.write(&snap, Utc::now(), &mut out)
+            } else {
+                out.write_all(human(&snap).as_bytes())
+            };
+            if written.and_then(|_| out.flush()).is_err() {
                 break; // stdout closed (`watch | head`): stop quietly.
             }
             shown = Some(snap);
@@ -79,10 +86,78 @@ impl Watch {
 
 /// One `watch --json` line, newline included.
 pub fn json_line(snap: &Snapshot) -> String {
-    let line = Line { at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true), instances: &snap.instances };
+    json_line_at(snap, Utc::now())
+}
+
+fn json_line_at(snap: &Snapshot, now: chrono::DateTime<Utc>) -> String {
+    let line = Line { at: at(now), instances: &snap.instances };
     let mut s = serde_json::to_string(&line).expect("snapshots always serialise");
     s.push('\n');
     s
+}
+
+fn at(now: chrono::DateTime<Utc>) -> String {
+    now.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Makes `watch --json` lines, byte for byte those of [`json_line`], with
+/// work for only what changed: an entry the watcher did not touch is the same
+/// object as on the line before (an `Arc`), and its JSON is kept from then.
+/// Unchanged entries keep their order from one snapshot to the next, so each
+/// is found by walking the last line's entries along with the new ones.
+#[derive(Default)]
+pub struct JsonLines {
+    /// The entries of the last line, in its order, each with its JSON. The
+    /// entry is held so that its address cannot be reused meanwhile.
+    kept: Vec<(Arc<Instance>, Box<str>)>,
+}
+
+/// How far ahead in the last line an entry is looked for before falling
+/// back to a look-up table.
+const LOOK_AHEAD: usize = 8;
+
+impl JsonLines {
+    /// Writes the line for `snap`, seen at `now`, newline included, to `out`.
+    pub fn write(&mut self, snap: &Snapshot, now: chrono::DateTime<Utc>, out: &mut impl Write) -> std::io::Result<()> {
+        let mut prev = std::mem::take(&mut self.kept);
+        let mut next = Vec::with_capacity(snap.instances.len());
+        // Built only when an entry is not where the walk expects it (after
+        // a re-sort, or many entries gone at once).
+        let mut table: Option<HashMap<usize, usize>> = None;
+        let mut j = 0;
+        write!(out, "{{\"at\":{},\"instances\":[", serde_json::to_string(&at(now)).expect("a string serialises"))?;
+        for (n, i) in snap.instances.iter().enumerate() {
+            if n > 0 {
+                out.write_all(b",")?;
+            }
+            let near = (j..prev.len().min(j + LOOK_AHEAD)).find(|&k| Arc::ptr_eq(&prev[k].0, i));
+            let found = near.or_else(|| {
+                let table = table.get_or_insert_with(|| {
+                    prev.iter().enumerate().map(|(k, (e, _))| (Arc::as_ptr(e) as usize, k)).collect()
+                });
+                table.get(&(Arc::as_ptr(i) as usize)).copied()
+            });
+            let json = match found {
+                Some(k) if !prev[k].1.is_empty() => {
+                    j = j.max(k + 1);
+                    std::mem::take(&mut prev[k].1)
+                }
+                _ => serde_json::to_string(i.as_ref()).expect("instances always serialise").into_boxed_str(),
+            };
+            out.write_all(json.as_bytes())?;
+            next.push((Arc::clone(i), json));
+        }
+        out.write_all(b"]}\n")?;
+        self.kept = next;
+        Ok(())
+    }
+
+    /// The line for `snap`, seen at `now`, newline included.
+    pub fn line(&mut self, snap: &Snapshot, now: chrono::DateTime<Utc>) -> String {
+        let mut out = Vec::new();
+        self.write(snap, now, &mut out).expect("writing to memory cannot fail");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
 }
 
 fn human(snap: &Snapshot) -> String {
@@ -94,8 +169,75 @@ fn human(snap: &Snapshot) -> String {
     if snap.instances.is_empty() {
         s.push_str("No Osaurus instances.\n");
     } else {
-        let all: Vec<&Instance> = snap.instances.iter().collect();
+        let all: Vec<&Instance> = snap.all().collect();
         s.push_str(&super::list::human(&all, true, now));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::State;
+    use chrono::TimeZone;
+
+    fn entry(id: &str, port: u16) -> Instance {
+        let mut i = Instance::invalid(id.into(), format!("/rt/{id}").into(), "x");
+        i.state = State::Running;
+        i.problem = None;
+        i.port = Some(port);
+        i.url = Some(format!("http://127.0.0.1:{port}"));
+        i.updated_at = Some(Utc.with_ymd_and_hms(2025, 9, 8, 12, 35, 12).unwrap());
+        i
+    }
+
+    #[test]
+    fn lines_from_kept_json_are_the_lines_serde_writes_after_every_kind_of_change() {
+        let t = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        let mut lines = JsonLines::default();
+        let mut snap = Snapshot::of((0..5).map(|n| entry(&format!("I{n}"), 1000 + n)).collect());
+        let mut check = |snap: &Snapshot, what: &str| {
+            assert_eq!(lines.line(snap, t), json_line_at(snap, t), "after {what}");
+        };
+        check(&snap, "the first line");
+        check(&snap, "no change");
+        snap.instances.swap(0, 4);
+        check(&snap, "a reorder");
+        snap.instances[2] = Arc::new(entry("I2", 2002));
+        check(&snap, "a new port, in place");
+        let mut odd = entry("I\u{202e}\"q", 3003);
+        odd.problem = Some("line\nbreak".into());
+        snap.instances.insert(1, Arc::new(odd));
+        check(&snap, "an insert with characters to escape");
+        snap.instances.remove(3);
+        check(&snap, "a removal");
+        snap.instances.extend((10..50).map(|n| Arc::new(entry(&format!("J{n}"), 1000 + n))));
+        check(&snap, "forty more at the end");
+        snap.instances.drain(5..30);
+        check(&snap, "many gone at once, more than the walk looks ahead");
+        snap.instances.reverse();
+        check(&snap, "everything in another order (a re-sort)");
+        let changed: Vec<usize> = (0..snap.instances.len()).step_by(3).collect();
+        for n in changed {
+            let port = snap.instances[n].port.unwrap() + 1;
+            snap.instances[n] = Arc::new(entry(&snap.instances[n].instance_id.clone(), port));
+        }
+        check(&snap, "every third entry changed");
+        snap.instances.clear();
+        check(&snap, "everything gone");
+        snap.instances.push(Arc::new(entry("I9", 9)));
+        check(&snap, "one back");
+    }
+
+    #[test]
+    fn an_entry_replaced_by_an_equal_new_object_is_written_again_from_the_object() {
+        let t = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        let mut lines = JsonLines::default();
+        let mut snap = Snapshot::of(vec![entry("A", 1)]);
+        lines.line(&snap, t);
+        assert_eq!(lines.kept.len(), 1);
+        snap.instances[0] = Arc::new(entry("A", 2));
+        assert!(lines.line(&snap, t).contains("\"port\":2"));
+        assert_eq!(lines.kept.len(), 1, "the JSON of the object gone is not kept");
+    }
 }

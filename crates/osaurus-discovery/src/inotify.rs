@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::io::RawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -36,11 +36,11 @@ const MASK: u32 = libc::IN_CREATE
     | libc::IN_MOVE_SELF
     | libc::IN_ONLYDIR;
 
-/// Watched paths by watch descriptor, and back.
+/// Watched paths by watch descriptor, and back (each path stored once).
 #[derive(Default)]
 struct Table {
-    paths: HashMap<i32, PathBuf>,
-    wds: HashMap<PathBuf, i32>,
+    paths: HashMap<i32, Arc<Path>>,
+    wds: HashMap<Arc<Path>, i32>,
 }
 
 /// An inotify instance with a reader thread that hands events to a
@@ -110,8 +110,12 @@ impl notify::Watcher for LeanInotify {
             return Err(Error::new(kind).add_path(path.into()));
         }
         let mut t = self.table.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(old) = t.wds.insert(path.to_path_buf(), wd) {
-            if old != wd && t.paths.get(&old).is_some_and(|p| p == path) {
+        if t.wds.get(path) == Some(&wd) && t.paths.get(&wd).is_some_and(|p| **p == *path) {
+            return Ok(()); // Watched already, as this very folder.
+        }
+        let shared: Arc<Path> = Arc::from(path);
+        if let Some(old) = t.wds.insert(Arc::clone(&shared), wd) {
+            if old != wd && t.paths.get(&old).is_some_and(|p| **p == *path) {
                 // The name now holds another folder: drop the old one's watch.
                 t.paths.remove(&old);
                 // SAFETY: `old` came from our instance; an error only means
@@ -119,7 +123,7 @@ impl notify::Watcher for LeanInotify {
                 unsafe { libc::inotify_rm_watch(self.fd, old) };
             }
         }
-        t.paths.insert(wd, path.to_path_buf());
+        t.paths.insert(wd, shared);
         Ok(())
     }
 
@@ -128,7 +132,7 @@ impl notify::Watcher for LeanInotify {
         let Some(wd) = t.wds.remove(path) else {
             return Err(Error::watch_not_found().add_path(path.into()));
         };
-        if t.paths.get(&wd).is_some_and(|p| p == path) {
+        if t.paths.get(&wd).is_some_and(|p| **p == *path) {
             t.paths.remove(&wd);
             // SAFETY: `wd` came from our instance.
             unsafe { libc::inotify_rm_watch(self.fd, wd) };
@@ -210,8 +214,8 @@ fn translate(raw: &Raw, table: &mut Table) -> Option<notify::Result<Event>> {
     if raw.mask & libc::IN_IGNORED != 0 {
         // The watch is gone (its folder deleted, or unwatched).
         if let Some(p) = table.paths.remove(&raw.wd) {
-            if table.wds.get(&p) == Some(&raw.wd) {
-                table.wds.remove(&p);
+            if table.wds.get(&*p) == Some(&raw.wd) {
+                table.wds.remove(&*p);
             }
         }
         return None;
@@ -219,7 +223,7 @@ fn translate(raw: &Raw, table: &mut Table) -> Option<notify::Result<Event>> {
     let dir = table.paths.get(&raw.wd)?;
     let path = match &raw.name {
         Some(n) => dir.join(OsStr::from_bytes(n)),
-        None => dir.clone(),
+        None => dir.to_path_buf(),
     };
     let m = raw.mask;
     let kind = if m & libc::IN_MOVED_TO != 0 {
@@ -285,11 +289,12 @@ mod tests {
     #[test]
     fn events_name_the_path_and_an_overflow_asks_for_a_rescan() {
         let mut t = Table::default();
-        t.paths.insert(3, PathBuf::from("/rt/A"));
-        t.wds.insert(PathBuf::from("/rt/A"), 3);
+        let a: Arc<Path> = Arc::from(Path::new("/rt/A"));
+        t.paths.insert(3, Arc::clone(&a));
+        t.wds.insert(a, 3);
         let raw = Raw { wd: 3, mask: libc::IN_MOVED_TO, cookie: 7, name: Some(b"configuration.json".to_vec()) };
         let e = translate(&raw, &mut t).unwrap().unwrap();
-        assert_eq!(e.paths, [PathBuf::from("/rt/A/configuration.json")]);
+        assert_eq!(e.paths, [std::path::PathBuf::from("/rt/A/configuration.json")]);
         assert_eq!(e.kind, EventKind::Modify(ModifyKind::Name(RenameMode::To)));
         let over = Raw { wd: -1, mask: libc::IN_Q_OVERFLOW, cookie: 0, name: None };
         assert!(translate(&over, &mut t).unwrap().unwrap().need_rescan());

@@ -40,6 +40,7 @@
 #![deny(missing_docs)]
 
 pub mod discovery;
+mod entries;
 #[cfg(target_os = "linux")]
 mod inotify;
 pub mod inspect;

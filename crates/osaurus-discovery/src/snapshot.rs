@@ -2,6 +2,7 @@
 //! watcher hands on, and what the menu is built from.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -13,15 +14,18 @@ use crate::probe::Prober;
 /// All instances, best first, with any problems of the runtime folders.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Snapshot {
-    /// Every entry, ranked by [`select::rank`]: running ones first, best first.
-    pub instances: Vec<Instance>,
+    /// Every entry, ranked by [`select::rank`]: running ones first, best
+    /// first. Entries are shared: the watcher's next snapshot holds the same
+    /// objects for every entry that did not change.
+    pub instances: Vec<Arc<Instance>>,
     /// Problems with the runtime folders themselves, one sentence each.
     #[serde(skip)]
     pub warnings: Vec<String>,
     /// What is known about running instances beyond their files (models,
-    /// owning process, leftover), by instance id. Filled by the watcher.
+    /// owning process, leftover), by instance id. Filled by the watcher;
+    /// shared like the entries.
     #[serde(skip)]
-    pub details: BTreeMap<String, Details>,
+    pub details: Arc<BTreeMap<String, Details>>,
 }
 
 impl Snapshot {
@@ -36,7 +40,12 @@ impl Snapshot {
             crate::inspect::check_addresses(&mut instances, &interfaces);
         }
         select::rank(&mut instances, chrono::Utc::now());
-        Snapshot { instances, warnings, details: BTreeMap::new() }
+        Snapshot { instances: instances.into_iter().map(Arc::new).collect(), warnings, details: Arc::default() }
+    }
+
+    /// A snapshot of `instances` as they are, in the order given.
+    pub fn of(instances: Vec<Instance>) -> Snapshot {
+        Snapshot { instances: instances.into_iter().map(Arc::new).collect(), ..Snapshot::default() }
     }
 
     /// Reads the runtime folders now and, with a prober, probes the running
@@ -58,12 +67,17 @@ impl Snapshot {
 
     /// The running instances, best first.
     pub fn running(&self) -> impl Iterator<Item = &Instance> {
-        self.instances.iter().filter(|i| i.is_running())
+        self.instances.iter().map(Arc::as_ref).filter(|i| i.is_running())
+    }
+
+    /// Every entry, best first.
+    pub fn all(&self) -> impl Iterator<Item = &Instance> {
+        self.instances.iter().map(Arc::as_ref)
     }
 
     /// The instance to use, if any is running.
     pub fn best(&self) -> Option<&Instance> {
-        select::best(&self.instances, chrono::Utc::now())
+        select::best(self.all(), chrono::Utc::now())
     }
 
     /// What is known about `instance` beyond its file.

@@ -18,15 +18,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use notify::event::{AccessKind, AccessMode, ModifyKind};
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
-use crate::discovery::read::read_instance;
+use crate::discovery::read::{read_instance, read_listed_folder};
 use crate::discovery::scan::{folder_path, instance_folders, is_ignored};
 use crate::discovery::{Instance, RuntimeDirs, State};
+use crate::entries::Entries;
 use crate::inspect::{self, AccessKey, Details, Leftovers};
 use crate::probe::Prober;
 use crate::snapshot::Snapshot;
@@ -158,16 +160,16 @@ struct Worker {
     folder_watches: Vec<BTreeSet<String>>,
     /// Each base with symbolic links resolved, as notify reports its events.
     real: Vec<Option<PathBuf>>,
-    /// Entries by instance id, then by base index (lower wins).
-    entries: BTreeMap<String, BTreeMap<usize, Instance>>,
+    /// Entries by instance id and base index (lower wins), and the
+    /// effective ones ranked.
+    entries: Entries,
     warnings: Vec<Option<String>>,
     /// Folders that read as invalid, with retries left and when to retry.
     retry: HashMap<(usize, String), (u8, Instant)>,
     prober: Option<Prober>,
-    /// Models, owners and leftover marks by instance id (with probes only).
-    details: BTreeMap<String, Details>,
-    /// The listening sockets each owner in `details` was found for.
-    owner_sockets: HashMap<String, Vec<u64>>,
+    /// Models, owners and leftover marks by running instance id (with
+    /// probes only), shared with the snapshots made from them.
+    details: Arc<BTreeMap<String, Details>>,
     leftovers: Leftovers,
     timer: Option<Sender<bool>>,
     timer_active: bool,
@@ -191,12 +193,11 @@ impl Worker {
             active: BTreeSet::new(),
             folder_watches: vec![BTreeSet::new(); n],
             real: vec![None; n],
-            entries: BTreeMap::new(),
+            entries: Entries::new(chrono::Utc::now()),
             warnings: vec![None; n],
             retry: HashMap::new(),
             prober,
-            details: BTreeMap::new(),
-            owner_sockets: HashMap::new(),
+            details: Arc::default(),
             leftovers: Leftovers::default(),
             timer: None,
             timer_active: false,
@@ -210,10 +211,12 @@ impl Worker {
         if self.options.probe {
             self.timer = Some(spawn_timer(self.tx.clone(), self.options.probe_interval));
         }
+        self.entries.defer();
         for b in 0..self.dirs.bases.len() {
             self.rewatch(b);
             self.rescan_base(b);
         }
+        self.entries.settle();
         self.probe_changed(None);
         self.publish();
 
@@ -360,6 +363,9 @@ impl Worker {
             return changed;
         }
         let bases: BTreeSet<usize> = if dirty.everything { (0..self.dirs.bases.len()).collect() } else { dirty.bases };
+        if !bases.is_empty() {
+            self.entries.defer();
+        }
         for &b in &bases {
             self.rewatch(b);
             changed.extend(self.rescan_base(b));
@@ -372,6 +378,7 @@ impl Worker {
                 changed.insert((b, id));
             }
         }
+        self.entries.settle();
         changed
     }
 
@@ -388,37 +395,34 @@ impl Worker {
                 Vec::new()
             }
         };
-        let present: BTreeSet<&str> = found.iter().map(|(id, _, _)| id.as_str()).collect();
-        let gone: Vec<String> = self
-            .entries
-            .iter()
-            .filter(|(id, per_base)| per_base.contains_key(&b) && !present.contains(id.as_str()))
-            .map(|(id, _)| id.clone())
-            .collect();
+        // `found` is sorted by id.
+        let listed = |id: &str| found.binary_search_by(|(f, _, _)| f.as_str().cmp(id)).ok();
+        let gone: Vec<String> = self.entries.ids_in(b).filter(|id| listed(id).is_none()).cloned().collect();
         let mut changed = Vec::new();
         for id in gone {
             self.remove(b, &id);
             changed.push((b, id));
         }
         // Watch each folder before reading it, so that nothing written in
-        // between is missed; stop watching folders that went.
-        let folders: BTreeSet<String> = found
+        // between is missed (afresh: the folder by a name may be a new one);
+        // stop watching folders that went.
+        let is_folder: Vec<bool> = found
             .iter()
-            .filter(|(_, path, plain)| *plain || fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()))
-            .map(|(id, _, _)| id.clone())
+            .map(|(_, path, plain)| *plain || fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()))
             .collect();
-        let unwatched: Vec<String> = self.folder_watches[b].difference(&folders).cloned().collect();
+        let unwatched: Vec<String> =
+            self.folder_watches[b].iter().filter(|id| listed(id).is_none_or(|n| !is_folder[n])).cloned().collect();
         for id in unwatched {
             self.unwatch_folder(b, &id);
         }
-        for id in &folders {
-            self.watch_folder(b, id, false);
+        for ((id, path, _), _) in found.iter().zip(&is_folder).filter(|(_, folder)| **folder) {
+            self.watch_folder_at(b, id, path);
         }
         // After the first scan, a folder that reads as invalid gets the same
         // patience as after an event: an overflow can land mid-write.
         let patient = self.last.is_some();
-        for (id, _, _) in found {
-            if self.reread(b, &id, patient) {
+        for (id, path, plain) in found {
+            if self.reread_at(b, &id, &path, patient, plain) {
                 changed.push((b, id));
             }
         }
@@ -432,8 +436,19 @@ impl Worker {
         if !again && self.folder_watches[b].contains(id) {
             return;
         }
-        let (Some(real), Some(watcher)) = (&self.real[b], self.watcher.as_mut()) else { return };
-        if watcher.watch(&folder_path(real, id), RecursiveMode::NonRecursive).is_ok() {
+        let Some(real) = &self.real[b] else { return };
+        let path = folder_path(real, id);
+        self.watch_folder_at(b, id, &path);
+    }
+
+    /// Watches (afresh) instance folder `id` of base `b`, found at `path`
+    /// under the base as given or as resolved.
+    fn watch_folder_at(&mut self, b: usize, id: &str, path: &Path) {
+        let (Some(real), Some(name), Some(watcher)) = (&self.real[b], path.file_name(), self.watcher.as_mut()) else {
+            return;
+        };
+        if watcher.watch(&real.join(name), RecursiveMode::NonRecursive).is_ok() && !self.folder_watches[b].contains(id)
+        {
             self.folder_watches[b].insert(id.to_owned());
         }
     }
@@ -451,19 +466,28 @@ impl Worker {
     /// `patient` (after an event) gives a folder that reads as invalid a few
     /// more looks before believing it: it may be mid-write.
     fn reread(&mut self, b: usize, id: &str, patient: bool) -> bool {
-        let key = (b, id.to_owned());
         let dir = folder_path(&self.dirs.bases[b], id);
         match fs::symlink_metadata(&dir) {
             Err(_) => {
-                self.retry.remove(&key);
+                self.retry.remove(&(b, id.to_owned()));
                 self.unwatch_folder(b, id);
-                return self.remove(b, id);
+                self.remove(b, id)
             }
-            Ok(m) if m.is_dir() => self.watch_folder(b, id, true),
-            Ok(_) => {}
+            Ok(m) if m.is_dir() => {
+                self.watch_folder(b, id, true);
+                self.reread_at(b, id, &dir, patient, true)
+            }
+            Ok(_) => self.reread_at(b, id, &dir, patient, false),
         }
-        let mut fresh = read_instance(&dir, id.to_owned());
-        let old = self.entries.get(id).and_then(|m| m.get(&b));
+    }
+
+    /// Re-reads instance folder `id` of base `b` at `dir`; `known_folder`
+    /// when a listing or a look just showed it to be a real folder.
+    fn reread_at(&mut self, b: usize, id: &str, dir: &Path, patient: bool, known_folder: bool) -> bool {
+        let key = (b, id.to_owned());
+        let mut fresh =
+            if known_folder { read_listed_folder(dir, id.to_owned()) } else { read_instance(dir, id.to_owned()) };
+        let old = self.entries.get(b, id);
         if fresh.state != State::Invalid {
             self.retry.remove(&key);
         } else {
@@ -482,72 +506,70 @@ impl Worker {
             if old.is_running() && fresh.is_running() && old.port == fresh.port {
                 fresh.keep_probed(old);
             }
-            if *old == fresh {
-                return false;
-            }
         }
-        self.entries.entry(id.to_owned()).or_default().insert(b, fresh);
+        if fresh.is_running() && fresh.exposed {
+            // Whether its address is still this machine's: asked of the OS
+            // (not the network) whenever the file is read.
+            let interfaces = crate::interfaces::read().unwrap_or_default();
+            inspect::check_addresses(std::slice::from_mut(&mut fresh), &interfaces);
+        }
+        if old.is_some_and(|old| **old == fresh) {
+            return false;
+        }
+        self.entries.set(b, fresh);
         true
     }
 
     fn remove(&mut self, b: usize, id: &str) -> bool {
-        let Some(per_base) = self.entries.get_mut(id) else {
-            return false;
-        };
-        let removed = per_base.remove(&b).is_some();
-        if per_base.is_empty() {
-            self.entries.remove(id);
-        }
-        removed
+        self.entries.remove(b, id)
     }
 
     /// Probes the running entries among `keys` (all of them with `None`),
     /// then refreshes what is known about them: leftover marks, models,
-    /// owning processes and duplicates.
+    /// owning processes and duplicates. With `keys`, nothing is done for the
+    /// entries not among them.
     fn probe_changed(&mut self, keys: Option<&BTreeSet<(usize, String)>>) {
         let Some(prober) = &self.prober else { return };
-        let targets: Vec<((usize, usize), u16)> = self
-            .entries
-            .iter()
-            .enumerate()
-            .flat_map(|(n, (id, per_base))| {
-                per_base
-                    .iter()
-                    .filter(move |(b, _)| keys.is_none_or(|k| k.contains(&(**b, id.clone()))))
-                    .filter(|(_, i)| i.is_running())
-                    .filter_map(move |(b, i)| i.port.map(|p| ((n, *b), p)))
-            })
-            .collect();
+        let chosen: Vec<(usize, Arc<Instance>)> = match keys {
+            None => self.entries.all().filter(|(_, i)| i.is_running()).map(|(b, i)| (b, Arc::clone(i))).collect(),
+            Some(keys) => keys
+                .iter()
+                .filter_map(|(b, id)| self.entries.get(*b, id).filter(|i| i.is_running()).map(|i| (*b, Arc::clone(i))))
+                .collect(),
+        };
+        let targets: Vec<(usize, u16)> =
+            chosen.iter().enumerate().filter_map(|(n, (_, i))| i.port.map(|p| (n, p))).collect();
         let results = prober.health_many(&targets);
         // What listens, read once for the whole round (Linux; None elsewhere).
         let listeners = if targets.is_empty() { None } else { crate::process::Listeners::read() };
-        let ids: Vec<String> = self.entries.keys().cloned().collect();
         let now = Instant::now();
         let mut interfaces = None;
         let mut refused = BTreeSet::new();
-        for ((n, b), outcome) in results {
+        for (n, outcome) in results {
+            let (b, old) = &chosen[n];
             if outcome == crate::probe::Outcome::Refused {
-                refused.insert(ids[n].clone());
+                refused.insert(old.instance_id.clone());
             }
-            if let Some(i) = self.entries.get_mut(&ids[n]).and_then(|m| m.get_mut(&b)) {
-                inspect::apply_probe(i, &outcome);
-                inspect::check_bindings(std::slice::from_mut(i), listeners.as_ref());
-                if i.exposed {
-                    let interfaces = interfaces.get_or_insert_with(|| crate::interfaces::read().unwrap_or_default());
-                    inspect::check_exposure(prober, std::slice::from_mut(i), interfaces);
+            let mut i = Instance::clone(old);
+            inspect::apply_probe(&mut i, &outcome);
+            inspect::check_bindings(std::slice::from_mut(&mut i), listeners.as_ref());
+            if i.exposed {
+                let interfaces = interfaces.get_or_insert_with(|| crate::interfaces::read().unwrap_or_default());
+                inspect::check_exposure(prober, std::slice::from_mut(&mut i), interfaces);
+            }
+            if let Some(port) = i.port {
+                // A socket listening where the probe does not reach
+                // (::1, 127.0.0.2, one LAN address) is a live server.
+                let elsewhere =
+                    listeners.as_ref().is_some_and(|l| crate::prune::unreached_listener(l, port, &outcome).is_some());
+                if elsewhere {
+                    self.leftovers.reset(&i.instance_id);
+                } else {
+                    self.leftovers.observe(&i.instance_id, port, &outcome, now);
                 }
-                if let Some(port) = i.port {
-                    // A socket listening where the probe does not reach
-                    // (::1, 127.0.0.2, one LAN address) is a live server.
-                    let elsewhere = listeners
-                        .as_ref()
-                        .is_some_and(|l| crate::prune::unreached_listener(l, port, &outcome).is_some());
-                    if elsewhere {
-                        self.leftovers.reset(&i.instance_id);
-                    } else {
-                        self.leftovers.observe(&i.instance_id, port, &outcome, now);
-                    }
-                }
+            }
+            if i != **old {
+                self.entries.set(*b, i);
             }
         }
 
@@ -555,51 +577,52 @@ impl Worker {
         // decided here; owners and models are asked for on the look-up
         // thread and merged when they come (`merge_looked`), so a server
         // that hangs never holds up the next change.
-        let running: Vec<Instance> =
-            self.entries.values().filter_map(|m| m.values().next()).filter(|i| i.is_running()).cloned().collect();
-        let changed = |id: &str| keys.is_none_or(|k| k.iter().any(|(_, k)| k == id));
-        let mut details = BTreeMap::new();
-        let old_sockets = std::mem::take(&mut self.owner_sockets);
-        let mut new_sockets = HashMap::new();
+        let ids: BTreeSet<String> = match keys {
+            None => self
+                .details
+                .keys()
+                .cloned()
+                .chain(self.entries.ranked().iter().filter(|i| i.is_running()).map(|i| i.instance_id.clone()))
+                .collect(),
+            Some(keys) => keys.iter().map(|(_, id)| id.clone()).collect(),
+        };
         let mut asks = Vec::new();
-        for i in &running {
-            let old = self.details.remove(&i.instance_id).unwrap_or_default();
-            let fresh = changed(&i.instance_id);
-            // A refused connection means nothing listens: no owner to look
-            // for. Otherwise the owner is looked up again only when the
-            // listening sockets on the port changed (a new server), since
-            // that means scanning every process's descriptors.
-            let sockets = match (&listeners, i.port) {
-                (Some(l), Some(port)) => Some(l.sockets(port)),
-                _ => None,
+        let mut owners_changed = false;
+        for id in ids {
+            let Some(i) = self.entries.effective(&id).filter(|i| i.is_running()).cloned() else {
+                // No longer running: nothing more to know about it.
+                if self.details.contains_key(&id) {
+                    owners_changed |= self.details[&id].owner.is_some();
+                    Arc::make_mut(&mut self.details).remove(&id);
+                }
+                self.leftovers.retain(|x| x != id);
+                continue;
             };
-            let new_server = sockets.as_ref().is_some_and(|s| old_sockets.get(&i.instance_id) != Some(s));
-            let refused_now = refused.contains(&i.instance_id);
-            let ask_owner = i.port.is_some() && !refused_now && (fresh || new_server);
-            if let Some(s) = sockets.or_else(|| old_sockets.get(&i.instance_id).cloned()) {
-                new_sockets.insert(i.instance_id.clone(), s);
-            }
-            if ask_owner || fresh {
-                asks.push(Lookup {
-                    instance: i.clone(),
-                    owner: ask_owner,
-                    models: fresh,
-                    listeners: listeners.clone(),
-                });
-            }
+            let old = self.details.get(&id).cloned().unwrap_or_default();
+            // A refused connection means nothing listens: no owner to look
+            // for. Instances that did not change wait for the next round.
+            let refused_now = refused.contains(&id);
+            asks.push(Lookup {
+                instance: Instance::clone(&i),
+                owner: i.port.is_some() && !refused_now,
+                models: true,
+                listeners: listeners.clone(),
+            });
             let d = Details {
                 // Until the look-up answers, what was known stays shown.
-                models: old.models,
-                owner: if refused_now { None } else { old.owner },
-                duplicate: false,
-                leftover: i.port.is_some_and(|p| self.leftovers.is_leftover(&i.instance_id, p, now)),
+                models: old.models.clone(),
+                owner: if refused_now { None } else { old.owner.clone() },
+                duplicate: old.duplicate,
+                leftover: i.port.is_some_and(|p| self.leftovers.is_leftover(&id, p, now)),
             };
-            details.insert(i.instance_id.clone(), d);
+            if d != old || !self.details.contains_key(&id) {
+                owners_changed |= d.owner != old.owner;
+                Arc::make_mut(&mut self.details).insert(id, d);
+            }
         }
-        self.leftovers.retain(|id| details.contains_key(id));
-        self.details = details;
-        self.mark_duplicates();
-        self.owner_sockets = new_sockets;
+        if owners_changed {
+            self.mark_duplicates();
+        }
         if !asks.is_empty() {
             self.ask(asks);
         }
@@ -610,8 +633,10 @@ impl Worker {
         let owners: BTreeMap<String, crate::process::Owner> =
             self.details.iter().filter_map(|(id, d)| Some((id.clone(), d.owner.clone()?))).collect();
         let duplicates = inspect::duplicates(&owners);
-        for (id, d) in self.details.iter_mut() {
-            d.duplicate = duplicates.contains(id);
+        if self.details.iter().any(|(id, d)| d.duplicate != duplicates.contains(id)) {
+            for (id, d) in Arc::make_mut(&mut self.details).iter_mut() {
+                d.duplicate = duplicates.contains(id);
+            }
         }
     }
 
@@ -658,45 +683,51 @@ impl Worker {
     /// Takes in what the look-up thread found, for instances still running
     /// on the port they were asked about, and publishes.
     fn merge_looked(&mut self, found: Vec<Looked>) {
+        let mut owners_changed = false;
         for looked in found {
-            let current = self.entries.get(&looked.id).and_then(|m| m.values().next());
+            let current = self.entries.effective(&looked.id);
             if current.is_none_or(|i| !i.is_running() || i.port != looked.port) {
                 continue;
             }
-            let Some(d) = self.details.get_mut(&looked.id) else { continue };
+            let Some(old) = self.details.get(&looked.id) else { continue };
+            let mut d = old.clone();
             if let Some(owner) = looked.owner {
                 d.owner = owner;
             }
             if let Some(models) = looked.models {
                 d.models = models;
             }
+            if d != *old {
+                owners_changed |= d.owner != old.owner;
+                Arc::make_mut(&mut self.details).insert(looked.id, d);
+            }
         }
-        self.mark_duplicates();
+        if owners_changed {
+            self.mark_duplicates();
+        }
         self.publish();
     }
 
-    /// The snapshot the entries make: the first base wins for each id.
+    /// The snapshot the entries make: the first base wins for each id. It
+    /// shares every entry with the store, so it costs a pointer per entry.
     fn snapshot(&self) -> Snapshot {
-        let instances = self.entries.values().filter_map(|per_base| per_base.values().next().cloned()).collect();
-        let warnings = self.warnings.iter().flatten().cloned().collect();
-        let mut snap = Snapshot::from_scan(crate::discovery::scan::Scan { instances, warnings });
-        let running: BTreeSet<&str> = snap.running().map(|i| i.instance_id.as_str()).collect();
-        snap.details = self
-            .details
-            .iter()
-            .filter(|(id, _)| running.contains(id.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        snap
+        Snapshot {
+            instances: self.entries.ranked().to_vec(),
+            warnings: self.warnings.iter().flatten().cloned().collect(),
+            details: Arc::clone(&self.details),
+        }
     }
 
     fn publish(&mut self) {
-        let snap = self.snapshot();
-        let active = snap.running().next().is_some();
+        self.entries.catch_up(chrono::Utc::now());
+        let active = self.entries.ranked().first().is_some_and(|i| i.is_running());
         if let Some(timer) = self.timer.as_ref().filter(|_| active != self.timer_active) {
             let _ = timer.send(active);
             self.timer_active = active;
         }
+        // Unchanged entries are the same objects: comparing them costs a
+        // pointer comparison each.
+        let snap = self.snapshot();
         if self.last.as_ref() != Some(&snap) {
             (self.consumer)(&snap);
             self.last = Some(snap);

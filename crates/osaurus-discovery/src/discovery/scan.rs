@@ -94,7 +94,7 @@ pub fn folder_id(name: &OsStr) -> String {
 /// escapes turned back into bytes (a name that is not UTF-8).
 pub fn folder_path(base: &Path, id: &str) -> PathBuf {
     let plain = base.join(id);
-    if fs::symlink_metadata(&plain).is_ok() || !id.contains("\\x") {
+    if !id.contains("\\x") || fs::symlink_metadata(&plain).is_ok() {
         return plain;
     }
     let mut bytes = Vec::with_capacity(id.len());

@@ -14,12 +14,17 @@ pub const FUTURE_SKEW: TimeDelta = TimeDelta::seconds(60);
 /// after `now` is not believed: it counts as no time at all, below every
 /// dated entry, so a file cannot win by claiming 2099.
 pub fn ordering_time(i: &Instance, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    i.updated_at.filter(|&t| t <= now + FUTURE_SKEW)
+    i.updated_at.filter(|&t| !is_from_the_future_at(t, now))
 }
 
 /// True when `i`'s `updatedAt` lies in the future, beyond the skew.
 pub fn is_from_the_future(i: &Instance, now: DateTime<Utc>) -> bool {
-    i.updated_at.is_some_and(|t| t > now + FUTURE_SKEW)
+    i.updated_at.is_some_and(|t| is_from_the_future_at(t, now))
+}
+
+/// True when `t` lies more than [`FUTURE_SKEW`] after `now`.
+pub fn is_from_the_future_at(t: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    t > now + FUTURE_SKEW
 }
 
 /// Orders instances best first: running ones, reachable (or unprobed) before
@@ -50,8 +55,8 @@ pub fn compare(a: &Instance, b: &Instance, now: DateTime<Utc>) -> Ordering {
 
 /// The instance to use: the best running one. An instance on whose port
 /// another program answers is never chosen.
-pub fn best(instances: &[Instance], now: DateTime<Utc>) -> Option<&Instance> {
-    instances.iter().filter(|i| i.is_running() && i.not_osaurus.is_none()).min_by(|a, b| compare(a, b, now))
+pub fn best<'a>(instances: impl IntoIterator<Item = &'a Instance>, now: DateTime<Utc>) -> Option<&'a Instance> {
+    instances.into_iter().filter(|i| i.is_running() && i.not_osaurus.is_none()).min_by(|a, b| compare(a, b, now))
 }
 
 #[cfg(test)]
