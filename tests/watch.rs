@@ -177,6 +177,63 @@ fn sigterm_and_sigint_exit_cleanly() {
     }
 }
 
+/// Waits up to 10 s for `child` to exit.
+fn exit_within(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        assert!(std::time::Instant::now() < deadline, "watch did not exit: {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_watch_quietly() {
+    use std::io::BufRead;
+    let rt = tempfile::tempdir().unwrap();
+    publish(rt.path(), "A", &running_config("A", 1337, T1, false));
+    let mut c = bin();
+    c.arg("--runtime-dir").arg(rt.path()).args(["watch", "--json", "--no-probe"]);
+    c.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = Reaped(c.spawn().unwrap());
+    let mut out = std::io::BufReader::new(child.0.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert!(first.contains("\"A\""), "{first}");
+    drop(out); // `watch | head -1`
+    publish(rt.path(), "A", &running_config("A", 1338, T1, false));
+    let status = exit_within(&mut child.0, "after its reader went away");
+    // As Unix tools do: ended by SIGPIPE (or exit 0), never an error.
+    use std::os::unix::process::ExitStatusExt;
+    assert!(status.signal() == Some(libc::SIGPIPE) || status.code() == Some(0), "{status:?}");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.is_empty(), "nothing on stderr: {err}");
+}
+
+#[test]
+fn a_reader_that_stops_reading_never_keeps_watch_from_ending_on_sigterm() {
+    let rt = tempfile::tempdir().unwrap();
+    // Lines far larger than a pipe holds, so a write blocks.
+    for n in 0..600 {
+        publish(rt.path(), &format!("I{n:04}"), &running_config(&format!("I{n:04}"), 2000 + n, T1, false));
+    }
+    let mut c = bin();
+    c.arg("--runtime-dir").arg(rt.path()).args(["watch", "--json", "--no-probe"]);
+    c.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+    let mut child = Reaped(c.spawn().unwrap());
+    let _unread = child.0.stdout.take().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    publish(rt.path(), "I0000", &running_config("I0000", 1999, T1, false));
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = child.0.id().to_string();
+    std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = exit_within(&mut child.0, "on SIGTERM while blocked writing");
+    assert_eq!(status.code(), Some(0));
+}
+
 // ---- churn -----------------------------------------------------------------
 
 /// xorshift64*: a tiny seeded generator, so failures replay exactly.

@@ -37,18 +37,14 @@ pub struct Line<'a> {
     pub instances: &'a [Arc<Instance>],
 }
 
-enum Msg {
-    Snapshot(Box<Snapshot>),
-    Stop,
-}
-
 impl Watch {
     /// Runs until Ctrl-C or SIGTERM (exit 0) or a closed stdout.
     pub fn run(&self, dirs: &RuntimeDirs) -> Outcome {
-        let (tx, rx) = mpsc::channel();
+        // Told once: stop (a signal), or stdout closed.
+        let (tx, rx) = mpsc::channel::<()>();
         let stop = tx.clone();
         ctrlc::set_handler(move || {
-            let _ = stop.send(Msg::Stop);
+            let _ = stop.send(());
         })
         .map_err(|e| Failure::Other(format!("cannot handle signals: {e}")))?;
         let options = watcher::Options {
@@ -57,29 +53,36 @@ impl Watch {
             force_poll: std::env::var_os("OSAURUS_TRAY_FORCE_POLL").is_some_and(|v| v == "1"),
             access_key: None,
         };
-        let _watcher = watcher::spawn(dirs.clone(), options, move |snap| {
-            let _ = tx.send(Msg::Snapshot(Box::new(snap.clone())));
-        });
-        // Lines go out in 64 KiB writes, not one per entry.
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        // Lines are written on the watcher's thread, as each snapshot comes:
+        // nothing is queued behind a reader that is slow, and a reader that
+        // stops reading holds the watcher back instead of letting snapshots
+        // pile up. They go out in 64 KiB writes, not one per entry.
+        let json = self.json;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
         let mut lines = JsonLines::default();
-        let mut shown: Option<Box<Snapshot>> = None;
-        while let Ok(Msg::Snapshot(snap)) = rx.recv() {
+        let mut shown: Option<Snapshot> = None;
+        let mut open = true;
+        let watcher = watcher::spawn(dirs.clone(), options, move |snap| {
             // A change in what is known beyond the files (models, owners)
             // is not one `watch` prints.
-            if shown.as_ref().is_some_and(|s| s.instances == snap.instances && s.warnings == snap.warnings) {
-                continue;
+            let same = shown.as_ref().is_some_and(|s| s.instances == snap.instances && s.warnings == snap.warnings);
+            if !open || same {
+                return;
             }
-            let written = if self.json {
-                lines.write(&snap, Utc::now(), &mut out)
-            } else {
-                out.write_all(human(&snap).as_bytes())
-            };
+            let written =
+                if json { lines.write(snap, Utc::now(), &mut out) } else { out.write_all(human(snap).as_bytes()) };
             if written.and_then(|_| out.flush()).is_err() {
-                break; // stdout closed (`watch | head`): stop quietly.
+                // stdout closed (`watch | head`): stop quietly.
+                open = false;
+                let _ = tx.send(());
+                return;
             }
-            shown = Some(snap);
-        }
+            shown = Some(snap.clone());
+        });
+        let _ = rx.recv();
+        // The process ends now, without waiting for the watcher's thread: it
+        // may be blocked writing to a pipe that nobody reads any more.
+        std::mem::forget(watcher);
         Ok(())
     }
 }
@@ -104,12 +107,25 @@ fn at(now: chrono::DateTime<Utc>) -> String {
 /// work for only what changed: an entry the watcher did not touch is the same
 /// object as on the line before (an `Arc`), and its JSON is kept from then.
 /// Unchanged entries keep their order from one snapshot to the next, so each
-/// is found by walking the last line's entries along with the new ones.
-#[derive(Default)]
+/// is found by walking the last line's entries along with the new ones. The
+/// JSON kept is bounded ([`KEEP_BYTES`]); entries past that are written
+/// afresh on each line.
 pub struct JsonLines {
-    /// The entries of the last line, in its order, each with its JSON. The
-    /// entry is held so that its address cannot be reused meanwhile.
+    /// The entries of the last line, in its order, each with its JSON (empty
+    /// when not kept). The entry is held so that its address cannot be
+    /// reused meanwhile.
     kept: Vec<(Arc<Instance>, Box<str>)>,
+    /// How many bytes of JSON may be kept.
+    budget: usize,
+}
+
+/// How much JSON [`JsonLines`] keeps: enough for about 50,000 entries.
+pub const KEEP_BYTES: usize = 16 << 20;
+
+impl Default for JsonLines {
+    fn default() -> Self {
+        JsonLines { kept: Vec::new(), budget: KEEP_BYTES }
+    }
 }
 
 /// How far ahead in the last line an entry is looked for before falling
@@ -125,6 +141,7 @@ impl JsonLines {
         // a re-sort, or many entries gone at once).
         let mut table: Option<HashMap<usize, usize>> = None;
         let mut j = 0;
+        let mut left = self.budget;
         write!(out, "{{\"at\":{},\"instances\":[", serde_json::to_string(&at(now)).expect("a string serialises"))?;
         for (n, i) in snap.instances.iter().enumerate() {
             if n > 0 {
@@ -137,15 +154,17 @@ impl JsonLines {
                 });
                 table.get(&(Arc::as_ptr(i) as usize)).copied()
             });
-            let json = match found {
-                Some(k) if !prev[k].1.is_empty() => {
-                    j = j.max(k + 1);
-                    std::mem::take(&mut prev[k].1)
-                }
+            if let Some(k) = found {
+                j = j.max(k + 1);
+            }
+            let json = match found.map(|k| std::mem::take(&mut prev[k].1)) {
+                Some(kept) if !kept.is_empty() => kept,
                 _ => serde_json::to_string(i.as_ref()).expect("instances always serialise").into_boxed_str(),
             };
             out.write_all(json.as_bytes())?;
-            next.push((Arc::clone(i), json));
+            let keep = json.len() <= left;
+            left -= if keep { json.len() } else { 0 };
+            next.push((Arc::clone(i), if keep { json } else { Box::default() }));
         }
         out.write_all(b"]}\n")?;
         self.kept = next;
@@ -227,6 +246,20 @@ mod tests {
         check(&snap, "everything gone");
         snap.instances.push(Arc::new(entry("I9", 9)));
         check(&snap, "one back");
+    }
+
+    #[test]
+    fn past_the_budget_entries_are_written_afresh_and_still_right() {
+        let t = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        let one = serde_json::to_string(&entry("I0", 1000)).unwrap().len();
+        let mut lines = JsonLines { kept: Vec::new(), budget: 3 * one };
+        let mut snap = Snapshot::of((0..8).map(|n| entry(&format!("I{n}"), 1000 + n)).collect());
+        assert_eq!(lines.line(&snap, t), json_line_at(&snap, t));
+        let kept: usize = lines.kept.iter().map(|(_, json)| json.len()).sum();
+        assert!(kept <= 3 * one && kept > 0, "{kept} bytes kept for a budget of {}", 3 * one);
+        snap.instances[6] = Arc::new(entry("I6", 9));
+        snap.instances.swap(0, 7);
+        assert_eq!(lines.line(&snap, t), json_line_at(&snap, t));
     }
 
     #[test]

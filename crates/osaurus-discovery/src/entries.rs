@@ -13,7 +13,9 @@
 //! in the future starts to count; [`Entries::catch_up`] re-sorts then, and
 //! only then.
 
-use std::collections::BTreeMap;
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -29,6 +31,11 @@ struct PerId {
 }
 
 impl PerId {
+    /// The id: every entry of a `PerId` has it.
+    fn id(&self) -> &str {
+        &self.first.1.instance_id
+    }
+
     fn iter(&self) -> impl Iterator<Item = &(usize, Arc<Instance>)> {
         std::iter::once(&self.first).chain(&self.more)
     }
@@ -62,12 +69,40 @@ impl PerId {
     }
 }
 
+// A `PerId` is found by its id, which its entries hold: no copy of the id
+// is kept as a key.
+impl Borrow<str> for PerId {
+    fn borrow(&self) -> &str {
+        self.id()
+    }
+}
+
+impl PartialEq for PerId {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for PerId {}
+
+impl PartialOrd for PerId {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PerId {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.id().cmp(other.id())
+    }
+}
+
 /// Entries by instance id and base folder, and the effective ones ranked.
 #[derive(Debug)]
 pub(crate) struct Entries {
     /// Per id, the entry of each base that has one, by base index (lower
     /// wins).
-    by_id: BTreeMap<String, PerId>,
+    by_id: BTreeSet<PerId>,
     /// The effective entries, best first, by [`select::compare`] at `rank_now`.
     ranked: Vec<Arc<Instance>>,
     rank_now: DateTime<Utc>,
@@ -83,7 +118,7 @@ pub(crate) struct Entries {
 impl Entries {
     /// No entries, ranked as of `now`.
     pub(crate) fn new(now: DateTime<Utc>) -> Entries {
-        Entries { by_id: BTreeMap::new(), ranked: Vec::new(), rank_now: now, next_resort: None, deferred: false }
+        Entries { by_id: BTreeSet::new(), ranked: Vec::new(), rank_now: now, next_resort: None, deferred: false }
     }
 
     /// Base `b`'s entry for `id`.
@@ -98,12 +133,12 @@ impl Entries {
 
     /// The ids base `b` has entries for.
     pub(crate) fn ids_in(&self, b: usize) -> impl Iterator<Item = &String> {
-        self.by_id.iter().filter(move |(_, per)| per.iter().any(|(base, _)| *base == b)).map(|(id, _)| id)
+        self.by_id.iter().filter(move |per| per.iter().any(|(base, _)| *base == b)).map(|per| &per.first.1.instance_id)
     }
 
     /// Every entry of every base, with its base index.
     pub(crate) fn all(&self) -> impl Iterator<Item = (usize, &Arc<Instance>)> {
-        self.by_id.values().flat_map(|per| per.iter().map(|(b, i)| (*b, i)))
+        self.by_id.iter().flat_map(|per| per.iter().map(|(b, i)| (*b, i)))
     }
 
     /// The effective entries, best first.
@@ -115,15 +150,17 @@ impl Entries {
     /// Sets base `b`'s entry for `instance.instance_id`.
     pub(crate) fn set(&mut self, b: usize, instance: Instance) {
         let new = Arc::new(instance);
-        let (before, after) = match self.by_id.get_mut(new.instance_id.as_str()) {
-            Some(per) => {
+        // Taken out and put back: a set gives no mutable access to its items.
+        let (before, after) = match self.by_id.take(new.instance_id.as_str()) {
+            Some(mut per) => {
                 let before = Arc::clone(&per.first.1);
                 per.set(b, Arc::clone(&new));
-                (Some(before), Arc::clone(&per.first.1))
+                let after = Arc::clone(&per.first.1);
+                self.by_id.insert(per);
+                (Some(before), after)
             }
             None => {
-                let per = PerId { first: (b, Arc::clone(&new)), more: Vec::new() };
-                self.by_id.insert(new.instance_id.clone(), per);
+                self.by_id.insert(PerId { first: (b, Arc::clone(&new)), more: Vec::new() });
                 (None, new)
             }
         };
@@ -132,19 +169,19 @@ impl Entries {
 
     /// Removes base `b`'s entry for `id`. Returns whether there was one.
     pub(crate) fn remove(&mut self, b: usize, id: &str) -> bool {
-        let Some(per) = self.by_id.get_mut(id) else { return false };
+        let Some(per) = self.by_id.get(id) else { return false };
+        if !per.iter().any(|(base, _)| *base == b) {
+            return false;
+        }
+        let mut per = self.by_id.take(id).expect("just found");
         let before = Arc::clone(&per.first.1);
         let after = if per.more.is_empty() {
-            if per.first.0 != b {
-                return false;
-            }
-            self.by_id.remove(id);
             None
         } else {
-            if !per.remove(b) {
-                return false;
-            }
-            Some(Arc::clone(&per.first.1))
+            per.remove(b);
+            let after = Arc::clone(&per.first.1);
+            self.by_id.insert(per);
+            Some(after)
         };
         self.replace_effective(Some(before), after);
         true
@@ -160,7 +197,7 @@ impl Entries {
     /// sort, however many changes were gathered.
     pub(crate) fn settle(&mut self) {
         if std::mem::take(&mut self.deferred) {
-            self.ranked = self.by_id.values().map(|per| Arc::clone(&per.first.1)).collect();
+            self.ranked = self.by_id.iter().map(|per| Arc::clone(&per.first.1)).collect();
             self.resort(self.rank_now);
         }
     }
@@ -233,7 +270,7 @@ mod tests {
 
     /// What a full sort of the effective entries gives.
     fn full_rank(e: &Entries) -> Vec<Instance> {
-        let mut v: Vec<Instance> = e.by_id.values().map(|per| (*per.first.1).clone()).collect();
+        let mut v: Vec<Instance> = e.by_id.iter().map(|per| (*per.first.1).clone()).collect();
         select::rank(&mut v, e.rank_now);
         v
     }
@@ -279,7 +316,8 @@ mod tests {
                     continue;
                 }
                 assert_eq!(ranked(&e), full_rank(&e), "seed {seed}, step {step}");
-                for (id, per) in &e.by_id {
+                for per in &e.by_id {
+                    let id = per.id();
                     let bases: Vec<usize> = per.iter().map(|(b, _)| *b).collect();
                     assert!(bases.windows(2).all(|w| w[0] < w[1]), "bases of {id} in order: {bases:?}");
                     assert!(per.iter().all(|(_, i)| i.instance_id == *id), "entries of {id} are its own");

@@ -62,6 +62,14 @@ const RETRY_EVERY: Duration = Duration::from_millis(40);
 /// ...this many times (the settle time, 1 s) before its new state is
 /// believed, even over a running entry.
 const RETRIES: u8 = 25;
+/// A rescan reads folders in batches of this many (bounding what is held
+/// at once)...
+const READ_BATCH: usize = 4096;
+/// ...on up to this many threads...
+const READ_THREADS: usize = 8;
+/// ...when there are at least twice this many; fewer are read on the
+/// worker's thread.
+const READ_ALONE: usize = 64;
 /// The poll watcher's period when native watching is refused.
 const POLL_PERIOD: Duration = Duration::from_secs(2);
 
@@ -156,8 +164,6 @@ struct Worker {
     wants: Vec<Vec<PathBuf>>,
     /// The base-level watches in force.
     active: BTreeSet<PathBuf>,
-    /// The instance folders watched (their top level only), by base, by name.
-    folder_watches: Vec<BTreeSet<String>>,
     /// Each base with symbolic links resolved, as notify reports its events.
     real: Vec<Option<PathBuf>>,
     /// Entries by instance id and base index (lower wins), and the
@@ -191,7 +197,6 @@ impl Worker {
             polling: false,
             wants: vec![Vec::new(); n],
             active: BTreeSet::new(),
-            folder_watches: vec![BTreeSet::new(); n],
             real: vec![None; n],
             entries: Entries::new(chrono::Utc::now()),
             warnings: vec![None; n],
@@ -400,6 +405,7 @@ impl Worker {
         let gone: Vec<String> = self.entries.ids_in(b).filter(|id| listed(id).is_none()).cloned().collect();
         let mut changed = Vec::new();
         for id in gone {
+            self.unwatch_folder(b, &id);
             self.remove(b, &id);
             changed.push((b, id));
         }
@@ -410,55 +416,49 @@ impl Worker {
             .iter()
             .map(|(_, path, plain)| *plain || fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()))
             .collect();
-        let unwatched: Vec<String> =
-            self.folder_watches[b].iter().filter(|id| listed(id).is_none_or(|n| !is_folder[n])).cloned().collect();
-        for id in unwatched {
-            self.unwatch_folder(b, &id);
+        // (A watch whose folder was deleted went with it.)
+        for ((id, _, _), _) in found.iter().zip(&is_folder).filter(|(_, folder)| !**folder) {
+            self.unwatch_folder(b, id);
         }
-        for ((id, path, _), _) in found.iter().zip(&is_folder).filter(|(_, folder)| **folder) {
-            self.watch_folder_at(b, id, path);
+        for ((_, path, _), _) in found.iter().zip(&is_folder).filter(|(_, folder)| **folder) {
+            self.watch_folder_at(b, path);
         }
         // After the first scan, a folder that reads as invalid gets the same
         // patience as after an event: an overflow can land mid-write.
         let patient = self.last.is_some();
-        for (id, path, plain) in found {
-            if self.reread_at(b, &id, &path, patient, plain) {
-                changed.push((b, id));
+        for batch in found.chunks(READ_BATCH) {
+            for ((id, _, _), fresh) in batch.iter().zip(read_all(batch)) {
+                if self.accept(b, id, fresh, patient) {
+                    changed.push((b, id.clone()));
+                }
             }
         }
         changed
     }
 
-    /// Watches the top level of instance folder `id` of base `b`. `again`
-    /// renews a watch already set: the folder by that name may be a new one
-    /// (removed and re-created), which the old watch does not see.
-    fn watch_folder(&mut self, b: usize, id: &str, again: bool) {
-        if !again && self.folder_watches[b].contains(id) {
-            return;
-        }
+    /// Watches (afresh) the top level of instance folder `id` of base `b`:
+    /// the folder by that name may be a new one (removed and re-created),
+    /// which an old watch does not see.
+    fn watch_folder(&mut self, b: usize, id: &str) {
         let Some(real) = &self.real[b] else { return };
         let path = folder_path(real, id);
-        self.watch_folder_at(b, id, &path);
+        self.watch_folder_at(b, &path);
     }
 
-    /// Watches (afresh) instance folder `id` of base `b`, found at `path`
+    /// Watches (afresh) the instance folder of base `b` found at `path`,
     /// under the base as given or as resolved.
-    fn watch_folder_at(&mut self, b: usize, id: &str, path: &Path) {
-        let (Some(real), Some(name), Some(watcher)) = (&self.real[b], path.file_name(), self.watcher.as_mut()) else {
-            return;
-        };
-        if watcher.watch(&real.join(name), RecursiveMode::NonRecursive).is_ok() && !self.folder_watches[b].contains(id)
-        {
-            self.folder_watches[b].insert(id.to_owned());
+    fn watch_folder_at(&mut self, b: usize, path: &Path) {
+        if let (Some(real), Some(name), Some(watcher)) = (&self.real[b], path.file_name(), self.watcher.as_mut()) {
+            let _ = watcher.watch(&real.join(name), RecursiveMode::NonRecursive);
         }
     }
 
+    /// Stops watching instance folder `id` of base `b`, if it was watched.
     fn unwatch_folder(&mut self, b: usize, id: &str) {
-        if self.folder_watches[b].remove(id) {
-            if let (Some(real), Some(watcher)) = (&self.real[b], self.watcher.as_mut()) {
-                // Fails when the folder went first (the kernel dropped it).
-                let _ = watcher.unwatch(&folder_path(real, id));
-            }
+        if let (Some(real), Some(watcher)) = (&self.real[b], self.watcher.as_mut()) {
+            // Fails when it was not watched, or the folder went first (the
+            // kernel dropped the watch then).
+            let _ = watcher.unwatch(&folder_path(real, id));
         }
     }
 
@@ -474,7 +474,7 @@ impl Worker {
                 self.remove(b, id)
             }
             Ok(m) if m.is_dir() => {
-                self.watch_folder(b, id, true);
+                self.watch_folder(b, id);
                 self.reread_at(b, id, &dir, patient, true)
             }
             Ok(_) => self.reread_at(b, id, &dir, patient, false),
@@ -484,9 +484,14 @@ impl Worker {
     /// Re-reads instance folder `id` of base `b` at `dir`; `known_folder`
     /// when a listing or a look just showed it to be a real folder.
     fn reread_at(&mut self, b: usize, id: &str, dir: &Path, patient: bool, known_folder: bool) -> bool {
+        let fresh = read_folder(dir, id, known_folder);
+        self.accept(b, id, fresh, patient)
+    }
+
+    /// Takes in `fresh`, what instance folder `id` of base `b` reads as now.
+    /// Returns true if its entry changed.
+    fn accept(&mut self, b: usize, id: &str, mut fresh: Instance, patient: bool) -> bool {
         let key = (b, id.to_owned());
-        let mut fresh =
-            if known_folder { read_listed_folder(dir, id.to_owned()) } else { read_instance(dir, id.to_owned()) };
         let old = self.entries.get(b, id);
         if fresh.state != State::Invalid {
             self.retry.remove(&key);
@@ -775,10 +780,9 @@ impl Worker {
         let real = fs::canonicalize(&base).ok().filter(|p| p.is_dir());
         if real != self.real[b] {
             // A different folder now: its instance folders are watched anew.
-            for id in std::mem::take(&mut self.folder_watches[b]) {
-                if let (Some(old), Some(w)) = (&self.real[b], self.watcher.as_mut()) {
-                    let _ = w.unwatch(&folder_path(old, &id));
-                }
+            let ids: Vec<String> = self.entries.ids_in(b).cloned().collect();
+            for id in ids {
+                self.unwatch_folder(b, &id);
             }
         }
         self.real[b] = real;
@@ -792,7 +796,6 @@ impl Worker {
                 eprintln!("osaurus-tray: file watching refused ({e}); falling back to polling");
                 self.watcher = None;
                 self.active.clear();
-                self.folder_watches.iter_mut().for_each(BTreeSet::clear);
                 self.start_watcher(true);
                 let _ = self.sync_watches(None);
             }
@@ -831,6 +834,32 @@ impl Worker {
         }
         refused
     }
+}
+
+/// Reads instance folder `id` at `dir`; `known_folder` when a listing or a
+/// look just showed it to be a real folder.
+fn read_folder(dir: &Path, id: &str, known_folder: bool) -> Instance {
+    if known_folder {
+        read_listed_folder(dir, id.to_owned())
+    } else {
+        read_instance(dir, id.to_owned())
+    }
+}
+
+/// Reads the listed folders `batch`, in order, on as many threads as there
+/// are cores (up to [`READ_THREADS`]) when there are enough of them.
+fn read_all(batch: &[(String, PathBuf, bool)]) -> Vec<Instance> {
+    let read = |(id, path, plain): &(String, PathBuf, bool)| read_folder(path, id, *plain);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(READ_THREADS);
+    if threads < 2 || batch.len() < 2 * READ_ALONE {
+        return batch.iter().map(read).collect();
+    }
+    let share = batch.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> =
+            batch.chunks(share).map(|part| scope.spawn(move || part.iter().map(read).collect::<Vec<_>>())).collect();
+        parts.into_iter().flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
 }
 
 /// Whether `event` says a `configuration.json` was completed: renamed into
