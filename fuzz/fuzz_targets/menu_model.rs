@@ -47,7 +47,7 @@ fn walk(items: &[Item]) {
             Some(Action::OpenUrl(url)) => {
                 assert!(url.starts_with("http://") || url.starts_with("https://"), "opens {url:?}");
                 assert!(printable(url), "opens {url:?}");
-                assert!(osaurus_tray::cmd::open::browser_url(url).is_ok(), "browser refuses {url:?}");
+                assert!(osaurus_tray::browser::browser_url(url).is_ok(), "browser refuses {url:?}");
             }
             Some(Action::Copy(text)) => assert!(printable(text), "copies {text:?}"),
             _ => {}
@@ -91,7 +91,7 @@ fuzz_target!(|data: &[u8]| {
         instances.push(i);
     }
     rank(&mut instances, chrono::Utc::now());
-    let snap = Snapshot { instances, warnings: vec![], ..Snapshot::default() };
+    let snap = Snapshot::of(instances);
 
     let ctx = Context {
         local: FixedOffset::east_opt(offset_secs % 86_400).expect("within a day"),
