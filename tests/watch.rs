@@ -50,6 +50,22 @@ fn follows_start_port_change_exposure_and_stop() {
 }
 
 #[test]
+fn an_instance_no_longer_exposed_shows_nothing_of_its_old_exposure() {
+    let rt = tempfile::tempdir().unwrap();
+    let mut w = WatchProc::start(rt.path(), &["--no-probe"], &[]);
+    w.wait_for(SOON, "an empty list", |v| v.is_empty());
+    // Exposed on an address this machine does not have, then not exposed,
+    // on the same port: the same server, as far as the watcher knows.
+    publish(rt.path(), "A", &running_config("A", 1400, T1, true));
+    w.wait_for(SOON, "A exposed", |v| v.first().is_some_and(|a| a["addressOnThisMachine"] == false));
+    publish(rt.path(), "A", &running_config("A", 1400, T1, false));
+    let line = w.wait_for(SOON, "A not exposed", |v| v.first().is_some_and(|a| a["exposed"] == false));
+    let listed = json(&run_in(rt.path(), &["list", "--all", "--json", "--no-probe"]));
+    assert_eq!(line["instances"].as_array().unwrap(), &listed, "watch agrees with list");
+    assert!(listed[0]["addressOnThisMachine"].is_null());
+}
+
+#[test]
 fn a_runtime_folder_that_appears_later_vanishes_and_returns_is_followed() {
     let home = tempfile::tempdir().unwrap();
     let rt = home.path().join("deep/er/runtime");

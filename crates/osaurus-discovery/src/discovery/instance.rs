@@ -152,12 +152,16 @@ impl Instance {
         Instance { reachable: None, not_osaurus: None, address_on_this_machine: None, lan_access: None, ..self.clone() }
     }
 
-    /// Takes over what probes found about `old`, the same server.
+    /// Takes over what probes found about `old`, the same server. What was
+    /// found about its exposure is kept only while it is still exposed: an
+    /// entry that is not exposed has none (as `list` shows it).
     pub fn keep_probed(&mut self, old: &Instance) {
         self.reachable = old.reachable;
         self.not_osaurus.clone_from(&old.not_osaurus);
-        self.address_on_this_machine = old.address_on_this_machine;
-        self.lan_access = old.lan_access;
+        if self.exposed && old.exposed {
+            self.address_on_this_machine = old.address_on_this_machine;
+            self.lan_access = old.lan_access;
+        }
     }
 
     /// The URL with no trailing slash, ready to have a path appended.
@@ -195,4 +199,36 @@ fn serialize_time<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::O
 
 fn serialize_path<S: Serializer>(p: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&p.to_string_lossy())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running(exposed: bool) -> Instance {
+        let mut i = Instance::invalid("A".into(), PathBuf::from("/rt/A"), "x");
+        i.state = State::Running;
+        i.problem = None;
+        i.port = Some(1337);
+        i.exposed = exposed;
+        i
+    }
+
+    #[test]
+    fn what_was_found_about_an_exposure_goes_with_the_exposure() {
+        let mut old = running(true);
+        old.reachable = Some(true);
+        old.address_on_this_machine = Some(false);
+        old.lan_access = Some(LanAccess::Open);
+        let mut still = running(true);
+        still.keep_probed(&old);
+        assert_eq!(
+            (still.reachable, still.address_on_this_machine, still.lan_access),
+            (Some(true), Some(false), Some(LanAccess::Open))
+        );
+        let mut closed = running(false);
+        closed.keep_probed(&old);
+        assert_eq!(closed.reachable, Some(true), "the probe's answer still holds");
+        assert_eq!((closed.address_on_this_machine, closed.lan_access), (None, None), "no exposure, nothing about it");
+    }
 }
