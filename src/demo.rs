@@ -115,10 +115,12 @@ fn foundation(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).expect("json").replace("\": ", "\" : ").replace('/', "\\/")
 }
 
-/// Writes `configuration.json` into `dir` via a temporary file and a rename.
+/// Writes `configuration.json` into `dir` as Foundation's atomic write
+/// does: a temporary `.dat.nosync<pid-hex>.<random>` beside it, then a rename.
 fn write_atomically(dir: &Path, body: &str) -> io::Result<()> {
     fs::create_dir_all(dir)?;
-    let tmp: PathBuf = dir.join(".configuration.json.tmp");
+    let random = Utc::now().timestamp_subsec_nanos() & 0xFF_FFFF;
+    let tmp: PathBuf = dir.join(format!(".dat.nosync{:x}.{random:06X}", std::process::id()));
     fs::write(&tmp, body)?;
     fs::rename(&tmp, dir.join("configuration.json"))
 }
@@ -202,6 +204,26 @@ pub fn respond(method: &tiny_http::Method, url: &str, exposed: bool, authorized:
 mod tests {
     use super::*;
     use tiny_http::Method;
+
+    #[test]
+    fn files_are_written_byte_for_byte_as_osaurus_writes_them() {
+        let v = json!({
+            "instanceId": "5B0E7C1D-2F3A-4B5C-8D6E-7F8091A2B3C4",
+            "updatedAt": "2025-09-08T12:35:12Z",
+            "port": 1337,
+            "address": "127.0.0.1",
+            "url": "http://127.0.0.1:1337",
+            "exposeToNetwork": false,
+            "health": "running",
+        });
+        let expected = "{\n  \"address\" : \"127.0.0.1\",\n  \"exposeToNetwork\" : false,\n  \"health\" : \"running\",\n  \"instanceId\" : \"5B0E7C1D-2F3A-4B5C-8D6E-7F8091A2B3C4\",\n  \"port\" : 1337,\n  \"updatedAt\" : \"2025-09-08T12:35:12Z\",\n  \"url\" : \"http:\\/\\/127.0.0.1:1337\"\n}";
+        assert_eq!(foundation(&v), expected);
+        let dir = tempfile::tempdir().unwrap();
+        write_atomically(dir.path(), expected).unwrap();
+        assert_eq!(fs::read_to_string(dir.path().join("configuration.json")).unwrap(), expected);
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["configuration.json"], "the temporary file was renamed into place");
+    }
 
     #[test]
     fn health_needs_no_key_even_when_exposed() {
