@@ -387,7 +387,15 @@ fn instance_key(what: &str, i: &Instance) -> String {
 fn models_menu(models: Option<&Models>) -> Item {
     let items = match models {
         Some(Models::Listed(ids)) if ids.is_empty() => vec![Item::info("No models")],
-        Some(Models::Listed(ids)) => ids.iter().map(|id| Item::action(id, Action::Copy(id.clone()))).collect(),
+        // Only an id that reads as what it is can be copied (the look-up
+        // leaves others out; a label is always shown sanitised).
+        Some(Models::Listed(ids)) => ids
+            .iter()
+            .map(|id| match id.chars().any(crate::text::is_unsafe) {
+                false => Item::action(id, Action::Copy(id.clone())),
+                true => Item::info(id),
+            })
+            .collect(),
         Some(Models::NeedsKey) => {
             vec![Item::info("Models need an access key (the server answered 401)"), Item::info(HOW_TO_GIVE_ROW)]
         }
@@ -660,6 +668,20 @@ mod tests {
         let models = sub(sub(&m.items, "http://127.0.0.1:1"), "Models");
         assert_eq!(labels(models), ["llama", "qwen"]);
         assert_eq!(action_of(&models[1]), Some(&Action::Copy("qwen".into())));
+    }
+
+    #[test]
+    fn a_model_id_that_would_paste_as_something_else_is_shown_but_never_copied() {
+        let s = with_details(
+            snap(vec![inst("A", State::Running, 1, false, Some(true))]),
+            "A",
+            Details { models: Models::Listed(vec!["ok".into(), "rm -rf ~\n".into()]), ..Details::default() },
+        );
+        let m = build(&s, &ctx());
+        let models = sub(sub(&m.items, "http://127.0.0.1:1"), "Models");
+        assert_eq!(action_of(&models[0]), Some(&Action::Copy("ok".into())));
+        assert_eq!(action_of(&models[1]), None);
+        assert!(!models[1].label().contains('\n'), "{:?}", models[1].label());
     }
 
     #[test]

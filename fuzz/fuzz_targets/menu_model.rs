@@ -5,7 +5,9 @@
 //! Input layout: a 16-byte header (fallback mtime, time zone, context flags),
 //! then up to 8 entries separated by two NUL bytes. Each entry is one flag
 //! byte (reachable: none / yes / no), then `id \x01 configuration bytes`
-//! (without `\x01` the whole rest is the configuration).
+//! (without `\x01` the whole rest is the configuration). What the watcher
+//! would know beyond the file (models, owner, duplicate and leftover marks)
+//! is made from the same bytes.
 #![no_main]
 
 use arbitrary::Unstructured;
@@ -14,7 +16,9 @@ use libfuzzer_sys::fuzz_target;
 use osaurus_tray::discovery::config::{self, Origin};
 use osaurus_tray::discovery::select::rank;
 use osaurus_tray::discovery::LanAccess;
+use osaurus_tray::inspect::{Details, Models};
 use osaurus_tray::menu_model::{self, Action, Context, Item, MAX_LABEL};
+use osaurus_tray::process::Owner;
 use osaurus_tray::settings::Settings;
 use osaurus_tray::snapshot::Snapshot;
 
@@ -65,6 +69,7 @@ fuzz_target!(|data: &[u8]| {
     let mtime = DateTime::from_timestamp(mtime_secs, 0);
 
     let mut instances = Vec::new();
+    let mut details = std::collections::BTreeMap::new();
     let mut first_entry = None;
     for (n, chunk) in split(rest).take(MAX_ENTRIES).enumerate() {
         let Some((&bits, body)) = chunk.split_first() else { continue };
@@ -88,10 +93,23 @@ fuzz_target!(|data: &[u8]| {
         i.address_on_this_machine = [None, Some(true), Some(false)][usize::from(bits >> 3) % 3];
         i.lan_access = [None, Some(LanAccess::Guarded), Some(LanAccess::Open), Some(LanAccess::Unknown)]
             [usize::from(bits >> 5) % 4];
+        let text = String::from_utf8_lossy(bytes);
+        let d = Details {
+            models: match bytes.len() % 4 {
+                0 => Models::Unknown,
+                1 => Models::Listed(text.split(',').take(40).map(str::to_owned).collect()),
+                2 => Models::NeedsKey,
+                _ => Models::Unavailable(text.chars().rev().take(200).collect()),
+            },
+            owner: (bits & 1 == 1).then(|| Owner { pid: n as u32 + 1, name: i.instance_id.chars().rev().collect() }),
+            duplicate: bits & 2 != 0,
+            leftover: bits & 16 != 0,
+        };
+        details.insert(i.instance_id.clone(), d);
         instances.push(i);
     }
     rank(&mut instances, chrono::Utc::now());
-    let snap = Snapshot::of(instances);
+    let snap = Snapshot { details: std::sync::Arc::new(details), ..Snapshot::of(instances) };
 
     let ctx = Context {
         local: FixedOffset::east_opt(offset_secs % 86_400).expect("within a day"),

@@ -52,10 +52,19 @@ pub struct Details {
 }
 
 /// Reads the ids out of an OpenAI-style `{"object":"list","data":[{"id":…}]}`.
+/// An id that is empty or holds a character that must not reach a person
+/// as it is ([`crate::text::is_unsafe`]: a line break, an escape, a bidi
+/// control) is left out: ids are copied and printed as they are.
 pub fn parse_models(body: &str) -> Result<Vec<String>, String> {
     let v: serde_json::Value = serde_json::from_str(body).map_err(|e| format!("not JSON ({e})"))?;
     let data = v.get("data").and_then(|d| d.as_array()).ok_or("no \"data\" list")?;
-    Ok(data.iter().filter_map(|m| m.get("id").and_then(|id| id.as_str())).take(MAX_MODELS).map(str::to_owned).collect())
+    Ok(data
+        .iter()
+        .filter_map(|m| m.get("id").and_then(|id| id.as_str()))
+        .filter(|id| !id.is_empty() && !id.chars().any(crate::text::is_unsafe))
+        .take(MAX_MODELS)
+        .map(str::to_owned)
+        .collect())
 }
 
 /// `GET /v1/models` on 127.0.0.1:`port`, with the access key if one is
@@ -239,6 +248,12 @@ mod tests {
         assert!(parse_models("<html>").is_err());
         let many = serde_json::json!({"data": (0..500).map(|n| serde_json::json!({"id": format!("m{n}")})).collect::<Vec<_>>()});
         assert_eq!(parse_models(&many.to_string()).unwrap().len(), MAX_MODELS);
+    }
+
+    #[test]
+    fn ids_that_would_reach_a_terminal_or_clipboard_as_something_else_are_left_out() {
+        let body = r#"{"data":[{"id":"llama"},{"id":"rm -rf ~\n"},{"id":"\u001b]52;c;ZXZpbA==\u0007"},{"id":"a\u202eb"},{"id":""},{"id":"qwen 2"}]}"#;
+        assert_eq!(parse_models(body).unwrap(), ["llama", "qwen 2"]);
     }
 
     fn owner(pid: u32, name: &str) -> Owner {
