@@ -189,13 +189,21 @@ impl Prober {
     /// Probes every running instance in parallel and sets `reachable`.
     /// Entries that are not running are left unprobed (`None`).
     pub fn probe_all(&self, instances: &mut [Instance]) {
-        let ports: Vec<(usize, u16)> = instances
+        self.probe_all_within(instances, ROUND_DEADLINE);
+    }
+
+    /// [`Prober::probe_all`] with a round deadline of `budget`. The newest
+    /// files are asked first ([`newest_first`]): if the round runs out of
+    /// time, what goes unasked is most likely a crash leftover.
+    pub fn probe_all_within(&self, instances: &mut [Instance], budget: Duration) {
+        let mut ports: Vec<(usize, u16)> = instances
             .iter()
             .enumerate()
             .filter(|(_, i)| i.is_running())
             .filter_map(|(n, i)| i.port.map(|p| (n, p)))
             .collect();
-        for (n, outcome) in self.health_many(&ports) {
+        newest_first(&mut ports, |&(n, _)| instances[n].updated_at);
+        for (n, outcome) in self.health_many_within(&ports, budget) {
             crate::inspect::apply_probe(&mut instances[n], &outcome);
         }
     }
@@ -249,6 +257,13 @@ impl Prober {
             found
         })
     }
+}
+
+/// Orders probe targets so that the newest `updatedAt` goes first (undated
+/// last): Osaurus rewrites its file when it starts, so a live server is
+/// usually the newest, and a leftover from a crash the oldest.
+pub fn newest_first<T>(targets: &mut [T], updated_at: impl Fn(&T) -> Option<chrono::DateTime<chrono::Utc>>) {
+    targets.sort_by_key(|t| std::cmp::Reverse(updated_at(t)));
 }
 
 /// Resolves only IP literals, at once: a probe never looks a name up, and

@@ -536,7 +536,12 @@ impl Worker {
     fn probe_changed(&mut self, keys: Option<&BTreeSet<(usize, String)>>) {
         let Some(prober) = &self.prober else { return };
         let chosen: Vec<(usize, Arc<Instance>)> = match keys {
-            None => self.entries.all().filter(|(_, i)| i.is_running()).map(|(b, i)| (b, Arc::clone(i))).collect(),
+            None => {
+                let mut all: Vec<(usize, Arc<Instance>)> =
+                    self.entries.all().filter(|(_, i)| i.is_running()).map(|(b, i)| (b, Arc::clone(i))).collect();
+                crate::probe::newest_first(&mut all, |(_, i)| i.updated_at);
+                all
+            }
             Some(keys) => keys
                 .iter()
                 .filter_map(|(b, id)| self.entries.get(*b, id).filter(|i| i.is_running()).map(|i| (*b, Arc::clone(i))))
