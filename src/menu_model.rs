@@ -391,9 +391,12 @@ fn models_menu(models: Option<&Models>) -> Item {
         // leaves others out; a label is always shown sanitised).
         Some(Models::Listed(ids)) => ids
             .iter()
-            .map(|id| match id.chars().any(crate::text::is_unsafe) {
-                false => Item::action(id, Action::Copy(id.clone())),
-                true => Item::info(id),
+            .map(|id| {
+                if crate::text::reads_as_written(id) {
+                    Item::action(id, Action::Copy(id.clone()))
+                } else {
+                    Item::info(id)
+                }
             })
             .collect(),
         Some(Models::NeedsKey) => {

@@ -87,23 +87,11 @@ impl Watch {
     }
 }
 
-/// One `watch --json` line, newline included.
-pub fn json_line(snap: &Snapshot) -> String {
-    json_line_at(snap, Utc::now())
-}
-
-fn json_line_at(snap: &Snapshot, now: chrono::DateTime<Utc>) -> String {
-    let line = Line { at: at(now), instances: &snap.instances };
-    let mut s = serde_json::to_string(&line).expect("snapshots always serialise");
-    s.push('\n');
-    s
-}
-
 fn at(now: chrono::DateTime<Utc>) -> String {
     now.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Makes `watch --json` lines, byte for byte those of [`json_line`], with
+/// Makes `watch --json` lines ([`Line`], as serde writes it), with
 /// work for only what changed: an entry the watcher did not touch is the same
 /// object as on the line before (an `Arc`), and its JSON is kept from then.
 /// Unchanged entries keep their order from one snapshot to the next, so each
@@ -170,13 +158,6 @@ impl JsonLines {
         self.kept = next;
         Ok(())
     }
-
-    /// The line for `snap`, seen at `now`, newline included.
-    pub fn line(&mut self, snap: &Snapshot, now: chrono::DateTime<Utc>) -> String {
-        let mut out = Vec::new();
-        self.write(snap, now, &mut out).expect("writing to memory cannot fail");
-        String::from_utf8(out).expect("JSON is UTF-8")
-    }
 }
 
 fn human(snap: &Snapshot) -> String {
@@ -199,6 +180,23 @@ mod tests {
     use super::*;
     use crate::discovery::State;
     use chrono::TimeZone;
+
+    impl JsonLines {
+        /// The line for `snap`, seen at `now`, newline included.
+        fn line(&mut self, snap: &Snapshot, now: chrono::DateTime<Utc>) -> String {
+            let mut out = Vec::new();
+            self.write(snap, now, &mut out).expect("writing to memory cannot fail");
+            String::from_utf8(out).expect("JSON is UTF-8")
+        }
+    }
+
+    /// The line as serde writes it from [`Line`]: what [`JsonLines`] must give.
+    fn json_line_at(snap: &Snapshot, now: chrono::DateTime<Utc>) -> String {
+        let line = Line { at: at(now), instances: &snap.instances };
+        let mut s = serde_json::to_string(&line).expect("snapshots always serialise");
+        s.push('\n');
+        s
+    }
 
     fn entry(id: &str, port: u16) -> Instance {
         let mut i = Instance::invalid(id.into(), format!("/rt/{id}").into(), "x");

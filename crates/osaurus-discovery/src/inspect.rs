@@ -61,7 +61,7 @@ pub fn parse_models(body: &str) -> Result<Vec<String>, String> {
     Ok(data
         .iter()
         .filter_map(|m| m.get("id").and_then(|id| id.as_str()))
-        .filter(|id| !id.is_empty() && !id.chars().any(crate::text::is_unsafe))
+        .filter(|id| !id.is_empty() && crate::text::reads_as_written(id))
         .take(MAX_MODELS)
         .map(str::to_owned)
         .collect())

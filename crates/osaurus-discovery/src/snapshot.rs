@@ -40,7 +40,7 @@ impl Snapshot {
             crate::inspect::check_addresses(&mut instances, &interfaces);
         }
         select::rank(&mut instances, chrono::Utc::now());
-        Snapshot { instances: instances.into_iter().map(Arc::new).collect(), warnings, details: Arc::default() }
+        Snapshot { warnings, ..Snapshot::of(instances) }
     }
 
     /// A snapshot of `instances` as they are, in the order given.

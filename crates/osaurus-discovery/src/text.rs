@@ -29,6 +29,12 @@ pub fn sanitize(s: &str, max_chars: usize) -> String {
     out
 }
 
+/// True when `s` holds no [`is_unsafe`] character: it reads as what it is,
+/// so it can be copied or printed as it is.
+pub fn reads_as_written(s: &str) -> bool {
+    !s.chars().any(is_unsafe)
+}
+
 /// True for characters that must not reach a person as they are: they
 /// move the cursor, change direction, or show as nothing (or as a plain
 /// space), so that two different texts could look the same.

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use notify::event::{AccessKind, AccessMode, ModifyKind};
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
-use crate::discovery::read::{read_instance, read_listed_folder};
+use crate::discovery::read::read_listed_folder;
 use crate::discovery::scan::{folder_path, instance_folders, is_ignored};
 use crate::discovery::{Instance, RuntimeDirs, State};
 use crate::entries::Entries;
@@ -406,7 +406,7 @@ impl Worker {
         let mut changed = Vec::new();
         for id in gone {
             self.unwatch_folder(b, &id);
-            self.remove(b, &id);
+            self.entries.remove(b, &id);
             changed.push((b, id));
         }
         // Watch each folder before reading it, so that nothing written in
@@ -417,11 +417,12 @@ impl Worker {
             .map(|(_, path, plain)| *plain || fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()))
             .collect();
         // (A watch whose folder was deleted went with it.)
-        for ((id, _, _), _) in found.iter().zip(&is_folder).filter(|(_, folder)| !**folder) {
-            self.unwatch_folder(b, id);
-        }
-        for ((_, path, _), _) in found.iter().zip(&is_folder).filter(|(_, folder)| **folder) {
-            self.watch_folder_at(b, path);
+        for ((id, path, _), folder) in found.iter().zip(is_folder) {
+            if folder {
+                self.watch_folder_at(b, path);
+            } else {
+                self.unwatch_folder(b, id);
+            }
         }
         // After the first scan, a folder that reads as invalid gets the same
         // patience as after an event: an overflow can land mid-write.
@@ -471,21 +472,16 @@ impl Worker {
             Err(_) => {
                 self.retry.remove(&(b, id.to_owned()));
                 self.unwatch_folder(b, id);
-                self.remove(b, id)
+                self.entries.remove(b, id)
             }
-            Ok(m) if m.is_dir() => {
-                self.watch_folder(b, id);
-                self.reread_at(b, id, &dir, patient, true)
+            Ok(m) => {
+                if m.is_dir() {
+                    self.watch_folder(b, id);
+                }
+                let fresh = read_listed_folder(&dir, id.to_owned(), m.is_dir());
+                self.accept(b, id, fresh, patient)
             }
-            Ok(_) => self.reread_at(b, id, &dir, patient, false),
         }
-    }
-
-    /// Re-reads instance folder `id` of base `b` at `dir`; `known_folder`
-    /// when a listing or a look just showed it to be a real folder.
-    fn reread_at(&mut self, b: usize, id: &str, dir: &Path, patient: bool, known_folder: bool) -> bool {
-        let fresh = read_folder(dir, id, known_folder);
-        self.accept(b, id, fresh, patient)
     }
 
     /// Takes in `fresh`, what instance folder `id` of base `b` reads as now.
@@ -523,10 +519,6 @@ impl Worker {
         }
         self.entries.set(b, fresh);
         true
-    }
-
-    fn remove(&mut self, b: usize, id: &str) -> bool {
-        self.entries.remove(b, id)
     }
 
     /// Probes the running entries among `keys` (all of them with `None`),
@@ -841,20 +833,10 @@ impl Worker {
     }
 }
 
-/// Reads instance folder `id` at `dir`; `known_folder` when a listing or a
-/// look just showed it to be a real folder.
-fn read_folder(dir: &Path, id: &str, known_folder: bool) -> Instance {
-    if known_folder {
-        read_listed_folder(dir, id.to_owned())
-    } else {
-        read_instance(dir, id.to_owned())
-    }
-}
-
 /// Reads the listed folders `batch`, in order, on as many threads as there
 /// are cores (up to [`READ_THREADS`]) when there are enough of them.
 fn read_all(batch: &[(String, PathBuf, bool)]) -> Vec<Instance> {
-    let read = |(id, path, plain): &(String, PathBuf, bool)| read_folder(path, id, *plain);
+    let read = |(id, path, plain): &(String, PathBuf, bool)| read_listed_folder(path, id.clone(), *plain);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(READ_THREADS);
     if threads < 2 || batch.len() < 2 * READ_ALONE {
         return batch.iter().map(read).collect();

@@ -24,10 +24,11 @@ pub fn read_instance(dir: &Path, instance_id: String) -> Instance {
     read(dir, instance_id, false)
 }
 
-/// Like [`read_instance`], for an entry the directory listing already showed
-/// to be a real folder (not a link): saves one `lstat` per folder in a scan.
-pub fn read_listed_folder(dir: &Path, instance_id: String) -> Instance {
-    read(dir, instance_id, true)
+/// Like [`read_instance`]; `known_folder` when a directory listing or a
+/// look just showed the entry to be a real folder (not a link), which saves
+/// one `lstat` per folder in a scan.
+pub fn read_listed_folder(dir: &Path, instance_id: String, known_folder: bool) -> Instance {
+    read(dir, instance_id, known_folder)
 }
 
 fn read(dir: &Path, instance_id: String, known_folder: bool) -> Instance {

@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::instance::Instance;
-use super::read::{io_reason, read_instance, read_listed_folder};
+use super::read::{io_reason, read_listed_folder};
 use super::runtime_dir::RuntimeDirs;
 
 /// Everything found in the runtime folders, not yet ordered.
@@ -37,10 +37,7 @@ pub fn scan(dirs: &RuntimeDirs) -> Scan {
             Err(None) => {}
         }
     }
-    out.instances = todo
-        .into_iter()
-        .map(|(id, dir, plain)| if plain { read_listed_folder(&dir, id) } else { read_instance(&dir, id) })
-        .collect();
+    out.instances = todo.into_iter().map(|(id, dir, plain)| read_listed_folder(&dir, id, plain)).collect();
     out
 }
 
