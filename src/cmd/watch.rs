@@ -58,7 +58,7 @@ impl Watch {
         // stops reading holds the watcher back instead of letting snapshots
         // pile up. They go out in 64 KiB writes, not one per entry.
         let json = self.json;
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, unbuffered_stdout());
         let mut lines = JsonLines::default();
         let mut shown: Option<Snapshot> = None;
         let mut open = true;
@@ -87,6 +87,21 @@ impl Watch {
     }
 }
 
+/// Standard output without the standard library's line buffering, which
+/// would search every 64 KiB write for a newline: a `watch --json` line can
+/// be megabytes long, with one newline at its end, and each line is flushed
+/// whole by the caller.
+fn unbuffered_stdout() -> Box<dyn Write + Send> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() {
+            return Box::new(std::fs::File::from(fd));
+        }
+    }
+    Box::new(std::io::stdout())
+}
+
 fn at(now: chrono::DateTime<Utc>) -> String {
     now.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -99,10 +114,11 @@ fn at(now: chrono::DateTime<Utc>) -> String {
 /// JSON kept is bounded ([`KEEP_BYTES`]); entries past that are written
 /// afresh on each line.
 pub struct JsonLines {
-    /// The entries of the last line, in its order, each with its JSON (empty
-    /// when not kept). The entry is held so that its address cannot be
-    /// reused meanwhile.
-    kept: Vec<(Arc<Instance>, Box<str>)>,
+    /// The entries of the last line, in its order: the snapshot's own list,
+    /// held so that no address in it can be reused meanwhile.
+    last: Arc<[Arc<Instance>]>,
+    /// The JSON of each entry of `last` (empty when not kept).
+    kept: Vec<Box<str>>,
     /// How many bytes of JSON may be kept.
     budget: usize,
 }
@@ -112,7 +128,7 @@ pub const KEEP_BYTES: usize = 16 << 20;
 
 impl Default for JsonLines {
     fn default() -> Self {
-        JsonLines { kept: Vec::new(), budget: KEEP_BYTES }
+        JsonLines { last: Arc::default(), kept: Vec::new(), budget: KEEP_BYTES }
     }
 }
 
@@ -123,7 +139,8 @@ const LOOK_AHEAD: usize = 8;
 impl JsonLines {
     /// Writes the line for `snap`, seen at `now`, newline included, to `out`.
     pub fn write(&mut self, snap: &Snapshot, now: chrono::DateTime<Utc>, out: &mut impl Write) -> std::io::Result<()> {
-        let mut prev = std::mem::take(&mut self.kept);
+        let prev = std::mem::replace(&mut self.last, Arc::clone(&snap.instances));
+        let mut prev_json = std::mem::take(&mut self.kept);
         let mut next = Vec::with_capacity(snap.instances.len());
         // Built only when an entry is not where the walk expects it (after
         // a re-sort, or many entries gone at once).
@@ -135,24 +152,24 @@ impl JsonLines {
             if n > 0 {
                 out.write_all(b",")?;
             }
-            let near = (j..prev.len().min(j + LOOK_AHEAD)).find(|&k| Arc::ptr_eq(&prev[k].0, i));
+            let near = (j..prev.len().min(j + LOOK_AHEAD)).find(|&k| Arc::ptr_eq(&prev[k], i));
             let found = near.or_else(|| {
                 let table = table.get_or_insert_with(|| {
-                    prev.iter().enumerate().map(|(k, (e, _))| (Arc::as_ptr(e) as usize, k)).collect()
+                    prev.iter().enumerate().map(|(k, e)| (Arc::as_ptr(e) as usize, k)).collect()
                 });
                 table.get(&(Arc::as_ptr(i) as usize)).copied()
             });
             if let Some(k) = found {
                 j = j.max(k + 1);
             }
-            let json = match found.map(|k| std::mem::take(&mut prev[k].1)) {
+            let json = match found.map(|k| std::mem::take(&mut prev_json[k])) {
                 Some(kept) if !kept.is_empty() => kept,
                 _ => serde_json::to_string(i.as_ref()).expect("instances always serialise").into_boxed_str(),
             };
             out.write_all(json.as_bytes())?;
             let keep = json.len() <= left;
             left -= if keep { json.len() } else { 0 };
-            next.push((Arc::clone(i), if keep { json } else { Box::default() }));
+            next.push(if keep { json } else { Box::default() });
         }
         out.write_all(b"]}\n")?;
         self.kept = next;
@@ -198,6 +215,13 @@ mod tests {
         s
     }
 
+    /// Changes the list of `snap` as the watcher's next snapshot would.
+    fn edit(snap: &mut Snapshot, change: impl FnOnce(&mut Vec<Arc<Instance>>)) {
+        let mut list = snap.instances.to_vec();
+        change(&mut list);
+        snap.instances = list.into();
+    }
+
     fn entry(id: &str, port: u16) -> Instance {
         let mut i = Instance::invalid(id.into(), format!("/rt/{id}").into(), "x");
         i.state = State::Running;
@@ -218,31 +242,31 @@ mod tests {
         };
         check(&snap, "the first line");
         check(&snap, "no change");
-        snap.instances.swap(0, 4);
+        edit(&mut snap, |l| l.swap(0, 4));
         check(&snap, "a reorder");
-        snap.instances[2] = Arc::new(entry("I2", 2002));
+        edit(&mut snap, |l| l[2] = Arc::new(entry("I2", 2002)));
         check(&snap, "a new port, in place");
         let mut odd = entry("I\u{202e}\"q", 3003);
         odd.problem = Some("line\nbreak".into());
-        snap.instances.insert(1, Arc::new(odd));
+        edit(&mut snap, |l| l.insert(1, Arc::new(odd)));
         check(&snap, "an insert with characters to escape");
-        snap.instances.remove(3);
+        edit(&mut snap, |l| drop(l.remove(3)));
         check(&snap, "a removal");
-        snap.instances.extend((10..50).map(|n| Arc::new(entry(&format!("J{n}"), 1000 + n))));
+        edit(&mut snap, |l| l.extend((10..50).map(|n| Arc::new(entry(&format!("J{n}"), 1000 + n)))));
         check(&snap, "forty more at the end");
-        snap.instances.drain(5..30);
+        edit(&mut snap, |l| drop(l.drain(5..30)));
         check(&snap, "many gone at once, more than the walk looks ahead");
-        snap.instances.reverse();
+        edit(&mut snap, |l| l.reverse());
         check(&snap, "everything in another order (a re-sort)");
-        let changed: Vec<usize> = (0..snap.instances.len()).step_by(3).collect();
-        for n in changed {
-            let port = snap.instances[n].port.unwrap() + 1;
-            snap.instances[n] = Arc::new(entry(&snap.instances[n].instance_id.clone(), port));
-        }
+        edit(&mut snap, |l| {
+            for e in l.iter_mut().step_by(3) {
+                *e = Arc::new(entry(&e.instance_id, e.port.unwrap() + 1));
+            }
+        });
         check(&snap, "every third entry changed");
-        snap.instances.clear();
+        edit(&mut snap, |l| l.clear());
         check(&snap, "everything gone");
-        snap.instances.push(Arc::new(entry("I9", 9)));
+        edit(&mut snap, |l| l.push(Arc::new(entry("I9", 9))));
         check(&snap, "one back");
     }
 
@@ -250,13 +274,15 @@ mod tests {
     fn past_the_budget_entries_are_written_afresh_and_still_right() {
         let t = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
         let one = serde_json::to_string(&entry("I0", 1000)).unwrap().len();
-        let mut lines = JsonLines { kept: Vec::new(), budget: 3 * one };
+        let mut lines = JsonLines { budget: 3 * one, ..JsonLines::default() };
         let mut snap = Snapshot::of((0..8).map(|n| entry(&format!("I{n}"), 1000 + n)).collect());
         assert_eq!(lines.line(&snap, t), json_line_at(&snap, t));
-        let kept: usize = lines.kept.iter().map(|(_, json)| json.len()).sum();
+        let kept: usize = lines.kept.iter().map(|json| json.len()).sum();
         assert!(kept <= 3 * one && kept > 0, "{kept} bytes kept for a budget of {}", 3 * one);
-        snap.instances[6] = Arc::new(entry("I6", 9));
-        snap.instances.swap(0, 7);
+        edit(&mut snap, |l| {
+            l[6] = Arc::new(entry("I6", 9));
+            l.swap(0, 7);
+        });
         assert_eq!(lines.line(&snap, t), json_line_at(&snap, t));
     }
 
@@ -267,7 +293,7 @@ mod tests {
         let mut snap = Snapshot::of(vec![entry("A", 1)]);
         lines.line(&snap, t);
         assert_eq!(lines.kept.len(), 1);
-        snap.instances[0] = Arc::new(entry("A", 2));
+        edit(&mut snap, |l| l[0] = Arc::new(entry("A", 2)));
         assert!(lines.line(&snap, t).contains("\"port\":2"));
         assert_eq!(lines.kept.len(), 1, "the JSON of the object gone is not kept");
     }

@@ -16,8 +16,9 @@ use crate::probe::Prober;
 pub struct Snapshot {
     /// Every entry, ranked by [`select::rank`]: running ones first, best
     /// first. Entries are shared: the watcher's next snapshot holds the same
-    /// objects for every entry that did not change.
-    pub instances: Vec<Arc<Instance>>,
+    /// objects for every entry that did not change, and a copy of a snapshot
+    /// shares the whole list.
+    pub instances: Arc<[Arc<Instance>]>,
     /// Problems with the runtime folders themselves, one sentence each.
     #[serde(skip)]
     pub warnings: Vec<String>,

@@ -714,7 +714,7 @@ impl Worker {
     /// shares every entry with the store, so it costs a pointer per entry.
     fn snapshot(&self) -> Snapshot {
         Snapshot {
-            instances: self.entries.ranked().to_vec(),
+            instances: self.entries.ranked().into(),
             warnings: self.warnings.iter().flatten().cloned().collect(),
             details: Arc::clone(&self.details),
         }
