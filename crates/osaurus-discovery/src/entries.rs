@@ -202,16 +202,17 @@ impl Entries {
         }
     }
 
-    /// Re-sorts when an `updatedAt` that was in the future at the last sort
-    /// counts by `now`. Returns whether the order was rebuilt.
+    /// Re-sorts when the order at `now` may differ from the order at the
+    /// last sort: an `updatedAt` that was in the future then counts by now,
+    /// or the clock went back (an NTP step, a manual change), which can put
+    /// a time that counted beyond the skew again. Returns whether the order
+    /// was rebuilt.
     pub(crate) fn catch_up(&mut self, now: DateTime<Utc>) -> bool {
-        match self.next_resort {
-            Some(t) if !select::is_from_the_future_at(t, now) => {
-                self.resort(now);
-                true
-            }
-            _ => false,
+        let due = self.next_resort.is_some_and(|t| !select::is_from_the_future_at(t, now)) || now < self.rank_now;
+        if due {
+            self.resort(now);
         }
+        due
     }
 
     /// Sorts the ranked list as of `now`.
@@ -353,6 +354,49 @@ mod tests {
         assert_eq!(e.ranked()[0].instance_id, "later", "its time now counts, and it is the newest");
         assert_eq!(ranked(&e), full_rank(&e));
         assert!(!e.catch_up(now() + TimeDelta::minutes(6)), "nothing else is due");
+    }
+
+    #[test]
+    fn a_clock_stepped_back_gives_the_order_a_full_sort_gives_then() {
+        let mut e = Entries::new(now());
+        e.set(0, entry("new", State::Running, 0, None));
+        e.set(0, entry("old", State::Running, -60, None));
+        assert_eq!(e.ranked()[0].instance_id, "new");
+        // Ten minutes back, "new" lies beyond the skew: undated, last.
+        assert!(e.catch_up(now() - TimeDelta::minutes(10)));
+        assert_eq!(e.ranked()[0].instance_id, "old");
+        assert_eq!(ranked(&e), full_rank(&e));
+    }
+
+    #[test]
+    fn a_clock_that_moves_either_way_keeps_the_order_a_full_sort_gives_then() {
+        for seed in 1..=40 {
+            let mut rng = Lcg(seed);
+            let mut e = Entries::new(now());
+            let mut at = now();
+            for step in 0..300 {
+                let id = format!("i{}", rng.next(12));
+                match rng.next(6) {
+                    0 => {
+                        e.remove(rng.next(2) as usize, &id);
+                    }
+                    1 | 2 => {
+                        // Forward or back by up to 3 minutes, as publishing does.
+                        at += TimeDelta::seconds(rng.next(360) as i64 - 180);
+                        e.catch_up(at);
+                    }
+                    _ => {
+                        let state = [State::Running, State::Starting, State::Invalid][rng.next(3) as usize];
+                        let minute = (at - now()).num_minutes() + rng.next(6) as i64 - 3;
+                        e.set(rng.next(2) as usize, entry(&id, state, minute, None));
+                    }
+                }
+                let mut want: Vec<Instance> = e.by_id.iter().map(|per| (*per.first.1).clone()).collect();
+                select::rank(&mut want, at);
+                e.catch_up(at);
+                assert_eq!(ranked(&e), want, "seed {seed}, step {step}");
+            }
+        }
     }
 
     #[test]
