@@ -215,6 +215,12 @@ impl Entries {
         due
     }
 
+    /// When the order changes with no change to any entry: the moment the
+    /// earliest `updatedAt` still too far in the future begins to count.
+    pub(crate) fn reorders_at(&self) -> Option<DateTime<Utc>> {
+        self.next_resort.map(|t| t - select::FUTURE_SKEW)
+    }
+
     /// Sorts the ranked list as of `now`.
     fn resort(&mut self, now: DateTime<Utc>) {
         self.rank_now = now;

@@ -226,7 +226,7 @@ impl Worker {
         self.publish();
 
         loop {
-            let msg = match self.next_retry() {
+            let msg = match self.next_wake() {
                 Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
                     Ok(m) => Some(m),
                     Err(RecvTimeoutError::Timeout) => None,
@@ -312,8 +312,16 @@ impl Worker {
         }
     }
 
-    fn next_retry(&self) -> Option<Instant> {
-        self.retry.values().map(|(_, at)| *at).min()
+    /// The next moment there is work without an event: a file read to
+    /// retry, or an `updatedAt` from the future that begins to count (the
+    /// order changes, and is published).
+    fn next_wake(&self) -> Option<Instant> {
+        let retry = self.retry.values().map(|(_, at)| *at).min();
+        let reorder = self.entries.reorders_at().and_then(|at| {
+            let wait = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
+            Instant::now().checked_add(wait)
+        });
+        retry.into_iter().chain(reorder).min()
     }
 
     /// Maps one notify event to the folders it makes dirty.
