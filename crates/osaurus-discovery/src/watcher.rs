@@ -879,13 +879,55 @@ fn native_watcher(
     crate::inotify::LeanInotify::new(handler, config).map(|w| Box::new(w) as _)
 }
 
-/// The native watcher (FSEvents on macOS).
+/// The native watcher (FSEvents on macOS), asked for each path once.
 #[cfg(not(target_os = "linux"))]
 fn native_watcher(
     handler: impl notify::EventHandler,
     config: notify::Config,
 ) -> notify::Result<Box<dyn notify::Watcher + Send>> {
-    notify::RecommendedWatcher::new(handler, config).map(|w| Box::new(w) as _)
+    WatchOnce::<notify::RecommendedWatcher>::new(handler, config).map(|w| Box::new(w) as _)
+}
+
+/// A watcher that passes each path on once: watching a path it watches, or
+/// unwatching one it does not, does nothing. A rescan asks again for every
+/// folder it lists; FSEvents restarts its stream on every `watch` and
+/// `unwatch` (copying its whole table) and keeps a path added twice twice.
+/// It watches paths, not folders, so a folder re-created under a watched
+/// path is still seen.
+#[cfg(any(not(target_os = "linux"), test))]
+struct WatchOnce<W> {
+    inner: W,
+    paths: std::collections::HashSet<PathBuf>,
+}
+
+#[cfg(any(not(target_os = "linux"), test))]
+impl<W: notify::Watcher> notify::Watcher for WatchOnce<W> {
+    fn new<F: notify::EventHandler>(handler: F, config: notify::Config) -> notify::Result<Self> {
+        W::new(handler, config).map(|inner| WatchOnce { inner, paths: Default::default() })
+    }
+
+    fn watch(&mut self, path: &Path, mode: RecursiveMode) -> notify::Result<()> {
+        if !self.paths.contains(path) {
+            self.inner.watch(path, mode)?;
+            self.paths.insert(path.to_path_buf());
+        }
+        Ok(())
+    }
+
+    fn unwatch(&mut self, path: &Path) -> notify::Result<()> {
+        if !self.paths.remove(path) {
+            return Err(notify::Error::watch_not_found().add_path(path.to_path_buf()));
+        }
+        self.inner.unwatch(path)
+    }
+
+    fn configure(&mut self, option: notify::Config) -> notify::Result<bool> {
+        self.inner.configure(option)
+    }
+
+    fn kind() -> notify::WatcherKind {
+        W::kind()
+    }
 }
 
 /// The closest ancestor of `path` that exists (not `path` itself).
@@ -928,4 +970,59 @@ fn spawn_timer(tx: Sender<Msg>, every: Duration) -> Sender<bool> {
         })
         .expect("spawn the probe timer");
     ctl_tx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// What the watcher inside was asked, in order.
+    static ASKED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    /// A watcher that records what it is asked and refuses paths under
+    /// `/gone`.
+    struct Recorder;
+
+    impl notify::Watcher for Recorder {
+        fn new<F: notify::EventHandler>(_: F, _: notify::Config) -> notify::Result<Self> {
+            Ok(Recorder)
+        }
+        fn watch(&mut self, path: &Path, _: RecursiveMode) -> notify::Result<()> {
+            ASKED.lock().unwrap().push(format!("watch {}", path.display()));
+            if path.starts_with("/gone") {
+                return Err(notify::Error::path_not_found());
+            }
+            Ok(())
+        }
+        fn unwatch(&mut self, path: &Path) -> notify::Result<()> {
+            ASKED.lock().unwrap().push(format!("unwatch {}", path.display()));
+            Ok(())
+        }
+        fn kind() -> notify::WatcherKind {
+            notify::WatcherKind::NullWatcher
+        }
+    }
+
+    #[test]
+    fn each_path_reaches_the_watcher_inside_once() {
+        let mut w =
+            WatchOnce::<Recorder>::new(|_: notify::Result<notify::Event>| {}, notify::Config::default()).unwrap();
+        let (a, b, gone) = (Path::new("/rt/a"), Path::new("/rt/b"), Path::new("/gone/c"));
+        // Three rescans of the same two folders.
+        for _ in 0..3 {
+            w.watch(a, RecursiveMode::NonRecursive).unwrap();
+            w.watch(b, RecursiveMode::NonRecursive).unwrap();
+        }
+        assert!(w.watch(gone, RecursiveMode::NonRecursive).is_err(), "a refusal is passed on");
+        assert!(w.unwatch(gone).is_err(), "a path refused is not watched");
+        assert!(w.unwatch(Path::new("/rt/not-a-folder")).is_err(), "never watched");
+        w.unwatch(a).unwrap();
+        assert!(w.unwatch(a).is_err(), "already unwatched");
+        w.watch(a, RecursiveMode::NonRecursive).unwrap();
+        assert_eq!(
+            *ASKED.lock().unwrap(),
+            ["watch /rt/a", "watch /rt/b", "watch /gone/c", "unwatch /rt/a", "watch /rt/a"]
+        );
+    }
 }
