@@ -629,6 +629,34 @@ fn two_names_that_differ_only_in_invalid_utf8_are_two_entries() {
 }
 
 #[test]
+fn a_name_that_reads_as_an_escape_and_the_name_it_reads_as_are_two_entries() {
+    // `TWIN\xFF` written out, and `TWIN` with the byte 0xFF: each is its own
+    // entry in list and in watch, and the exposed one is never hidden.
+    let rt = tempfile::tempdir().unwrap();
+    let literal = rt.path().join("TWIN\\xFF");
+    let raw = rt.path().join(OsStr::from_bytes(b"TWIN\xff"));
+    fs::create_dir(&literal).unwrap();
+    fs::create_dir(&raw).unwrap();
+    fs::write(literal.join("configuration.json"), br#"{"health":"starting"}"#).unwrap();
+    let exposed = running_with(serde_json::json!({"address": "0.0.0.0", "exposeToNetwork": true}));
+    fs::write(raw.join("configuration.json"), exposed).unwrap();
+    let v = list_all(rt.path(), FAST);
+    assert_eq!(v.len(), 2, "{v:#?}");
+    assert_eq!(entry(&v, "TWIN\\x5CxFF")["state"], "starting");
+    assert_eq!(entry(&v, "TWIN\\xFF")["exposed"], true);
+    let mut w = WatchProc::start(rt.path(), &["--no-probe"], &[]);
+    let line = w.next(Duration::from_secs(5)).expect("a first line");
+    let shown: Vec<&str> =
+        line["instances"].as_array().unwrap().iter().map(|i| i["instanceId"].as_str().unwrap()).collect();
+    assert_eq!(shown.len(), 2, "watch shows both: {shown:?}");
+    // A change to the one written out reaches its own entry.
+    fs::write(literal.join("configuration.json"), br#"{"health":"restarting"}"#).unwrap();
+    w.wait_for(Duration::from_secs(5), "the restart", |v| {
+        v.len() == 2 && v.iter().any(|i| i["instanceId"] == "TWIN\\x5CxFF" && i["state"] == "restarting")
+    });
+}
+
+#[test]
 fn an_out_of_range_folder_mtime_does_not_crash() {
     // ext4 clamps timestamps to 1901..2446; tmpfs keeps any 64-bit time, far
     // beyond what chrono can hold (year 262143).

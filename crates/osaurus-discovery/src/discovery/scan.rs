@@ -68,17 +68,26 @@ pub fn instance_folders(base: &Path) -> Result<Vec<(String, PathBuf, bool)>, Opt
 }
 
 /// The instance id shown for a folder name: the name itself when it is
-/// UTF-8, else the name with each byte that is not UTF-8 written `\xNN`, so
-/// that two names differing only in such bytes never look the same (the
-/// folder itself is always found by its raw name, through the entry's path).
+/// UTF-8 and holds nothing that reads as an escape, else the name with each
+/// byte that is not UTF-8, and each backslash, written `\xNN`. Two names
+/// never get the same id: a name written as it is has no `\xNN` in it, and
+/// an escaped one reads back one way only (the folder itself is always found
+/// by its raw name, through the entry's path).
 pub fn folder_id(name: &OsStr) -> String {
     let bytes = name.as_bytes();
     if let Ok(s) = std::str::from_utf8(bytes) {
-        return s.to_owned();
+        if !has_escape(s) {
+            return s.to_owned();
+        }
     }
     let mut out = String::with_capacity(bytes.len() + 8);
     for chunk in bytes.utf8_chunks() {
-        out.push_str(chunk.valid());
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.push_str("\\x5C"),
+                c => out.push(c),
+            }
+        }
         for b in chunk.invalid() {
             out.push_str(&format!("\\x{b:02X}"));
         }
@@ -86,13 +95,18 @@ pub fn folder_id(name: &OsStr) -> String {
     out
 }
 
+/// Whether `s` holds a `\xNN` escape (either case of hex digits).
+fn has_escape(s: &str) -> bool {
+    s.as_bytes()
+        .windows(4)
+        .any(|w| w[0] == b'\\' && w[1] == b'x' && w[2].is_ascii_hexdigit() && w[3].is_ascii_hexdigit())
+}
+
 /// The folder under `base` that the id `id` (from [`folder_id`]) stands
-/// for: `base/id` when that entry exists, else the name with its `\xNN`
-/// escapes turned back into bytes (a name that is not UTF-8).
+/// for: `base/id`, with any `\xNN` escapes turned back into bytes.
 pub fn folder_path(base: &Path, id: &str) -> PathBuf {
-    let plain = base.join(id);
-    if !id.contains("\\x") || fs::symlink_metadata(&plain).is_ok() {
-        return plain;
+    if !has_escape(id) {
+        return base.join(id);
     }
     let mut bytes = Vec::with_capacity(id.len());
     let mut rest = id.as_bytes();
@@ -127,6 +141,24 @@ mod tests {
         assert_eq!(folder_id(OsStr::from_bytes(b"N\xff\xfe")), "N\\xFF\\xFE");
         assert_ne!(folder_id(OsStr::from_bytes(b"N\xff")), folder_id(OsStr::from_bytes(b"N\xfe")));
         assert_eq!(folder_id(OsStr::from_bytes(b"\xc3\xa9\xc3")), "\u{e9}\\xC3");
+        assert_eq!(folder_id(OsStr::new("a\\b\\xZZ")), "a\\b\\xZZ", "a backslash alone is itself");
+    }
+
+    #[test]
+    fn a_name_that_reads_as_an_escape_never_shares_an_id() {
+        let literal = OsStr::new("N\\xFF");
+        let raw = OsStr::from_bytes(b"N\xff");
+        let both = OsStr::from_bytes(b"N\\xFF\xff");
+        let ids = [folder_id(literal), folder_id(raw), folder_id(both), folder_id(OsStr::new("N\\xff"))];
+        assert_eq!(ids[0], "N\\x5CxFF");
+        assert_eq!(ids[1], "N\\xFF");
+        for (n, a) in ids.iter().enumerate() {
+            assert!(ids[n + 1..].iter().all(|b| a != b), "{ids:?}");
+        }
+        let base = Path::new("/rt");
+        for name in [literal, raw, both, OsStr::new("plain"), OsStr::new("a\\b")] {
+            assert_eq!(folder_path(base, &folder_id(name)), base.join(name), "{name:?}");
+        }
     }
 
     #[test]
