@@ -139,7 +139,9 @@ const LOOK_AHEAD: usize = 8;
 impl JsonLines {
     /// Writes the line for `snap`, seen at `now`, newline included, to `out`.
     pub fn write(&mut self, snap: &Snapshot, now: chrono::DateTime<Utc>, out: &mut impl Write) -> std::io::Result<()> {
-        let prev = std::mem::replace(&mut self.last, Arc::clone(&snap.instances));
+        // Both taken, so that a line that fails part-way leaves the two
+        // empty together, never a list without its JSON.
+        let prev = std::mem::take(&mut self.last);
         let mut prev_json = std::mem::take(&mut self.kept);
         let mut next = Vec::with_capacity(snap.instances.len());
         // Built only when an entry is not where the walk expects it (after
@@ -172,6 +174,7 @@ impl JsonLines {
             next.push(if keep { json } else { Box::default() });
         }
         out.write_all(b"]}\n")?;
+        self.last = Arc::clone(&snap.instances);
         self.kept = next;
         Ok(())
     }
@@ -268,6 +271,28 @@ mod tests {
         check(&snap, "everything gone");
         edit(&mut snap, |l| l.push(Arc::new(entry("I9", 9))));
         check(&snap, "one back");
+    }
+
+    /// A writer that refuses everything (a full or non-blocking pipe).
+    struct Refusing;
+
+    impl Write for Refusing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::WouldBlock.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_line_that_failed_to_write_leaves_the_next_one_right() {
+        let t = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        let mut lines = JsonLines::default();
+        let snap = Snapshot::of(vec![entry("A", 1), entry("B", 2)]);
+        assert_eq!(lines.line(&snap, t), json_line_at(&snap, t));
+        assert!(lines.write(&snap, t, &mut Refusing).is_err());
+        assert_eq!(lines.line(&snap, t), json_line_at(&snap, t));
     }
 
     #[test]
