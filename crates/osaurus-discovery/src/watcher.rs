@@ -918,6 +918,11 @@ impl<W: notify::Watcher> notify::Watcher for WatchOnce<W> {
         if !self.paths.remove(path) {
             return Err(notify::Error::watch_not_found().add_path(path.to_path_buf()));
         }
+        // notify's FSEvents watcher drops every path equal to this one
+        // ignoring case: forget those too, so that the next watch of one (a
+        // folder renamed by case) asks again instead of believing it holds.
+        let folded = path.to_string_lossy().to_lowercase();
+        self.paths.retain(|p| p.to_string_lossy().to_lowercase() != folded);
         self.inner.unwatch(path)
     }
 
@@ -1002,6 +1007,44 @@ mod tests {
         fn kind() -> notify::WatcherKind {
             notify::WatcherKind::NullWatcher
         }
+    }
+
+    /// The path list of notify 8.2.2's FSEvents watcher (`append_path`,
+    /// `remove_path`): a watch appends the path, even twice; an unwatch
+    /// removes every path equal to it ignoring case.
+    static FSEVENTS_PATHS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    struct FsEventsPaths;
+
+    impl notify::Watcher for FsEventsPaths {
+        fn new<F: notify::EventHandler>(_: F, _: notify::Config) -> notify::Result<Self> {
+            Ok(FsEventsPaths)
+        }
+        fn watch(&mut self, path: &Path, _: RecursiveMode) -> notify::Result<()> {
+            FSEVENTS_PATHS.lock().unwrap().push(path.to_string_lossy().into_owned());
+            Ok(())
+        }
+        fn unwatch(&mut self, path: &Path) -> notify::Result<()> {
+            let gone = path.to_string_lossy().to_lowercase();
+            FSEVENTS_PATHS.lock().unwrap().retain(|p| p.to_lowercase() != gone);
+            Ok(())
+        }
+        fn kind() -> notify::WatcherKind {
+            notify::WatcherKind::NullWatcher
+        }
+    }
+
+    #[test]
+    fn a_folder_renamed_by_case_stays_watched_after_the_next_rescan() {
+        let mut w =
+            WatchOnce::<FsEventsPaths>::new(|_: notify::Result<notify::Event>| {}, notify::Config::default()).unwrap();
+        // `abc` renamed `ABC`: the event watches `ABC`; the rescan unwatches
+        // the entry gone (`abc`) and watches the one listed (`ABC`).
+        w.watch(Path::new("/rt/abc"), RecursiveMode::NonRecursive).unwrap();
+        w.watch(Path::new("/rt/ABC"), RecursiveMode::NonRecursive).unwrap();
+        w.unwatch(Path::new("/rt/abc")).unwrap();
+        w.watch(Path::new("/rt/ABC"), RecursiveMode::NonRecursive).unwrap();
+        assert_eq!(*FSEVENTS_PATHS.lock().unwrap(), ["/rt/ABC"], "the folder listed is watched");
     }
 
     #[test]
