@@ -466,12 +466,12 @@ fn a_time_from_the_future_that_comes_due_reorders_the_list_with_no_file_change()
     // first it ranks as undated, below "old"; once its time counts, it is
     // the newest, and watch says so without any event or probe.
     let rt = tempfile::tempdir().unwrap();
-    let ahead = chrono::Utc::now() + chrono::TimeDelta::seconds(64);
+    let ahead = chrono::Utc::now() + chrono::TimeDelta::seconds(68);
     let soon = ahead.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     publish(rt.path(), "old", &running_config("old", 1001, T1, false));
     publish(rt.path(), "soon", &running_config("soon", 1002, &soon, false));
     let mut w = WatchProc::start(rt.path(), &["--no-probe"], &[]);
     let first = w.next(SOON).expect("a first line");
     assert_eq!(first["instances"][0]["instanceId"], "old", "a time too far ahead does not win");
-    w.wait_for(Duration::from_secs(15), "soon first", |v| v[0]["instanceId"] == "soon");
+    w.wait_for(Duration::from_secs(20), "soon first", |v| v[0]["instanceId"] == "soon");
 }

@@ -162,6 +162,28 @@ mod tests {
     }
 
     #[test]
+    fn every_short_name_has_its_own_id_and_its_id_leads_back_to_it() {
+        // Every byte string up to 5 long over what builds escapes, near
+        // escapes, valid and invalid UTF-8: 177,155 names.
+        let alphabet: &[u8] = &[b'\\', b'x', b'F', b'f', b'5', b'C', b'+', 0xff, 0xc3, 0xa9, 0x80];
+        let base = Path::new("/rt");
+        let mut seen = std::collections::HashMap::new();
+        let mut names: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in 0..5 {
+            names = names.iter().flat_map(|n| alphabet.iter().map(move |&b| [n.as_slice(), &[b]].concat())).collect();
+            for name in &names {
+                let os = OsStr::from_bytes(name);
+                let id = folder_id(os);
+                assert_eq!(folder_path(base, &id), base.join(os), "{name:?} -> {id:?}");
+                if let Some(other) = seen.insert(id.clone(), name.clone()) {
+                    panic!("{other:?} and {name:?} share the id {id:?}");
+                }
+            }
+        }
+        assert_eq!(seen.len(), (1..=5).map(|n| alphabet.len().pow(n)).sum::<usize>());
+    }
+
+    #[test]
     fn an_escaped_id_leads_back_to_its_folder() {
         let rt = tempfile::tempdir().unwrap();
         let raw = OsStr::from_bytes(b"W\xff-\xfe");
