@@ -980,28 +980,33 @@ fn spawn_timer(tx: Sender<Msg>, every: Duration) -> Sender<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
 
-    /// What the watcher inside was asked, in order.
-    static ASKED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    /// A model of notify 8.2.2's FSEvents watcher (`append_path`,
+    /// `remove_path`): a watch appends the path, even twice, and fails for a
+    /// path that is gone (here, under `/gone`); an unwatch removes every path
+    /// equal to it ignoring case. It records each call it gets.
+    #[derive(Default)]
+    struct FsEventsModel {
+        asked: Vec<String>,
+        paths: Vec<String>,
+    }
 
-    /// A watcher that records what it is asked and refuses paths under
-    /// `/gone`.
-    struct Recorder;
-
-    impl notify::Watcher for Recorder {
+    impl notify::Watcher for FsEventsModel {
         fn new<F: notify::EventHandler>(_: F, _: notify::Config) -> notify::Result<Self> {
-            Ok(Recorder)
+            Ok(FsEventsModel::default())
         }
         fn watch(&mut self, path: &Path, _: RecursiveMode) -> notify::Result<()> {
-            ASKED.lock().unwrap().push(format!("watch {}", path.display()));
+            self.asked.push(format!("watch {}", path.display()));
             if path.starts_with("/gone") {
                 return Err(notify::Error::path_not_found());
             }
+            self.paths.push(path.to_string_lossy().into_owned());
             Ok(())
         }
         fn unwatch(&mut self, path: &Path) -> notify::Result<()> {
-            ASKED.lock().unwrap().push(format!("unwatch {}", path.display()));
+            self.asked.push(format!("unwatch {}", path.display()));
+            let gone = path.to_string_lossy().to_lowercase();
+            self.paths.retain(|p| p.to_lowercase() != gone);
             Ok(())
         }
         fn kind() -> notify::WatcherKind {
@@ -1009,48 +1014,25 @@ mod tests {
         }
     }
 
-    /// The path list of notify 8.2.2's FSEvents watcher (`append_path`,
-    /// `remove_path`): a watch appends the path, even twice; an unwatch
-    /// removes every path equal to it ignoring case.
-    static FSEVENTS_PATHS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-    struct FsEventsPaths;
-
-    impl notify::Watcher for FsEventsPaths {
-        fn new<F: notify::EventHandler>(_: F, _: notify::Config) -> notify::Result<Self> {
-            Ok(FsEventsPaths)
-        }
-        fn watch(&mut self, path: &Path, _: RecursiveMode) -> notify::Result<()> {
-            FSEVENTS_PATHS.lock().unwrap().push(path.to_string_lossy().into_owned());
-            Ok(())
-        }
-        fn unwatch(&mut self, path: &Path) -> notify::Result<()> {
-            let gone = path.to_string_lossy().to_lowercase();
-            FSEVENTS_PATHS.lock().unwrap().retain(|p| p.to_lowercase() != gone);
-            Ok(())
-        }
-        fn kind() -> notify::WatcherKind {
-            notify::WatcherKind::NullWatcher
-        }
+    fn watch_once() -> WatchOnce<FsEventsModel> {
+        WatchOnce::new(|_: notify::Result<notify::Event>| {}, notify::Config::default()).unwrap()
     }
 
     #[test]
     fn a_folder_renamed_by_case_stays_watched_after_the_next_rescan() {
-        let mut w =
-            WatchOnce::<FsEventsPaths>::new(|_: notify::Result<notify::Event>| {}, notify::Config::default()).unwrap();
+        let mut w = watch_once();
         // `abc` renamed `ABC`: the event watches `ABC`; the rescan unwatches
         // the entry gone (`abc`) and watches the one listed (`ABC`).
         w.watch(Path::new("/rt/abc"), RecursiveMode::NonRecursive).unwrap();
         w.watch(Path::new("/rt/ABC"), RecursiveMode::NonRecursive).unwrap();
         w.unwatch(Path::new("/rt/abc")).unwrap();
         w.watch(Path::new("/rt/ABC"), RecursiveMode::NonRecursive).unwrap();
-        assert_eq!(*FSEVENTS_PATHS.lock().unwrap(), ["/rt/ABC"], "the folder listed is watched");
+        assert_eq!(w.inner.paths, ["/rt/ABC"], "the folder listed is watched");
     }
 
     #[test]
     fn each_path_reaches_the_watcher_inside_once() {
-        let mut w =
-            WatchOnce::<Recorder>::new(|_: notify::Result<notify::Event>| {}, notify::Config::default()).unwrap();
+        let mut w = watch_once();
         let (a, b, gone) = (Path::new("/rt/a"), Path::new("/rt/b"), Path::new("/gone/c"));
         // Three rescans of the same two folders.
         for _ in 0..3 {
@@ -1063,9 +1045,7 @@ mod tests {
         w.unwatch(a).unwrap();
         assert!(w.unwatch(a).is_err(), "already unwatched");
         w.watch(a, RecursiveMode::NonRecursive).unwrap();
-        assert_eq!(
-            *ASKED.lock().unwrap(),
-            ["watch /rt/a", "watch /rt/b", "watch /gone/c", "unwatch /rt/a", "watch /rt/a"]
-        );
+        assert_eq!(w.inner.asked, ["watch /rt/a", "watch /rt/b", "watch /gone/c", "unwatch /rt/a", "watch /rt/a"]);
+        assert_eq!(w.inner.paths, ["/rt/b", "/rt/a"], "each path held once");
     }
 }
