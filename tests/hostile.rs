@@ -606,16 +606,22 @@ fn invalid_utf8_in_files_and_folder_names() {
     assert_clean_menu(rt.path());
 }
 
-#[test]
-fn two_names_that_differ_only_in_invalid_utf8_are_two_entries() {
-    let rt = tempfile::tempdir().unwrap();
-    let quiet = rt.path().join(OsStr::from_bytes(b"TWIN\xfe"));
-    let loud = rt.path().join(OsStr::from_bytes(b"TWIN\xff"));
+/// Two instance folders under `rt` that may look alike: `quiet` says
+/// `starting`, `loud` runs exposed to the network. Returns their paths.
+fn twins(rt: &Path, quiet: &OsStr, loud: &OsStr) -> (PathBuf, PathBuf) {
+    let (quiet, loud) = (rt.join(quiet), rt.join(loud));
     fs::create_dir(&quiet).unwrap();
     fs::create_dir(&loud).unwrap();
     fs::write(quiet.join("configuration.json"), br#"{"health":"starting"}"#).unwrap();
     let exposed = running_with(serde_json::json!({"address": "0.0.0.0", "exposeToNetwork": true}));
     fs::write(loud.join("configuration.json"), exposed).unwrap();
+    (quiet, loud)
+}
+
+#[test]
+fn two_names_that_differ_only_in_invalid_utf8_are_two_entries() {
+    let rt = tempfile::tempdir().unwrap();
+    twins(rt.path(), OsStr::from_bytes(b"TWIN\xfe"), OsStr::from_bytes(b"TWIN\xff"));
     let v = list_all(rt.path(), FAST);
     assert_eq!(v.len(), 2, "{v:#?}");
     assert_eq!(entry(&v, "TWIN\\xFE")["state"], "starting");
@@ -633,13 +639,7 @@ fn a_name_that_reads_as_an_escape_and_the_name_it_reads_as_are_two_entries() {
     // `TWIN\xFF` written out, and `TWIN` with the byte 0xFF: each is its own
     // entry in list and in watch, and the exposed one is never hidden.
     let rt = tempfile::tempdir().unwrap();
-    let literal = rt.path().join("TWIN\\xFF");
-    let raw = rt.path().join(OsStr::from_bytes(b"TWIN\xff"));
-    fs::create_dir(&literal).unwrap();
-    fs::create_dir(&raw).unwrap();
-    fs::write(literal.join("configuration.json"), br#"{"health":"starting"}"#).unwrap();
-    let exposed = running_with(serde_json::json!({"address": "0.0.0.0", "exposeToNetwork": true}));
-    fs::write(raw.join("configuration.json"), exposed).unwrap();
+    let (literal, _) = twins(rt.path(), OsStr::new("TWIN\\xFF"), OsStr::from_bytes(b"TWIN\xff"));
     let v = list_all(rt.path(), FAST);
     assert_eq!(v.len(), 2, "{v:#?}");
     assert_eq!(entry(&v, "TWIN\\x5CxFF")["state"], "starting");
