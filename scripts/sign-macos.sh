@@ -49,14 +49,14 @@ fi
 # notary service requires. Inside out: the command line beside the main
 # executable is nested code, signed before the bundle that seals it.
 sign() {
-  codesign --force --options runtime --timestamp --sign "$IDENTITY" "$1" || die "codesign failed for $1"
+  codesign --force --options runtime --timestamp --sign "$IDENTITY" "$1" >&2 || die "codesign failed for $1"
 }
 for exe in "$@"; do
   sign "$exe"
 done
 sign "$APP/Contents/MacOS/osaurus-tray"
 sign "$APP"
-codesign --verify --strict --deep --verbose=2 "$APP" || die "the app's signature does not verify"
+codesign --verify --strict --deep --verbose=2 "$APP" >&2 || die "the app's signature does not verify"
 
 auth=()
 if [[ -n ${APPLE_API_KEY_PATH:-} && -n ${APPLE_API_KEY_ID:-} && -n ${APPLE_API_ISSUER:-} ]]; then
@@ -74,7 +74,7 @@ work=$(mktemp -d)
 # shellcheck disable=SC2064 # the path is fixed now
 trap "rm -rf '$work'" EXIT
 mkdir "$work/submit"
-ditto "$APP" "$work/submit/$(basename "$APP")"
+ditto "$APP" "$work/submit/$(basename "$APP")" >&2
 for exe in "$@"; do
   cp "$exe" "$work/submit/"
 done
@@ -87,7 +87,8 @@ if [[ $status != Accepted ]]; then
   if [[ -n $id ]]; then xcrun notarytool log "$id" "${auth[@]}" >&2 || true; fi
   die "the notary service said '${status:-nothing}' (see its log above)"
 fi
-xcrun stapler staple "$APP" || die "stapler could not staple the ticket to $APP"
-xcrun stapler validate "$APP" || die "the stapled ticket does not validate"
-spctl --assess --type execute --verbose=2 "$APP" || die "Gatekeeper does not accept $APP"
+# Their reports go to stderr: stdout is this script's one-word answer.
+xcrun stapler staple "$APP" >&2 || die "stapler could not staple the ticket to $APP"
+xcrun stapler validate "$APP" >&2 || die "the stapled ticket does not validate"
+spctl --assess --type execute --verbose=2 "$APP" >&2 || die "Gatekeeper does not accept $APP"
 echo notarized

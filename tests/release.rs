@@ -216,6 +216,38 @@ fn the_dry_run_makes_the_zip_a_mac_user_unpacks() {
     assert_eq!(plist.get("CFBundleShortVersionString").and_then(|v| v.as_string()), Some(VERSION));
 }
 
+/// Without a Developer ID (no secrets: forks, or before the project has
+/// one) the signing step keeps the ad hoc app as it is and says `adhoc`,
+/// which the release notes turn into the Gatekeeper instructions.
+#[test]
+fn without_a_developer_id_the_signing_step_leaves_the_app_ad_hoc() {
+    let built = Built::new();
+    let app = PathBuf::from(ok(built.run("scripts/bundle-macos.sh", &[]), "bundle-macos.sh").trim());
+    let exe = app.join("Contents/MacOS/osaurus-tray");
+    let before = fs::read(&exe).unwrap();
+    let out = Command::new(root().join("scripts/sign-macos.sh"))
+        .arg(&app)
+        .arg(built.release().join("osaurus-tray"))
+        .env("MACOS_SIGNING_IDENTITY", "")
+        .output()
+        .unwrap();
+    assert_eq!(ok(out, "sign-macos.sh"), "adhoc\n");
+    assert_eq!(fs::read(&exe).unwrap(), before, "the executable changed");
+    let workflow = fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap();
+    assert!(workflow.contains("if [[ $SIGNATURE == notarized ]]"), "the notes key on the script's answer");
+
+    // Off a Mac a Developer ID cannot be used: refused in a sentence.
+    if !cfg!(target_os = "macos") {
+        let out = Command::new(root().join("scripts/sign-macos.sh"))
+            .arg(&app)
+            .env("MACOS_SIGNING_IDENTITY", "Developer ID Application: Nobody (0000000000)")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("needs macOS"));
+    }
+}
+
 /// Checks a command-line tarball: one folder named like the archive, the
 /// executables 0755, everything else 0644 (folders 0755), completions and
 /// the man page made by the command line itself, and it runs unpacked.
