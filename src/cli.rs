@@ -12,7 +12,8 @@ use crate::gui::Gui;
 /// A menu-bar companion for Osaurus: which local servers are live, their
 /// URLs, and whether any is exposed to the local network.
 #[derive(Debug, Parser)]
-#[command(name = "osaurus-tray", version, about, long_about = None)]
+// The version names the commit when built from git (see build.rs).
+#[command(name = "osaurus-tray", version = env!("OSAURUS_TRAY_VERSION"), about, long_about = None)]
 #[command(after_help = "\
 Examples:
   osaurus-tray                     run the menu-bar app

@@ -44,7 +44,15 @@ pub trait Gui {
 /// Where the app executable is: beside this one.
 pub fn app_path() -> Result<PathBuf, String> {
     let me = std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
-    Ok(me.with_file_name(APP_EXE))
+    Ok(app_beside(&me))
+}
+
+/// The app executable beside `exe`, the file a link to it leads to. On
+/// macOS `current_exe` is the path the program was started by, so a link on
+/// PATH (`ln -s ".../Osaurus Tray.app/Contents/MacOS/osaurus-tray"`, or
+/// Homebrew's) would otherwise look for the app in the link's folder.
+pub fn app_beside(exe: &std::path::Path) -> PathBuf {
+    std::fs::canonicalize(exe).unwrap_or_else(|_| exe.to_path_buf()).with_file_name(APP_EXE)
 }
 
 /// Replaces this process with the app executable, given this process's
@@ -74,5 +82,28 @@ pub fn exec_app() -> String {
         )
     } else {
         format!("cannot start the menu-bar app {}: {error}", app.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_the_command_line_finds_the_app_beside_the_real_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let macos = dir.path().join("Osaurus Tray.app/Contents/MacOS");
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&macos).unwrap();
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::write(macos.join("osaurus-tray"), b"").unwrap();
+        std::os::unix::fs::symlink(macos.join("osaurus-tray"), bin.join("osaurus-tray")).unwrap();
+
+        let found = app_beside(&bin.join("osaurus-tray"));
+        assert_eq!(found, std::fs::canonicalize(&macos).unwrap().join(APP_EXE));
+        // A path that cannot be resolved is taken as it is.
+        let gone = dir.path().join("gone/osaurus-tray");
+        assert_eq!(app_beside(&gone), dir.path().join("gone").join(APP_EXE));
     }
 }
