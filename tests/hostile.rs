@@ -127,6 +127,7 @@ fn ctx() -> Context {
         can_start_osaurus: true,
         has_title: true,
         launch_at_login: Some(false),
+        system_notes: Vec::new(),
         settings: Settings::default(),
         notice: None,
     }
