@@ -18,6 +18,14 @@ pub const HOW_TO_GIVE_ROW: &str = "Give one: OSAURUS_API_KEY, or apiKeyFile in t
 /// Longest label shown, in characters.
 pub const MAX_LABEL: usize = 72;
 
+/// Why the LAN check could not ask ([`LanAccess::Blocked`]): on macOS 15,
+/// Local Network privacy; elsewhere a local firewall.
+pub const LAN_BLOCKED: &str = if cfg!(target_os = "macos") {
+    "macOS has not allowed local network access"
+} else {
+    "the system refused the connection to the LAN address"
+};
+
 /// What clicking an item does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -178,6 +186,7 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
         let access = match i.lan_access {
             Some(LanAccess::Open) => " — open to anyone",
             Some(LanAccess::Guarded) => " — key required",
+            Some(LanAccess::Blocked) => " — not checked",
             _ => "",
         };
         let row = Item::info(format!("⚠ Exposed to the local network: {}{access}", endpoint(i)));
@@ -380,8 +389,9 @@ fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context) -> Item 
         items.push(Item::info(format!("Exposed to the local network at {}", endpoint(i))));
         items.extend(
             match i.lan_access {
-                Some(LanAccess::Open) => Some("Open to anyone on the network: no access key needed"),
-                Some(LanAccess::Guarded) => Some("Guarded: the network needs an access key"),
+                Some(LanAccess::Open) => Some("Open to anyone on the network: no access key needed".to_owned()),
+                Some(LanAccess::Guarded) => Some("Guarded: the network needs an access key".to_owned()),
+                Some(LanAccess::Blocked) => Some(format!("Not checked: {LAN_BLOCKED}")),
                 _ => None,
             }
             .map(Item::info),
@@ -884,6 +894,12 @@ mod tests {
         assert_eq!(guarded.title.as_deref(), Some("LAN"));
         let unknown = with(LanAccess::Unknown);
         assert_eq!(unknown.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338");
+        let blocked = with(LanAccess::Blocked);
+        assert_eq!(blocked.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338 — not checked");
+        assert_eq!(blocked.title.as_deref(), Some("LAN"), "exposed all the same");
+        let rows = sub(&blocked.items, "http://127.0.0.1:1338  [LAN]");
+        assert!(labels(rows).contains(&format!("Not checked: {LAN_BLOCKED}").as_str()), "{:?}", labels(rows));
+        assert!(format!("Not checked: {}", "macOS has not allowed local network access").chars().count() <= MAX_LABEL);
     }
 
     #[test]
