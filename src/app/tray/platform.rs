@@ -12,7 +12,10 @@ pub const CAN_START_OSAURUS: bool = cfg!(target_os = "macos");
 /// The status item can show a title beside the icon.
 pub const HAS_TITLE: bool = cfg!(target_os = "macos");
 
-/// The icon's pixel size: 2x artwork for macOS's 22 pt menu bar.
+/// The icon's pixel size: on macOS the 22 pt status item image at 2x
+/// (tray-icon shows an image as many points tall as it has pixels, capped
+/// at 22 pt), with the glyph drawn about 16 pt tall inside it
+/// ([`osaurus_tray::icon::artwork_scale`]).
 const ICON_PX: u32 = if cfg!(target_os = "macos") { 44 } else { 32 };
 
 fn icon(kind: IconKind) -> Icon {
