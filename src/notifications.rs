@@ -75,8 +75,6 @@ pub enum Route {
     /// Through AppleScript, shown as Script Editor's (macOS, when the
     /// notification service refuses this app or it runs outside its bundle).
     Script,
-    /// Nowhere: the user turned the app's notifications off.
-    Off,
 }
 
 /// What the system answered when the app asked to post notifications.
@@ -94,12 +92,12 @@ pub enum Answer {
 
 impl Answer {
     /// Where notifications go after this answer: a refusal falls back to
-    /// AppleScript, so that an exposure alert is not lost; the user's no is
-    /// respected.
+    /// AppleScript, so that an exposure alert is not lost. The user's no is
+    /// respected: they still go to the service, which shows none until the
+    /// user turns them on in System Settings (then at once, no restart).
     pub fn route(&self) -> Route {
         match self {
-            Answer::Allowed => Route::Native,
-            Answer::DeniedByUser => Route::Off,
+            Answer::Allowed | Answer::DeniedByUser => Route::Native,
             Answer::Refused(_) => Route::Script,
         }
     }
@@ -197,7 +195,7 @@ mod tests {
         assert_eq!(refused.route(), Route::Script);
         let said = refused.note().unwrap();
         assert!(said.contains("not allowed for this application") && said.contains("Script Editor"), "{said}");
-        assert_eq!(Answer::DeniedByUser.route(), Route::Off);
+        assert_eq!(Answer::DeniedByUser.route(), Route::Native, "never around the user's no");
         assert!(Answer::DeniedByUser.note().unwrap().contains("System Settings"));
         let hostile = Answer::Refused("\u{1b}[2Jx\nline".into()).note().unwrap();
         assert!(!hostile.contains('\u{1b}') && !hostile.contains('\n'), "{hostile:?}");

@@ -214,10 +214,9 @@ impl App {
     }
 
     fn notifications_answered(&mut self, answer: Answer) {
+        // Said in the menu, not on stderr: started from Finder or at login,
+        // nobody reads stderr.
         let route = answer.route();
-        if let Some(note) = answer.note() {
-            eprintln!("osaurus-tray: {note}");
-        }
         self.notifications_note = answer.note();
         for n in self.delivery.answered(route) {
             platform::notify(route, &n);

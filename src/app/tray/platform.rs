@@ -163,9 +163,6 @@ pub fn ask_notifications(answered: impl Fn(Answer) + Send + 'static) -> Delivery
 /// Failures are logged.
 pub fn notify(route: Route, n: &Notification) {
     static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if route == Route::Off {
-        return;
-    }
     let n = n.clone();
     std::thread::spawn(move || {
         if let Err(e) = show_notification(route, &n) {
