@@ -113,7 +113,13 @@ pub fn main(gui: Option<&dyn Gui>) -> ! {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let args = std::env::args_os();
+    // Opened from Finder, LaunchServices may add `-psn_…` (macOS only).
+    let cli = if cfg!(target_os = "macos") {
+        Cli::parse_from(crate::gui::without_process_serial_number(args))
+    } else {
+        Cli::parse_from(args)
+    };
     let dirs = cli.global.runtime_dirs();
     let outcome = match cli.command {
         Some(Command::List(c)) => c.run(&dirs),

@@ -177,3 +177,16 @@ fn without_a_desktop_the_tray_says_so_and_leaves_nothing() {
         assert!(err.contains("No graphical session") && !err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_process_serial_number_is_ignored_on_macos_only() {
+    // LaunchServices may start the app from Finder with `-psn_0_<n>`.
+    let out = run(&["-psn_0_4242", "--version"]);
+    if cfg!(target_os = "macos") {
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), format!("osaurus-tray {}\n", env!("CARGO_PKG_VERSION")));
+    } else {
+        assert!(!out.status.success(), "-psn_ is only dropped on macOS: {}", stdout(&out));
+        assert!(stderr(&out).contains("unexpected argument"), "{}", stderr(&out));
+    }
+}

@@ -167,6 +167,7 @@ impl Prober {
                 200 => LanAccess::Open,
                 _ => LanAccess::Unknown,
             },
+            Err(ureq::Error::Io(e)) if refused_here(&e) => LanAccess::Blocked,
             Err(_) => LanAccess::Unknown,
         }
     }
@@ -304,6 +305,13 @@ fn loopback_url(port: u16, path: &str) -> String {
     format!("http://{}:{port}{path}", Ipv4Addr::LOCALHOST)
 }
 
+/// Whether a connection to this machine's own LAN address failed before it
+/// left the machine: macOS's Local Network privacy answers EHOSTUNREACH to
+/// an app it has not allowed; a local firewall, EPERM or EACCES.
+fn refused_here(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::HostUnreachable | ErrorKind::PermissionDenied)
+}
+
 fn classify(e: ureq::Error) -> Outcome {
     match e {
         ureq::Error::Timeout(_) => Outcome::TimedOut,
@@ -319,6 +327,17 @@ fn classify(e: ureq::Error) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lan_check_the_system_refused_is_told_from_one_nobody_answered() {
+        use std::io::Error;
+        for errno in [libc::EHOSTUNREACH, libc::EPERM, libc::EACCES] {
+            assert!(refused_here(&Error::from_raw_os_error(errno)), "errno {errno}");
+        }
+        for errno in [libc::ECONNREFUSED, libc::ETIMEDOUT, libc::ENETDOWN, libc::ECONNRESET] {
+            assert!(!refused_here(&Error::from_raw_os_error(errno)), "errno {errno}");
+        }
+    }
 
     #[test]
     fn only_osaurus_health_bodies_count() {

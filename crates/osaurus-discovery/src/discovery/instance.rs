@@ -45,6 +45,10 @@ pub enum LanAccess {
     Open,
     /// No clear answer (no LAN address, no answer, another status).
     Unknown,
+    /// The system refused the connection to this machine's own LAN address
+    /// before it left: on macOS 15, Local Network privacy has not allowed
+    /// the app (EHOSTUNREACH); elsewhere a local firewall (EPERM, EACCES).
+    Blocked,
 }
 
 impl LanAccess {
@@ -54,6 +58,7 @@ impl LanAccess {
             LanAccess::Guarded => "guarded",
             LanAccess::Open => "open",
             LanAccess::Unknown => "unknown",
+            LanAccess::Blocked => "blocked",
         }
     }
 }
