@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 
 use crate::cmd::{self, Failure};
@@ -32,8 +33,15 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Read instance folders only from DIR (default: ~/.osaurus/runtime and
-    /// the legacy folders of older Osaurus versions).
-    #[arg(long, global = true, value_name = "DIR", env = "OSAURUS_RUNTIME_DIR")]
+    /// the legacy folders of older Osaurus versions; an empty DIR means the
+    /// default too).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "OSAURUS_RUNTIME_DIR",
+        value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from)
+    )]
     pub runtime_dir: Option<PathBuf>,
 }
 
@@ -128,11 +136,12 @@ pub fn main(gui: Option<&dyn Gui>) -> ! {
         Some(Command::Man(c)) => c.run(),
         None => cmd::tray::Tray::default().run(&dirs, gui),
     };
-    if let Err(failure) = outcome {
-        match failure {
-            Failure::NotFound(m) | Failure::Other(m) => eprintln!("osaurus-tray: {m}"),
+    match outcome {
+        Ok(()) | Err(Failure::Closed) => {}
+        Err(Failure::NotFound(m) | Failure::Other(m)) => {
+            cmd::say(format_args!("osaurus-tray: {m}"));
+            std::process::exit(1);
         }
-        std::process::exit(1);
     }
     std::process::exit(0)
 }

@@ -1,5 +1,13 @@
 //! One module per subcommand, each with its flags and its `run`.
 
+/// `eprintln!` that never panics: writes one line to standard error with
+/// [`say`], ignoring a failure to write it.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cmd::say(format_args!($($arg)*))
+    };
+}
+
 pub mod completions;
 pub mod demo;
 pub mod env;
@@ -13,6 +21,7 @@ pub mod url;
 pub mod watch;
 
 use std::fmt;
+use std::io::{self, Write};
 
 use crate::cli::ProbeArgs;
 use crate::discovery::{Instance, RuntimeDirs};
@@ -26,12 +35,16 @@ pub enum Failure {
     NotFound(String),
     /// Anything else that went wrong (exit 1).
     Other(String),
+    /// The reader of standard output went away (a closed pipe): end
+    /// quietly, with exit 0 and no message.
+    Closed,
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::NotFound(m) | Failure::Other(m) => f.write_str(m),
+            Failure::Closed => f.write_str("standard output was closed"),
         }
     }
 }
@@ -60,6 +73,32 @@ pub fn best(dirs: &RuntimeDirs, probe: ProbeArgs) -> Result<Instance, Failure> {
 /// Prints problems with the runtime folders themselves on stderr.
 pub fn print_warnings(snap: &Snapshot) {
     for w in &snap.warnings {
-        eprintln!("osaurus-tray: {w}");
+        say!("osaurus-tray: {w}");
     }
+}
+
+/// Writes `text` to standard output, whole, and flushes it: what every
+/// command prints goes through here (or [`write_failure`]), never through
+/// `print!`, which panics when the write fails.
+pub fn emit(text: &str) -> Outcome {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| write_failure(&e))
+}
+
+/// What a failed write to standard output means: a closed pipe ends the
+/// command quietly ([`Failure::Closed`]; normally SIGPIPE has ended it
+/// already, as it ends `cat`), anything else (a full disk) is a failure
+/// with the reason.
+pub fn write_failure(e: &io::Error) -> Failure {
+    match e.kind() {
+        io::ErrorKind::BrokenPipe => Failure::Closed,
+        _ => Failure::Other(format!("cannot write to standard output: {}", crate::discovery::read::io_reason(e))),
+    }
+}
+
+/// Writes one line to standard error. A failure to write it is ignored:
+/// there is nowhere left to say it, and it must not end in a panic.
+pub fn say(line: fmt::Arguments<'_>) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_fmt(line).and_then(|()| err.write_all(b"\n"));
 }

@@ -62,13 +62,11 @@ impl ModelsCmd {
         };
         if self.json {
             let answer = Answer { instance_id: &instance.instance_id, url: instance.url.as_deref(), models: &ids };
-            println!("{}", serde_json::to_string_pretty(&answer).expect("serialisable"));
+            super::emit(&format!("{}\n", serde_json::to_string_pretty(&answer).expect("serialisable")))
         } else {
-            for id in &ids {
-                println!("{}", crate::text::sanitize(id, 200));
-            }
+            let lines: String = ids.iter().map(|id| format!("{}\n", crate::text::sanitize(id, 200))).collect();
+            super::emit(&lines)
         }
-        Ok(())
     }
 }
 
