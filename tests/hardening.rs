@@ -128,3 +128,25 @@ fn wait_for_exit(mut child: Reaped, limit: Duration) -> std::process::Output {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+#[test]
+fn watch_ends_soon_after_its_reader_goes_away_though_nothing_changes() {
+    use std::io::BufRead;
+    let rt = tempfile::tempdir().unwrap();
+    publish(rt.path(), "A", &running_config("A", 1337, T1, false));
+    let mut c = bin();
+    c.arg("--runtime-dir").arg(rt.path()).args(["watch", "--json", "--no-probe"]);
+    c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = Reaped(c.spawn().unwrap());
+    let mut reader = std::io::BufReader::new(child.0.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.contains("\"instanceId\":\"A\""), "{line}");
+    drop(reader); // `head -1` is done
+    let closed = Instant::now();
+    let out = wait_for_exit(child, Duration::from_secs(10));
+    let took = closed.elapsed();
+    assert!(took < Duration::from_secs(2), "watch ran on for {took:?} after its reader went away");
+    assert!(out.status.success() || std::os::unix::process::ExitStatusExt::signal(&out.status).is_some());
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}

@@ -96,6 +96,33 @@ pub fn write_failure(e: &io::Error) -> Failure {
     }
 }
 
+/// Calls `then` once standard output hangs up: its reader went away (the
+/// write end of a pipe reports POLLERR on Linux, POLLHUP on macOS) or its
+/// terminal hung up. `watch` learns so at once, not at its next write,
+/// which may never come. A thread blocked in poll(2) without a timeout
+/// does the waiting, at no cost; where standard output cannot hang up (a
+/// file, `/dev/null`) it waits for good, and on any other answer it stops.
+#[cfg(unix)]
+pub fn on_hang_up(then: impl FnOnce() + Send + 'static) {
+    let wait = move || {
+        // POLLHUP asks for nothing that is reported while the reader is
+        // there (no POLLOUT, which a pipe with room reports at once).
+        let mut fd = libc::pollfd { fd: libc::STDOUT_FILENO, events: libc::POLLHUP, revents: 0 };
+        loop {
+            // SAFETY: one valid pollfd, and its count.
+            let n = unsafe { libc::poll(&mut fd, 1, -1) };
+            if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            if n > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+                then();
+            }
+            return;
+        }
+    };
+    let _ = std::thread::Builder::new().name("stdout hang-up".into()).stack_size(64 * 1024).spawn(wait);
+}
+
 /// Writes one line to standard error. A failure to write it is ignored:
 /// there is nowhere left to say it, and it must not end in a panic.
 pub fn say(line: fmt::Arguments<'_>) {

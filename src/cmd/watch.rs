@@ -47,6 +47,11 @@ impl Watch {
             let _ = stop.send(Ok(()));
         })
         .map_err(|e| Failure::Other(format!("cannot handle signals: {e}")))?;
+        // A reader gone while nothing changes: stop now, quietly.
+        let hung_up = tx.clone();
+        super::on_hang_up(move || {
+            let _ = hung_up.send(Ok(()));
+        });
         let options = watcher::Options {
             probe: !self.no_probe,
             probe_interval: Duration::from_secs_f64(self.probe_interval),
