@@ -150,3 +150,178 @@ fn watch_ends_soon_after_its_reader_goes_away_though_nothing_changes() {
     assert!(out.status.success() || std::os::unix::process::ExitStatusExt::signal(&out.status).is_some());
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
+
+/// What a [`Scripted`] server answers on one path: status, body, and how
+/// long it waits between its headers and its body.
+#[derive(Clone)]
+struct Answer {
+    status: u16,
+    body: String,
+    body_after: Duration,
+}
+
+impl Answer {
+    fn ok(body: impl Into<String>) -> Answer {
+        Answer { status: 200, body: body.into(), body_after: Duration::ZERO }
+    }
+}
+
+/// Osaurus's health answer.
+const HEALTHY: &str = r#"{"status":"healthy","timestamp":"2025-09-08T12:35:12Z"}"#;
+
+/// An HTTP server on a listener given to it, answering by path with
+/// `answers` (404 elsewhere), and recording each request's Authorization
+/// header. Stopped on drop.
+/// The path and `Authorization` header of each request a server got.
+type Requests = std::sync::Arc<std::sync::Mutex<Vec<(String, Option<String>)>>>;
+
+struct Scripted {
+    port: u16,
+    authorizations: Requests,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Scripted {
+    fn start(answers: Vec<(&'static str, Answer)>) -> Scripted {
+        Scripted::on(std::net::TcpListener::bind("127.0.0.1:0").unwrap(), answers)
+    }
+
+    fn on(listener: std::net::TcpListener, answers: Vec<(&'static str, Answer)>) -> Scripted {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::Ordering;
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let authorizations = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (seen, flag) = (authorizations.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                let Ok((stream, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let answers = answers.clone();
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    let _ = stream.set_nonblocking(false);
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    let _ = reader.read_line(&mut line);
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                    let mut auth = None;
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                        if let Some((k, v)) = h.split_once(':') {
+                            if k.eq_ignore_ascii_case("authorization") {
+                                auth = Some(v.trim().to_owned());
+                            }
+                        }
+                    }
+                    seen.lock().unwrap().push((path.clone(), auth));
+                    let a = answers.iter().find(|(p, _)| *p == path).map(|(_, a)| a.clone()).unwrap_or(Answer {
+                        status: 404,
+                        body: "{}".into(),
+                        body_after: Duration::ZERO,
+                    });
+                    let mut stream = stream;
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        a.status,
+                        a.body.len()
+                    );
+                    let _ = stream.flush();
+                    std::thread::sleep(a.body_after);
+                    let _ = stream.write_all(a.body.as_bytes());
+                    let _ = stream.flush();
+                });
+            }
+        });
+        Scripted { port, authorizations, stop, thread: Some(thread) }
+    }
+
+    fn authorizations(&self) -> Vec<(String, Option<String>)> {
+        self.authorizations.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Scripted {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A model list as Osaurus answers it.
+fn model_list(ids: &[String]) -> String {
+    serde_json::json!({"object": "list", "data": ids.iter().map(|id| serde_json::json!({"id": id, "object": "model"})).collect::<Vec<_>>()}).to_string()
+}
+
+/// A server that is healthy and lists `ids`.
+fn serving(ids: &[String]) -> Scripted {
+    Scripted::start(vec![("/health", Answer::ok(HEALTHY)), ("/v1/models", Answer::ok(model_list(ids)))])
+}
+
+/// Runs `models` with `args` against `rt`, with no key and no settings.
+fn models(rt: &Path, args: &[&str]) -> std::process::Output {
+    let home = tempfile::tempdir().unwrap();
+    let mut c = bin();
+    c.env("HOME", home.path()).env("XDG_CONFIG_HOME", home.path()).env_remove("OSAURUS_API_KEY");
+    c.arg("--runtime-dir").arg(rt).arg("models").args(args);
+    run_with_deadline(c, Duration::from_secs(20))
+}
+
+#[test]
+fn models_prints_every_model_a_server_lists() {
+    let ids: Vec<String> = (0..350).map(|n| format!("model-{n:03}")).collect();
+    let server = serving(&ids);
+    let rt = tempfile::tempdir().unwrap();
+    publish(rt.path(), "A", &running_config("A", server.port, T1, false));
+    let out = models(rt.path(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let printed: Vec<&str> = text.lines().collect();
+    assert_eq!(printed.len(), 350, "printed {} of 350; stderr: {}", printed.len(), stderr(&out));
+    assert_eq!(printed, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    let json = models(rt.path(), &["--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["models"].as_array().unwrap().len(), 350);
+    assert!(server.authorizations().iter().all(|(_, auth)| auth.is_none()), "no key, no header");
+}
+
+#[test]
+fn models_prints_long_ids_whole() {
+    let long = format!("org/{}", "x".repeat(300));
+    let server = serving(&[long.clone(), "short".into()]);
+    let rt = tempfile::tempdir().unwrap();
+    publish(rt.path(), "A", &running_config("A", server.port, T1, false));
+    let out = models(rt.path(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{long}\nshort\n"));
+}
+
+#[test]
+fn an_exact_id_wins_over_ids_it_begins() {
+    let work = serving(&["of-work".into()]);
+    let old = serving(&["of-work-old".into()]);
+    let rt = tempfile::tempdir().unwrap();
+    publish(rt.path(), "work", &running_config("work", work.port, T1, false));
+    publish(rt.path(), "work-old", &running_config("work-old", old.port, T1, false));
+    for id in ["work", "WORK"] {
+        let out = models(rt.path(), &["--id", id]);
+        assert!(out.status.success(), "--id {id}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "of-work\n", "--id {id}");
+    }
+    let out = models(rt.path(), &["--id", "work-"]);
+    assert_eq!(stdout(&out), "of-work-old\n", "{}", stderr(&out));
+    let out = models(rt.path(), &["--id", "wor"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("give more of the id"), "{}", stderr(&out));
+}

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{Failure, Outcome};
 use crate::cli::ProbeArgs;
 use crate::discovery::{Instance, RuntimeDirs};
-use crate::inspect::{models_for, Models};
+use crate::inspect::{fetch_models_up_to, Models};
 use crate::key::HOW_TO_GIVE;
 use crate::probe::Prober;
 use crate::settings::Settings;
@@ -17,7 +17,8 @@ pub struct ModelsCmd {
     /// Print one JSON object: {"instanceId", "url", "models": [...]}.
     #[arg(long)]
     pub json: bool,
-    /// The instance whose id starts with PREFIX (case-insensitive).
+    /// The instance whose id is PREFIX, else the one whose id starts with
+    /// PREFIX (case-insensitive).
     #[arg(long, value_name = "PREFIX")]
     pub id: Option<String>,
 }
@@ -45,7 +46,12 @@ impl ModelsCmd {
         }
         let settings = Settings::default_path().map(|p| Settings::peek(&p)).unwrap_or_default();
         let key = settings.access_key().map_err(Failure::Other)?;
-        let ids = match models_for(&Prober::default(), instance, key.as_ref()) {
+        // Every id the server lists (the menu keeps the first 200).
+        let listed = match (instance.reachable, instance.port) {
+            (Some(true), Some(port)) => fetch_models_up_to(&Prober::default(), port, key.as_ref(), usize::MAX),
+            _ => Models::Unknown,
+        };
+        let ids = match listed {
             Models::Listed(ids) => ids,
             Models::NeedsKey if key.is_some() => {
                 return Err(Failure::Other(format!("{name} did not accept the access key for its models (401).")))
@@ -64,16 +70,26 @@ impl ModelsCmd {
             let answer = Answer { instance_id: &instance.instance_id, url: instance.url.as_deref(), models: &ids };
             super::emit(&format!("{}\n", serde_json::to_string_pretty(&answer).expect("serialisable")))
         } else {
-            let lines: String = ids.iter().map(|id| format!("{}\n", crate::text::sanitize(id, 200))).collect();
+            // Whole, never cut: a cut id is another id. (The ids listed
+            // hold no character that needs escaping; escape is a backstop.)
+            let lines: String = ids.iter().map(|id| format!("{}\n", crate::text::escape(id))).collect();
             super::emit(&lines)
         }
     }
 }
 
-/// The one running instance whose id starts with `prefix`.
+/// The running instance `prefix` names: the one whose id is exactly
+/// `prefix` (then the one equal to it ignoring case), else the one whose id
+/// starts with it, ignoring case.
 fn pick<'a>(running: impl Iterator<Item = &'a Instance>, prefix: &str) -> Result<&'a Instance, Failure> {
     let wanted = prefix.to_lowercase();
     let found: Vec<&Instance> = running.filter(|i| i.instance_id.to_lowercase().starts_with(&wanted)).collect();
+    if let Some(exact) = found.iter().find(|i| i.instance_id == prefix) {
+        return Ok(exact);
+    }
+    if let [one] = found.iter().filter(|i| i.instance_id.to_lowercase() == wanted).collect::<Vec<_>>().as_slice() {
+        return Ok(one);
+    }
     match found.as_slice() {
         [one] => Ok(one),
         [] => Err(Failure::NotFound(format!(
