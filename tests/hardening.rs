@@ -325,3 +325,31 @@ fn an_exact_id_wins_over_ids_it_begins() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("give more of the id"), "{}", stderr(&out));
 }
+
+/// A healthy server whose `/health` body comes 0.8 s after its headers.
+fn slow_body() -> Scripted {
+    let slow = Answer { status: 200, body: HEALTHY.into(), body_after: Duration::from_millis(800) };
+    Scripted::start(vec![("/health", slow), ("/v1/models", Answer::ok(model_list(&["m".into()])))])
+}
+
+#[test]
+fn a_body_that_comes_late_is_no_answer_yet_never_another_program() {
+    let server = slow_body();
+    let rt = tempfile::tempdir().unwrap();
+    publish(rt.path(), "SLOW", &running_config("SLOW", server.port, T1, false));
+    let out = run_in(rt.path(), &["list", "--all", "--json"]);
+    let v = json(&out);
+    assert_eq!(v[0]["notOsaurus"], serde_json::Value::Null, "{v:?}");
+    assert_ne!(v[0]["reachable"], true);
+}
+
+#[test]
+fn prune_never_removes_a_server_whose_body_comes_late() {
+    let server = slow_body();
+    let rt = tempfile::tempdir().unwrap();
+    let dir = publish(rt.path(), "SLOW", &running_config("SLOW", server.port, T1, false));
+    let out = run_in(rt.path(), &["prune"]);
+    assert!(dir.join("configuration.json").exists(), "removed a live server's folder: {}", stdout(&out));
+    assert!(!stdout(&out).contains("removed"), "{}", stdout(&out));
+    drop(server);
+}
