@@ -353,3 +353,32 @@ fn prune_never_removes_a_server_whose_body_comes_late() {
     assert!(!stdout(&out).contains("removed"), "{}", stdout(&out));
     drop(server);
 }
+
+#[test]
+fn prune_reports_only_what_it_removed_not_a_folder_moved_away_during_its_wait() {
+    use std::io::BufRead;
+    let rt = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let port = closed_port();
+    let dir = publish(rt.path(), "MOVED", &running_config("MOVED", port, T1, false));
+    let mut c = bin();
+    c.arg("--runtime-dir").arg(rt.path()).arg("prune");
+    c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = Reaped(c.spawn().unwrap());
+    let mut err = std::io::BufReader::new(child.0.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("checking again") {
+        assert!(err.read_line(&mut said).unwrap() > 0, "prune ended before its wait: {said}");
+    }
+    let moved = elsewhere.path().join("MOVED");
+    fs::rename(&dir, &moved).unwrap();
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut err, &mut rest);
+    let mut out = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.0.stdout.take().unwrap(), &mut out);
+    let status = child.0.wait().unwrap();
+    assert!(moved.join("configuration.json").exists());
+    assert!(!out.contains("removed"), "reported a removal it did not make: {out}");
+    assert!(rest.contains("MOVED") && rest.contains("nothing was removed"), "stderr: {rest}");
+    assert!(status.success(), "{status:?}: {rest}");
+}

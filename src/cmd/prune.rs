@@ -10,6 +10,7 @@ use crate::discovery::{Instance, RuntimeDirs};
 use crate::inspect::is_gone;
 use crate::inspect::LEFTOVER_AFTER;
 use crate::probe::Prober;
+use crate::prune::Removal;
 use crate::snapshot::Snapshot;
 use crate::text::sanitize;
 
@@ -79,12 +80,18 @@ impl Prune {
         let mut kept = 0;
         for i in leftovers {
             let what = shown(i);
+            let gone =
+                || say!("osaurus-tray: {what} is no longer there (moved or removed meanwhile); nothing was removed");
             if self.dry_run {
-                super::emit(&format!("would remove {what}\n"))?;
+                match std::fs::symlink_metadata(&i.dir) {
+                    Ok(_) => super::emit(&format!("would remove {what}\n"))?,
+                    Err(_) => gone(),
+                }
                 continue;
             }
-            match crate::prune::remove(i, &prober) {
-                Ok(()) => super::emit(&format!("removed {what}\n"))?,
+            match crate::prune::remove_checked(i, &prober) {
+                Ok(Removal::Removed) => super::emit(&format!("removed {what}\n"))?,
+                Ok(Removal::AlreadyGone) => gone(),
                 Err(why) => {
                     say!("osaurus-tray: {why}");
                     kept += 1;
