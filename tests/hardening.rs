@@ -382,3 +382,25 @@ fn prune_reports_only_what_it_removed_not_a_folder_moved_away_during_its_wait() 
     assert!(rest.contains("MOVED") && rest.contains("nothing was removed"), "stderr: {rest}");
     assert!(status.success(), "{status:?}: {rest}");
 }
+
+#[test]
+fn an_unreadable_or_unwritable_updated_at_ranks_as_undated_and_prints_as_null() {
+    let rt = tempfile::tempdir().unwrap();
+    let cfg = |id: &str, port: u16, updated: &str| {
+        publish(rt.path(), id, &running_config(id, port, updated, false));
+    };
+    cfg("DATED", 1001, T1);
+    // Folders just written, so their mtime is now, newer than T1.
+    cfg("GARBLED", 1002, "yesterday");
+    cfg("YEARMINUS1", 1003, "0000-01-01T00:00:00+01:00");
+    cfg("YEAR10000", 1004, "9999-12-31T23:00:00-02:00");
+    let out = run_in(rt.path(), &["list", "--json", "--no-probe"]);
+    let v = json(&out);
+    let ids: Vec<&str> = v.iter().map(|i| i["instanceId"].as_str().unwrap()).collect();
+    assert_eq!(ids[0], "DATED", "a file with a time it cannot show must not outrank one that has it: {ids:?}");
+    for i in &v[1..] {
+        assert_eq!(i["updatedAt"], serde_json::Value::Null, "{i}");
+        assert!(i["problem"].as_str().unwrap_or("").contains("updatedAt"), "{i}");
+    }
+    assert_eq!(stdout(&run_in(rt.path(), &["url", "--no-probe"])), "http://127.0.0.1:1001\n");
+}
