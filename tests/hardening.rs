@@ -271,9 +271,18 @@ fn serving(ids: &[String]) -> Scripted {
 
 /// Runs `models` with `args` against `rt`, with no key and no settings.
 fn models(rt: &Path, args: &[&str]) -> std::process::Output {
+    models_with_key(rt, args, None)
+}
+
+/// Runs `models` with `args` against `rt`, with `key` in OSAURUS_API_KEY
+/// and no settings.
+fn models_with_key(rt: &Path, args: &[&str], key: Option<&str>) -> std::process::Output {
     let home = tempfile::tempdir().unwrap();
     let mut c = bin();
     c.env("HOME", home.path()).env("XDG_CONFIG_HOME", home.path()).env_remove("OSAURUS_API_KEY");
+    if let Some(key) = key {
+        c.env("OSAURUS_API_KEY", key);
+    }
     c.arg("--runtime-dir").arg(rt).arg("models").args(args);
     run_with_deadline(c, Duration::from_secs(20))
 }
@@ -403,4 +412,77 @@ fn an_unreadable_or_unwritable_updated_at_ranks_as_undated_and_prints_as_null() 
         assert!(i["problem"].as_str().unwrap_or("").contains("updatedAt"), "{i}");
     }
     assert_eq!(stdout(&run_in(rt.path(), &["url", "--no-probe"])), "http://127.0.0.1:1001\n");
+}
+
+/// Set to 1 to make the test below fail, not skip, where it cannot run.
+const OTHER_UID_REQUIRED: &str = "OSAURUS_TRAY_OTHER_UID_REQUIRED";
+
+/// The uid of `nobody`, another user than the one running the tests.
+const NOBODY: u32 = 65534;
+
+/// A listener on 127.0.0.1 whose socket belongs to `uid`, as the socket
+/// table tells it: made on a thread of its own whose file-system uid is
+/// `uid` meanwhile (the kernel gives a socket the creator's fsuid).
+/// Needs root on Linux; `None` otherwise.
+#[cfg(not(target_os = "linux"))]
+fn listener_owned_by(_uid: u32) -> Option<std::net::TcpListener> {
+    None
+}
+
+/// A listener on 127.0.0.1 whose socket belongs to `uid`, as the socket
+/// table tells it: made on a thread of its own whose file-system uid is
+/// `uid` meanwhile (the kernel gives a socket the creator's fsuid).
+/// Needs root on Linux; `None` otherwise.
+#[cfg(target_os = "linux")]
+fn listener_owned_by(uid: u32) -> Option<std::net::TcpListener> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return None;
+    }
+    std::thread::spawn(move || {
+        // SAFETY: setfsuid changes this thread's file-system uid only;
+        // it is set back before the thread ends.
+        unsafe { libc::setfsuid(uid) };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0");
+        unsafe { libc::setfsuid(0) };
+        listener.ok()
+    })
+    .join()
+    .unwrap()
+}
+
+#[test]
+fn the_access_key_never_goes_to_another_users_server() {
+    const KEY: &str = "sk-hardening-not-for-others";
+    let Some(theirs) = listener_owned_by(NOBODY) else {
+        let why = "cannot make a listener of another user here (needs root, on Linux)";
+        assert!(std::env::var_os(OTHER_UID_REQUIRED).is_none(), "{OTHER_UID_REQUIRED} is set, but {why}");
+        println!("skipped: {why}");
+        return;
+    };
+    let port = theirs.local_addr().unwrap().port();
+    let owners = osaurus_tray::process::Listeners::read().unwrap().owners(port);
+    assert!(owners.iter().all(|&(_, uid)| uid == NOBODY) && !owners.is_empty(), "{owners:?}");
+    let answers = || vec![("/health", Answer::ok(HEALTHY)), ("/v1/models", Answer::ok(model_list(&["m".into()])))];
+    let other = Scripted::on(theirs, answers());
+    let rt = tempfile::tempdir().unwrap();
+    publish(rt.path(), "THEIRS", &running_config("THEIRS", other.port, T1, false));
+    let out = models_with_key(rt.path(), &[], Some(KEY));
+    let asked = other.authorizations();
+    assert!(asked.iter().any(|(path, _)| path == "/v1/models"), "{asked:?}: {}", stderr(&out));
+    assert!(asked.iter().all(|(_, auth)| auth.is_none()), "the key went to another user's server: {asked:?}");
+    assert!(stderr(&out).contains("not sent"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
+    // This user's server on the same terms gets it.
+    let mine = Scripted::start(answers());
+    let rt = tempfile::tempdir().unwrap();
+    publish(rt.path(), "MINE", &running_config("MINE", mine.port, T1, false));
+    let out = models_with_key(rt.path(), &[], Some(KEY));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let asked = mine.authorizations();
+    let bearer = format!("Bearer {KEY}");
+    assert!(
+        asked.iter().any(|(path, auth)| path == "/v1/models" && auth.as_deref() == Some(bearer.as_str())),
+        "{asked:?}"
+    );
 }

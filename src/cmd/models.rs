@@ -46,13 +46,29 @@ impl ModelsCmd {
         }
         let settings = Settings::default_path().map(|p| Settings::peek(&p)).unwrap_or_default();
         let key = settings.access_key().map_err(Failure::Other)?;
-        // Every id the server lists (the menu keeps the first 200).
-        let listed = match (instance.reachable, instance.port) {
-            (Some(true), Some(port)) => fetch_models_up_to(&Prober::default(), port, key.as_ref(), usize::MAX),
-            _ => Models::Unknown,
+        // Every id the server lists (the menu keeps the first 200). The key
+        // goes only to a server of this user (the prober enforces it; this
+        // says so).
+        let (listed, withheld) = match (instance.reachable, instance.port) {
+            (Some(true), Some(port)) => {
+                let withheld = key.is_some() && !crate::process::served_by_this_user(port);
+                if withheld {
+                    say!(
+                        "osaurus-tray: the access key was not sent to {name}: the process listening on port {port} \
+                         is not this user's (or cannot be told to be)."
+                    );
+                }
+                (fetch_models_up_to(&Prober::default(), port, key.as_ref(), usize::MAX), withheld)
+            }
+            _ => (Models::Unknown, false),
         };
         let ids = match listed {
             Models::Listed(ids) => ids,
+            Models::NeedsKey if withheld => {
+                return Err(Failure::Other(format!(
+                    "{name} needs an access key, which was not sent to it (see above)."
+                )))
+            }
             Models::NeedsKey if key.is_some() => {
                 return Err(Failure::Other(format!("{name} did not accept the access key for its models (401).")))
             }

@@ -144,10 +144,13 @@ impl Prober {
     }
 
     /// `GET http://127.0.0.1:{port}/v1/models`, with `Authorization: Bearer`
-    /// when a key is given: the one request that ever carries the key.
+    /// when a key is given: the one request that ever carries the key. The
+    /// key goes only to a server of this user
+    /// ([`crate::process::served_by_this_user`]); another user's server on
+    /// the port is asked without it.
     pub fn models(&self, port: u16, key: Option<&AccessKey>, limit: u64) -> Result<(u16, String), Outcome> {
         let mut request = self.agent.get(&loopback_url(port, "/v1/models"));
-        if let Some(key) = key {
+        if let Some(key) = key.filter(|_| crate::process::served_by_this_user(port)) {
             request = request.header("Authorization", key.bearer());
         }
         match request.call() {
