@@ -120,7 +120,20 @@ pub fn main(gui: Option<&dyn Gui>) -> ! {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version: clap would ignore a failure to write them.
+        Err(e) if !e.use_stderr() && !std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            match cmd::emit(&e.render().to_string()) {
+                Ok(()) | Err(Failure::Closed) => std::process::exit(0),
+                Err(failure) => {
+                    cmd::say(format_args!("osaurus-tray: {failure}"));
+                    std::process::exit(1)
+                }
+            }
+        }
+        Err(e) => e.exit(),
+    };
     let dirs = cli.global.runtime_dirs();
     let outcome = match cli.command {
         Some(Command::List(c)) => c.run(&dirs),

@@ -49,6 +49,9 @@ fn a_full_disk_is_one_line_on_stderr_and_exit_1_never_a_panic() {
         &["env", "--no-probe"],
         &["completions", "bash"],
         &["man"],
+        &["--help"],
+        &["list", "--help"],
+        &["--version"],
     ] {
         let out = to_dev_full(rt.path(), args);
         let err = stderr(&out);
