@@ -489,3 +489,15 @@ fn the_access_key_never_goes_to_another_users_server() {
         "{asked:?}"
     );
 }
+
+#[test]
+fn an_exact_id_that_is_not_running_is_said_not_taken_for_a_longer_one() {
+    let old = serving(&["of-work-old".into()]);
+    let rt = tempfile::tempdir().unwrap();
+    publish(rt.path(), "work", &starting_config("work", T1, "starting"));
+    publish(rt.path(), "work-old", &running_config("work-old", old.port, T1, false));
+    let out = models(rt.path(), &["--id", "work"]);
+    assert_eq!(stdout(&out), "", "the models of another instance than the one named");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("\"work\" is starting"), "{}", stderr(&out));
+}

@@ -38,7 +38,7 @@ impl ModelsCmd {
         super::print_warnings(&snap);
         let instance = match &self.id {
             None => snap.best().ok_or_else(|| super::none_running(dirs))?,
-            Some(prefix) => pick(snap.running(), prefix)?,
+            Some(prefix) => pick(snap.all(), prefix)?,
         };
         let name = crate::text::sanitize(instance.url.as_deref().unwrap_or(&instance.instance_id), 80);
         if let Some(why) = &instance.not_osaurus {
@@ -94,12 +94,23 @@ impl ModelsCmd {
     }
 }
 
-/// The running instance `prefix` names: the one whose id is exactly
-/// `prefix` (then the one equal to it ignoring case), else the one whose id
-/// starts with it, ignoring case.
-fn pick<'a>(running: impl Iterator<Item = &'a Instance>, prefix: &str) -> Result<&'a Instance, Failure> {
+/// The running instance `prefix` names, among `entries`: the one whose id is
+/// exactly `prefix` (then the one equal to it ignoring case), else the one
+/// whose id starts with it, ignoring case. An entry whose id is exactly
+/// `prefix` but that does not run is said so, never passed over for a
+/// longer id.
+fn pick<'a>(entries: impl Iterator<Item = &'a Instance>, prefix: &str) -> Result<&'a Instance, Failure> {
     let wanted = prefix.to_lowercase();
-    let found: Vec<&Instance> = running.filter(|i| i.instance_id.to_lowercase().starts_with(&wanted)).collect();
+    let (running, resting): (Vec<&Instance>, Vec<&Instance>) = entries.partition(|i| i.is_running());
+    if let Some(named) = resting.iter().find(|i| i.instance_id == prefix) {
+        return Err(Failure::NotFound(format!(
+            "The instance {} is {}, not running.",
+            crate::text::quote(&named.instance_id),
+            named.state.as_str()
+        )));
+    }
+    let found: Vec<&Instance> =
+        running.into_iter().filter(|i| i.instance_id.to_lowercase().starts_with(&wanted)).collect();
     if let Some(exact) = found.iter().find(|i| i.instance_id == prefix) {
         return Ok(exact);
     }
