@@ -12,7 +12,8 @@ use common::*;
 
 const T1: &str = "2025-09-08T12:00:00Z";
 
-/// Runs the binary with `args`, its stdout going to `/dev/full`.
+/// Runs the binary with `args`, its stdout going to `/dev/full` (Linux).
+#[cfg(target_os = "linux")]
 fn to_dev_full(dir: &Path, args: &[&str]) -> std::process::Output {
     let mut c = bin();
     c.arg("--runtime-dir").arg(dir).args(args);
@@ -39,6 +40,7 @@ fn an_empty_runtime_dir_variable_means_the_default_folders() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // /dev/full
 fn a_full_disk_is_one_line_on_stderr_and_exit_1_never_a_panic() {
     let rt = tempfile::tempdir().unwrap();
     publish(rt.path(), "A", &running_config("A", 1337, T1, false));
@@ -101,6 +103,7 @@ fn a_closed_pipe_ends_a_command_quietly() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // /dev/full
 fn watch_on_a_full_disk_says_so_and_exits_1() {
     let rt = tempfile::tempdir().unwrap();
     publish(rt.path(), "A", &running_config("A", 1337, T1, false));

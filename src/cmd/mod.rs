@@ -96,31 +96,72 @@ pub fn write_failure(e: &io::Error) -> Failure {
     }
 }
 
-/// Calls `then` once standard output hangs up: its reader went away (the
-/// write end of a pipe reports POLLERR on Linux, POLLHUP on macOS) or its
+/// Calls `then` once standard output hangs up: its reader went away or its
 /// terminal hung up. `watch` learns so at once, not at its next write,
-/// which may never come. A thread blocked in poll(2) without a timeout
-/// does the waiting, at no cost; where standard output cannot hang up (a
-/// file, `/dev/null`) it waits for good, and on any other answer it stops.
-#[cfg(unix)]
+/// which may never come. A thread blocked without a timeout does the
+/// waiting, at no cost while nothing is written; where standard output
+/// cannot hang up (a file, `/dev/null`) it waits for good, and on an answer
+/// it does not understand it stops waiting.
 pub fn on_hang_up(then: impl FnOnce() + Send + 'static) {
-    let wait = move || {
-        // POLLHUP asks for nothing that is reported while the reader is
-        // there (no POLLOUT, which a pipe with room reports at once).
-        let mut fd = libc::pollfd { fd: libc::STDOUT_FILENO, events: libc::POLLHUP, revents: 0 };
-        loop {
-            // SAFETY: one valid pollfd, and its count.
-            let n = unsafe { libc::poll(&mut fd, 1, -1) };
-            if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            if n > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
-                then();
-            }
-            return;
+    let _ = std::thread::Builder::new().name("stdout hang-up".into()).stack_size(64 * 1024).spawn(move || {
+        if wait_for_hang_up() {
+            then();
         }
-    };
-    let _ = std::thread::Builder::new().name("stdout hang-up".into()).stack_size(64 * 1024).spawn(wait);
+    });
+}
+
+/// Blocks until standard output hangs up (true), or until that cannot be
+/// waited for (false). Linux: poll(2) asking for POLLHUP only, which
+/// reports nothing while the reader is there (a pipe's write end reports
+/// POLLERR once its reader is gone, a terminal POLLHUP).
+#[cfg(not(target_os = "macos"))]
+fn wait_for_hang_up() -> bool {
+    let mut fd = libc::pollfd { fd: libc::STDOUT_FILENO, events: libc::POLLHUP, revents: 0 };
+    loop {
+        // SAFETY: one valid pollfd, and its count.
+        let n = unsafe { libc::poll(&mut fd, 1, -1) };
+        if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        return n > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR) != 0;
+    }
+}
+
+/// macOS: kqueue's write filter, edge-triggered (EV_CLEAR), which sets
+/// EV_EOF when a pipe's reader goes away (kqueue(2)); it also fires when
+/// room is made in the pipe, which happens only as output is read.
+#[cfg(target_os = "macos")]
+fn wait_for_hang_up() -> bool {
+    // SAFETY: kqueue has no preconditions; its descriptor is closed below.
+    let kq = unsafe { libc::kqueue() };
+    if kq < 0 {
+        return false;
+    }
+    // SAFETY: all-zero bytes are a valid kevent.
+    let mut change: libc::kevent = unsafe { std::mem::zeroed() };
+    change.ident = libc::STDOUT_FILENO as libc::uintptr_t;
+    change.filter = libc::EVFILT_WRITE;
+    change.flags = libc::EV_ADD | libc::EV_CLEAR;
+    let mut hung_up = false;
+    // SAFETY: one change, one event buffer, no timeout.
+    let added = unsafe { libc::kevent(kq, &change, 1, std::ptr::null_mut(), 0, std::ptr::null()) };
+    while added == 0 {
+        // SAFETY: as above.
+        let mut event: libc::kevent = unsafe { std::mem::zeroed() };
+        // SAFETY: no changes, one event buffer, no timeout.
+        let n = unsafe { libc::kevent(kq, std::ptr::null(), 0, &mut event, 1, std::ptr::null()) };
+        if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        if n == 1 && event.flags & libc::EV_ERROR == 0 && event.flags & libc::EV_EOF == 0 {
+            continue; // room in the pipe: the reader is there
+        }
+        hung_up = n == 1 && event.flags & libc::EV_EOF != 0;
+        break;
+    }
+    // SAFETY: `kq` is ours and closed once.
+    unsafe { libc::close(kq) };
+    hung_up
 }
 
 /// Writes one line to standard error. A failure to write it is ignored:
