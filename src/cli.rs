@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 
 use crate::cmd::{self, Failure};
@@ -33,8 +34,15 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Read instance folders only from DIR (default: ~/.osaurus/runtime and
-    /// the legacy folders of older Osaurus versions).
-    #[arg(long, global = true, value_name = "DIR", env = "OSAURUS_RUNTIME_DIR")]
+    /// the legacy folders of older Osaurus versions; an empty DIR means the
+    /// default too).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "OSAURUS_RUNTIME_DIR",
+        value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from)
+    )]
     pub runtime_dir: Option<PathBuf>,
 }
 
@@ -113,12 +121,22 @@ pub fn main(gui: Option<&dyn Gui>) -> ! {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let args = std::env::args_os();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // Opened from Finder, LaunchServices may add `-psn_…` (macOS only).
-    let cli = if cfg!(target_os = "macos") {
-        Cli::parse_from(crate::gui::without_process_serial_number(args))
-    } else {
-        Cli::parse_from(args)
+    let args = if cfg!(target_os = "macos") { crate::gui::without_process_serial_number(args) } else { args };
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        // --help and --version: clap would ignore a failure to write them.
+        Err(e) if !e.use_stderr() && !std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            match cmd::emit(&e.render().to_string()) {
+                Ok(()) | Err(Failure::Closed) => std::process::exit(0),
+                Err(failure) => {
+                    cmd::say(format_args!("osaurus-tray: {failure}"));
+                    std::process::exit(1)
+                }
+            }
+        }
+        Err(e) => e.exit(),
     };
     let dirs = cli.global.runtime_dirs();
     let outcome = match cli.command {
@@ -135,11 +153,12 @@ pub fn main(gui: Option<&dyn Gui>) -> ! {
         Some(Command::Man(c)) => c.run(),
         None => cmd::tray::Tray::default().run(&dirs, gui),
     };
-    if let Err(failure) = outcome {
-        match failure {
-            Failure::NotFound(m) | Failure::Other(m) => eprintln!("osaurus-tray: {m}"),
+    match outcome {
+        Ok(()) | Err(Failure::Closed) => {}
+        Err(Failure::NotFound(m) | Failure::Other(m)) => {
+            cmd::say(format_args!("osaurus-tray: {m}"));
+            std::process::exit(1);
         }
-        std::process::exit(1);
     }
     std::process::exit(0)
 }

@@ -130,17 +130,27 @@ impl Prober {
         match request.call() {
             Ok(mut response) => {
                 let status = response.status().as_u16();
-                Ok((status, read_body(&mut response, limit).ok()))
+                // A body that does not come in time is no answer yet (a
+                // busy server), never another program's answer.
+                let body = match read_body(&mut response, limit) {
+                    Ok(body) => Some(body),
+                    Err(Outcome::TooLarge(_)) => None,
+                    Err(late) => return Err(late),
+                };
+                Ok((status, body))
             }
             Err(e) => Err(classify(e)),
         }
     }
 
     /// `GET http://127.0.0.1:{port}/v1/models`, with `Authorization: Bearer`
-    /// when a key is given: the one request that ever carries the key.
+    /// when a key is given: the one request that ever carries the key. The
+    /// key goes only to a server of this user
+    /// ([`crate::process::served_by_this_user`]); another user's server on
+    /// the port is asked without it.
     pub fn models(&self, port: u16, key: Option<&AccessKey>, limit: u64) -> Result<(u16, String), Outcome> {
         let mut request = self.agent.get(&loopback_url(port, "/v1/models"));
-        if let Some(key) = key {
+        if let Some(key) = key.filter(|_| crate::process::served_by_this_user(port)) {
             request = request.header("Authorization", key.bearer());
         }
         match request.call() {
@@ -290,13 +300,17 @@ impl ureq::unversioned::resolver::Resolver for IpOnly {
 }
 
 /// At most `limit` bytes of the body, as text; a longer body is
-/// [`Outcome::TooLarge`], not a truncated text. A body that is not UTF-8 or
-/// breaks off reads as empty.
+/// [`Outcome::TooLarge`], not a truncated text, and a body that does not
+/// come within the timeout is [`Outcome::TimedOut`]. A body that is not
+/// UTF-8 or breaks off reads as empty.
 fn read_body(response: &mut ureq::http::Response<ureq::Body>, limit: u64) -> Result<String, Outcome> {
     match response.body_mut().with_config().limit(limit).read_to_string() {
         Ok(body) => Ok(body),
         Err(ureq::Error::BodyExceedsLimit(_)) => Err(Outcome::TooLarge(limit)),
-        Err(_) => Ok(String::new()),
+        Err(e) => match classify(e) {
+            Outcome::TimedOut => Err(Outcome::TimedOut),
+            _ => Ok(String::new()),
+        },
     }
 }
 
