@@ -129,6 +129,7 @@ fn ctx() -> Context {
         launch_at_login: Some(false),
         settings: Settings::default(),
         notice: None,
+        exposure: Default::default(),
     }
 }
 

@@ -20,6 +20,7 @@ use tray_icon::menu::MenuEvent;
 use tray_icon::{TrayIcon, TrayIconBuilder};
 
 use osaurus_tray::discovery::RuntimeDirs;
+use osaurus_tray::exposure::{self, Exposure};
 use osaurus_tray::gui::Options;
 use osaurus_tray::menu_model::{self, Action, Context, MenuModel};
 use osaurus_tray::notifications;
@@ -38,6 +39,8 @@ pub const TRAY_ID: &str = "osaurus-tray";
 pub enum UserEvent {
     /// The watcher saw a change.
     Snapshot(Box<Snapshot>),
+    /// Osaurus's settings (relay tunnels, CORS) were read anew.
+    Exposure(Box<Exposure>),
     /// A menu item was clicked.
     Menu(MenuEvent),
     /// Ctrl-C or SIGTERM: leave cleanly.
@@ -88,6 +91,7 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
         match event {
             Event::NewEvents(StartCause::Init) if !app.start() => *control_flow = ControlFlow::Exit,
             Event::UserEvent(UserEvent::Snapshot(snap)) => app.show(*snap),
+            Event::UserEvent(UserEvent::Exposure(e)) => app.show_exposure(*e),
             Event::UserEvent(UserEvent::Menu(e)) if app.click(&e) => *control_flow = ControlFlow::Exit,
             Event::UserEvent(UserEvent::Quit) => *control_flow = ControlFlow::Exit,
             Event::LoopDestroyed => {
@@ -95,6 +99,7 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
                 // then the watcher, then whatever the caller kept alive.
                 drop(app.tray.take());
                 drop(app.watcher.take());
+                drop(app.exposure_watch.take());
                 drop(keep_alive.take());
                 if app.failed {
                     std::process::exit(1);
@@ -111,6 +116,10 @@ struct App {
     options: Options,
     proxy: EventLoopProxy<UserEvent>,
     watcher: Option<watcher::Watcher>,
+    /// Watches Osaurus's settings; its readings go to `context.exposure`.
+    exposure_watch: Option<exposure::Watch>,
+    /// A reading of the settings has come (before it, none is news).
+    exposure_seen: bool,
     tray: Option<TrayIcon>,
     menu: MenuTree,
     snapshot: Option<Snapshot>,
@@ -141,12 +150,15 @@ impl App {
             launch_at_login: None,
             settings,
             notice: problem,
+            exposure: Exposure::default(),
         };
         let mut app = App {
             dirs,
             options,
             proxy,
             watcher: None,
+            exposure_watch: None,
+            exposure_seen: false,
             tray: None,
             menu: MenuTree::new(),
             snapshot: None,
@@ -158,6 +170,12 @@ impl App {
             failed: false,
         };
         app.start_watcher();
+        let proxy = app.proxy.clone();
+        app.exposure_watch = exposure::data_root(&app.dirs).map(|root| {
+            exposure::watch(root, false, move |e| {
+                let _ = proxy.send_event(UserEvent::Exposure(Box::new(e.clone())));
+            })
+        });
         app
     }
 
@@ -213,8 +231,32 @@ impl App {
                 platform::notify(&n);
             }
         }
+        let before = self.exposure_in_effect();
         self.snapshot = Some(snap);
+        self.notify_tunnels(before);
         self.refresh_menu();
+    }
+
+    fn show_exposure(&mut self, exposure: Exposure) {
+        let before = self.exposure_in_effect();
+        self.context.exposure = exposure;
+        self.exposure_seen = true;
+        self.notify_tunnels(before);
+        self.refresh_menu();
+    }
+
+    /// The settings' exposure, in effect while an instance runs; `None`
+    /// until both the first snapshot and the first reading have come.
+    fn exposure_in_effect(&self) -> Option<Exposure> {
+        let snap = self.snapshot.as_ref().filter(|_| self.exposure_seen)?;
+        Some(self.context.exposure.clone().while_running(snap.running().next().is_some()))
+    }
+
+    fn notify_tunnels(&self, before: Option<Exposure>) {
+        let Some(after) = self.exposure_in_effect().filter(|_| self.context.settings.notifications) else { return };
+        for n in notifications::tunnels_on(before.as_ref(), &after) {
+            platform::notify(&n);
+        }
     }
 
     /// Rebuilds the model and applies what changed to the menu and icon.
