@@ -353,7 +353,7 @@ pub fn watch(root: PathBuf, force_poll: bool, mut consumer: impl FnMut(&Exposure
             consumer(&last);
             loop {
                 match rx.recv() {
-                    Ok(Msg::Fs(e)) if matters(&e) => {}
+                    Ok(Msg::Fs(e)) if matters(&root, &e) => {}
                     Ok(Msg::Fs(_)) => continue,
                     Ok(Msg::Stop) | Err(_) => return,
                 }
@@ -380,18 +380,23 @@ pub fn watch(root: PathBuf, force_poll: bool, mut consumer: impl FnMut(&Exposure
     Watch { tx, thread: Some(thread) }
 }
 
-/// Whether an event can change what is read: not the opens and reads of
-/// our own reading (inotify reports them), everything else.
-fn matters(e: &notify::Result<notify::Event>) -> bool {
+/// Whether an event can change what is read: one on `config/` or `agents/`
+/// or what is in them, or on the root or above it, and not the opens and
+/// reads of our own reading (inotify reports them). The root's other
+/// entries (with `--runtime-dir /tmp/x`, all of `/tmp`) are left alone.
+fn matters(root: &Path, e: &notify::Result<notify::Event>) -> bool {
     use notify::event::{AccessKind, AccessMode, EventKind};
-    match e {
-        Ok(ev) => match ev.kind {
-            EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-            EventKind::Access(_) => false,
-            _ => true,
-        },
-        Err(_) => true,
-    }
+    let Ok(ev) = e else { return true };
+    let kind = match ev.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    };
+    let (config, agents) = (root.join("config"), root.join(AGENTS_DIR));
+    let place = ev.paths.is_empty()
+        || ev.need_rescan()
+        || ev.paths.iter().any(|p| root.starts_with(p) || p.starts_with(&config) || p.starts_with(&agents));
+    kind && place
 }
 
 fn make_watcher(events: mpsc::Sender<Msg>, force_poll: bool) -> Option<Box<dyn notify::Watcher + Send>> {
@@ -569,6 +574,22 @@ mod tests {
         assert_eq!(data_root(&RuntimeDirs::explicit("/tmp/x/runtime".into())), Some(PathBuf::from("/tmp/x")));
         assert_eq!(data_root(&RuntimeDirs::explicit("runtime".into())), Some(PathBuf::from(".")));
         assert_eq!(data_root(&RuntimeDirs::explicit("/".into())), None);
+    }
+
+    #[test]
+    fn only_events_on_the_settings_or_above_the_root_matter() {
+        use notify::event::{AccessKind, CreateKind, EventKind};
+        let root = Path::new("/tmp/x/.osaurus");
+        let ev = |kind, p: &str| Ok(notify::Event::new(kind).add_path(p.into()));
+        let create = EventKind::Create(CreateKind::File);
+        assert!(matters(root, &ev(create, "/tmp/x/.osaurus/config/relay.json")));
+        assert!(matters(root, &ev(create, "/tmp/x/.osaurus/agents")));
+        assert!(matters(root, &ev(create, "/tmp/x/.osaurus")));
+        assert!(matters(root, &ev(create, "/tmp/x")));
+        assert!(!matters(root, &ev(create, "/tmp/x/.osaurus/sessions")));
+        assert!(!matters(root, &ev(create, "/tmp/other")));
+        assert!(!matters(root, &ev(EventKind::Access(AccessKind::Any), "/tmp/x/.osaurus/config/relay.json")));
+        assert!(matters(root, &Err(notify::Error::generic("overflow"))));
     }
 
     #[test]
