@@ -352,23 +352,31 @@ pub fn watch(root: PathBuf, force_poll: bool, mut consumer: impl FnMut(&Exposure
             let mut last = read(&root);
             consumer(&last);
             loop {
-                match rx.recv() {
-                    Ok(Msg::Fs(e)) if matters(&root, &e) => {}
+                let mut reshaped = match rx.recv() {
+                    Ok(Msg::Fs(e)) if matters(&root, &e) => reshapes(&root, &e),
                     Ok(Msg::Fs(_)) => continue,
                     Ok(Msg::Stop) | Err(_) => return,
-                }
+                };
                 // Gather the rest of the burst (an atomic write is several events).
                 let start = Instant::now();
                 loop {
                     let left = BURST_MAX.saturating_sub(start.elapsed()).min(QUIET);
                     match rx.recv_timeout(left) {
                         Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
-                        Ok(Msg::Fs(_)) if start.elapsed() < BURST_MAX => {}
-                        _ => break,
+                        Ok(Msg::Fs(e)) => {
+                            reshaped |= reshapes(&root, &e);
+                            if start.elapsed() >= BURST_MAX {
+                                break;
+                            }
+                        }
+                        Err(RecvTimeoutError::Timeout) => break,
                     }
                 }
-                // A folder may have come, gone or been replaced: watch afresh.
-                repoint(&mut watcher, &root, &mut watched);
+                // A folder came, went or was replaced: watch afresh, before
+                // reading, so that no change after the reading is missed.
+                if reshaped {
+                    repoint(&mut watcher, &root, &mut watched);
+                }
                 let now = read(&root);
                 if now != last {
                     consumer(&now);
@@ -419,6 +427,16 @@ fn make_watcher(events: mpsc::Sender<Msg>, force_poll: bool) -> Option<Box<dyn n
             None
         }
     }
+}
+
+/// Whether an event may change which folders are to be watched: one on
+/// `config/` or `agents/` themselves, on the root or above it, or a lost one.
+fn reshapes(root: &Path, e: &notify::Result<notify::Event>) -> bool {
+    let Ok(ev) = e else { return true };
+    let (config, agents) = (root.join("config"), root.join(AGENTS_DIR));
+    ev.paths.is_empty()
+        || ev.need_rescan()
+        || ev.paths.iter().any(|p| root.starts_with(p) || *p == config || *p == agents)
 }
 
 /// The folders to watch for `root`: the root (or, while it does not exist,
@@ -590,6 +608,10 @@ mod tests {
         assert!(!matters(root, &ev(create, "/tmp/other")));
         assert!(!matters(root, &ev(EventKind::Access(AccessKind::Any), "/tmp/x/.osaurus/config/relay.json")));
         assert!(matters(root, &Err(notify::Error::generic("overflow"))));
+        assert!(reshapes(root, &ev(create, "/tmp/x/.osaurus/agents")));
+        assert!(reshapes(root, &ev(create, "/tmp/x")));
+        assert!(!reshapes(root, &ev(create, "/tmp/x/.osaurus/agents/A.json")));
+        assert!(!reshapes(root, &ev(create, "/tmp/x/.osaurus/config/relay.json")));
     }
 
     #[test]
@@ -655,5 +677,12 @@ mod tests {
         assert!(next().tunnels[0].url.is_some(), "a change to an agent file is seen");
         std::fs::remove_file(root.join(RELAY_FILE)).unwrap();
         assert!(next().tunnels.is_empty());
+        // config/ replaced by a new folder: its new files are seen too.
+        std::fs::remove_dir_all(root.join("config")).unwrap();
+        assert!(!next().any_website);
+        write(&root.join(SERVER_FILE), r#"{"allowedOrigins": ["*"]}"#);
+        assert!(next().any_website, "the new config/ is watched");
+        write(&root.join(SERVER_FILE), r#"{"allowedOrigins": []}"#);
+        assert!(!next().any_website, "and a change in it is seen");
     }
 }
