@@ -91,7 +91,7 @@ impl Tunnel {
     pub fn label(&self) -> String {
         match &self.name {
             Some(name) if !name.trim().is_empty() => name.clone(),
-            _ => format!("agent {}", &self.agent_id[..8.min(self.agent_id.len())]),
+            _ => format!("agent {}", self.agent_id.chars().take(8).collect::<String>()),
         }
     }
 }
