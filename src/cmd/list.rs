@@ -100,10 +100,10 @@ pub fn exposure_lines(e: &Exposure) -> Vec<String> {
         })
         .collect();
     if e.any_website {
-        out.push(format!(
-            "warning: Any website you open can use this server (allowedOrigins \"*\" in {})",
-            exposure::SERVER_FILE
-        ));
+        out.push(
+            "warning: Any website you open can use this server (allowedOrigins \"*\" in Osaurus's server settings)"
+                .into(),
+        );
     }
     out
 }

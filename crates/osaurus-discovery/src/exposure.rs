@@ -43,6 +43,40 @@ pub const SERVER_FILE: &str = "config/server.json";
 /// The agents' folder, under the data root.
 pub const AGENTS_DIR: &str = "agents";
 
+/// Where the server settings and the agents are, under the data root.
+/// Osaurus reads a legacy name (`ServerConfiguration.json`, `Personas/`,
+/// both in the root) when it exists and the current one does not
+/// (`OsaurusPaths.resolvePath`); the relay has no legacy name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// The server settings file.
+    pub server: &'static str,
+    /// The agents' folder.
+    pub agents: &'static str,
+}
+
+impl Layout {
+    /// The current names.
+    pub const CURRENT: Layout = Layout { server: SERVER_FILE, agents: AGENTS_DIR };
+
+    /// The names Osaurus would use under `root` now.
+    pub fn of(root: &Path) -> Layout {
+        let pick = |new: &'static str, legacy: &'static str| {
+            if root.join(legacy).exists() && !root.join(new).exists() {
+                legacy
+            } else {
+                new
+            }
+        };
+        Layout { server: pick(SERVER_FILE, LEGACY_SERVER_FILE), agents: pick(AGENTS_DIR, LEGACY_AGENTS_DIR) }
+    }
+}
+
+/// The server settings' legacy name, in the data root.
+pub const LEGACY_SERVER_FILE: &str = "ServerConfiguration.json";
+/// The agents' legacy folder, in the data root.
+pub const LEGACY_AGENTS_DIR: &str = "Personas";
+
 /// Everything Osaurus exposes beyond the LAN, as its settings say.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -124,21 +158,27 @@ pub enum Loaded {
 /// [`Exposure::problems`]; keys of `enabledAgents` that are not UUIDs, and
 /// values other than `true`, are ignored as Osaurus ignores them.
 pub fn decide(relay: &Loaded, server: &Loaded, agent: impl Fn(&str) -> Loaded) -> Exposure {
+    decide_in(Layout::CURRENT, relay, server, agent)
+}
+
+/// [`decide`] for files found under the names of `layout`.
+pub fn decide_in(layout: Layout, relay: &Loaded, server: &Loaded, agent: impl Fn(&str) -> Loaded) -> Exposure {
+    let server_file = layout.server;
     let mut e = Exposure::default();
     match relay {
         Loaded::Missing => {}
         Loaded::Unusable(why) => e.problems.push(format!("{RELAY_FILE} {why}")),
         Loaded::Bytes(b) => match enabled_agents(b) {
-            Ok(ids) => e.tunnels = ids.iter().map(|id| tunnel(id, &agent(id))).collect(),
+            Ok(ids) => e.tunnels = ids.iter().map(|id| tunnel_in(layout.agents, id, &agent(id))).collect(),
             Err(why) => e.problems.push(format!("{RELAY_FILE}: {why}; Osaurus reads it as no tunnel")),
         },
     }
     match server {
         Loaded::Missing => {}
-        Loaded::Unusable(why) => e.problems.push(format!("{SERVER_FILE} {why}")),
+        Loaded::Unusable(why) => e.problems.push(format!("{server_file} {why}")),
         Loaded::Bytes(b) => match any_website(b) {
             Ok(any) => e.any_website = any,
-            Err(why) => e.problems.push(format!("{SERVER_FILE}: {why}; Osaurus reads it as its defaults")),
+            Err(why) => e.problems.push(format!("{server_file}: {why}; Osaurus reads it as its defaults")),
         },
     }
     e
@@ -184,24 +224,29 @@ pub fn any_website(server: &[u8]) -> Result<bool, String> {
 
 /// The tunnel of agent `id`, from its file.
 pub fn tunnel(id: &str, file: &Loaded) -> Tunnel {
+    tunnel_in(AGENTS_DIR, id, file)
+}
+
+/// [`tunnel`] for an agent's file in the folder `agents_dir`.
+fn tunnel_in(agents_dir: &str, id: &str, file: &Loaded) -> Tunnel {
     let mut t = Tunnel { agent_id: id.to_owned(), name: None, url: None, problem: None };
     let v = match file {
         Loaded::Missing => {
-            t.problem = Some(format!("no {AGENTS_DIR}/{id}.json"));
+            t.problem = Some(format!("no {agents_dir}/{id}.json"));
             return t;
         }
         Loaded::Unusable(why) => {
-            t.problem = Some(format!("{AGENTS_DIR}/{id}.json {why}"));
+            t.problem = Some(format!("{agents_dir}/{id}.json {why}"));
             return t;
         }
         Loaded::Bytes(b) => match serde_json::from_slice::<Value>(b) {
             Ok(Value::Object(v)) => v,
             Ok(_) => {
-                t.problem = Some(format!("{AGENTS_DIR}/{id}.json is not a JSON object"));
+                t.problem = Some(format!("{agents_dir}/{id}.json is not a JSON object"));
                 return t;
             }
             Err(e) => {
-                t.problem = Some(format!("{AGENTS_DIR}/{id}.json is not valid JSON ({e})"));
+                t.problem = Some(format!("{agents_dir}/{id}.json is not valid JSON ({e})"));
                 return t;
             }
         },
@@ -261,8 +306,10 @@ fn is_uuid(s: &str) -> bool {
 /// problem). [`Exposure::active`] is false; the caller knows whether a
 /// server runs.
 pub fn read(root: &Path) -> Exposure {
-    let agents = root.join(AGENTS_DIR);
-    decide(&load(&root.join(RELAY_FILE)), &load(&root.join(SERVER_FILE)), |id| load(&agents.join(format!("{id}.json"))))
+    let layout = Layout::of(root);
+    let agents = root.join(layout.agents);
+    let (relay, server) = (load(&root.join(RELAY_FILE)), load(&root.join(layout.server)));
+    decide_in(layout, &relay, &server, |id| load(&agents.join(format!("{id}.json"))))
 }
 
 /// Reads one file safely: a regular file, not through a symbolic link, not
@@ -400,10 +447,17 @@ fn matters(root: &Path, e: &notify::Result<notify::Event>) -> bool {
         EventKind::Access(_) => false,
         _ => true,
     };
-    let (config, agents) = (root.join("config"), root.join(AGENTS_DIR));
+    let (config, agents, personas) = (root.join("config"), root.join(AGENTS_DIR), root.join(LEGACY_AGENTS_DIR));
+    let legacy_server = root.join(LEGACY_SERVER_FILE);
     let place = ev.paths.is_empty()
         || ev.need_rescan()
-        || ev.paths.iter().any(|p| root.starts_with(p) || p.starts_with(&config) || p.starts_with(&agents));
+        || ev.paths.iter().any(|p| {
+            root.starts_with(p)
+                || p.starts_with(&config)
+                || p.starts_with(&agents)
+                || p.starts_with(&personas)
+                || *p == legacy_server
+        });
     kind && place
 }
 
@@ -433,20 +487,20 @@ fn make_watcher(events: mpsc::Sender<Msg>, force_poll: bool) -> Option<Box<dyn n
 /// `config/` or `agents/` themselves, on the root or above it, or a lost one.
 fn reshapes(root: &Path, e: &notify::Result<notify::Event>) -> bool {
     let Ok(ev) = e else { return true };
-    let (config, agents) = (root.join("config"), root.join(AGENTS_DIR));
-    ev.paths.is_empty()
-        || ev.need_rescan()
-        || ev.paths.iter().any(|p| root.starts_with(p) || *p == config || *p == agents)
+    let folders = [root.join("config"), root.join(AGENTS_DIR), root.join(LEGACY_AGENTS_DIR)];
+    ev.paths.is_empty() || ev.need_rescan() || ev.paths.iter().any(|p| root.starts_with(p) || folders.contains(p))
 }
 
 /// The folders to watch for `root`: the root (or, while it does not exist,
-/// its nearest existing ancestor), and its `config/` and `agents/`.
+/// its nearest existing ancestor), and its `config/`, `agents/` and legacy
+/// `Personas/`.
 fn targets(root: &Path) -> Vec<PathBuf> {
     if !root.is_dir() {
         return root.ancestors().skip(1).find(|a| a.is_dir()).map(Path::to_path_buf).into_iter().collect();
     }
     let mut out = vec![root.to_path_buf()];
-    out.extend([root.join("config"), root.join(AGENTS_DIR)].into_iter().filter(|p| p.is_dir()));
+    let folders = [root.join("config"), root.join(AGENTS_DIR), root.join(LEGACY_AGENTS_DIR)];
+    out.extend(folders.into_iter().filter(|p| p.is_dir()));
     out
 }
 
@@ -605,6 +659,9 @@ mod tests {
         assert!(matters(root, &ev(create, "/tmp/x/.osaurus")));
         assert!(matters(root, &ev(create, "/tmp/x")));
         assert!(!matters(root, &ev(create, "/tmp/x/.osaurus/sessions")));
+        assert!(matters(root, &ev(create, "/tmp/x/.osaurus/ServerConfiguration.json")));
+        assert!(matters(root, &ev(create, "/tmp/x/.osaurus/Personas/A.json")));
+        assert!(reshapes(root, &ev(create, "/tmp/x/.osaurus/Personas")));
         assert!(!matters(root, &ev(create, "/tmp/other")));
         assert!(!matters(root, &ev(EventKind::Access(AccessKind::Any), "/tmp/x/.osaurus/config/relay.json")));
         assert!(matters(root, &Err(notify::Error::generic("overflow"))));
@@ -612,6 +669,27 @@ mod tests {
         assert!(reshapes(root, &ev(create, "/tmp/x")));
         assert!(!reshapes(root, &ev(create, "/tmp/x/.osaurus/agents/A.json")));
         assert!(!reshapes(root, &ev(create, "/tmp/x/.osaurus/config/relay.json")));
+    }
+
+    #[test]
+    fn legacy_names_are_read_only_where_osaurus_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(&root.join(RELAY_FILE), &format!(r#"{{"enabledAgents": {{"{ID}": true}}}}"#));
+        write(&root.join(LEGACY_SERVER_FILE), r#"{"allowedOrigins": ["*"]}"#);
+        write(&root.join(LEGACY_AGENTS_DIR).join(format!("{ID}.json")), r#"{"name": "Old"}"#);
+        let old = read(root);
+        assert!(old.any_website);
+        assert_eq!(old.tunnels[0].name.as_deref(), Some("Old"));
+        write(&root.join(SERVER_FILE), r#"{"allowedOrigins": "*"}"#);
+        std::fs::create_dir(root.join(AGENTS_DIR)).unwrap();
+        let new = read(root);
+        assert!(!new.any_website, "the current file wins once it exists");
+        assert!(new.problems[0].starts_with("config/server.json: "), "{:?}", new.problems);
+        assert_eq!(new.tunnels[0].problem.as_deref(), Some(format!("no agents/{ID}.json").as_str()));
+        std::fs::remove_file(root.join(SERVER_FILE)).unwrap();
+        std::fs::write(root.join(LEGACY_SERVER_FILE), "[]").unwrap();
+        assert!(read(root).problems[0].starts_with("ServerConfiguration.json: "), "a problem names the file read");
     }
 
     #[test]
