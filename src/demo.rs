@@ -1,6 +1,10 @@
 //! A real-looking Osaurus without Osaurus: fake servers on 127.0.0.1 that
 //! answer as Osaurus does, published in a temporary runtime folder the way
-//! Osaurus publishes them. Everything is removed when the [`Demo`] is dropped.
+//! Osaurus publishes them. The runtime folder sits in a temporary folder laid
+//! out like `~/.osaurus`, which also holds an agent tunnelled through the
+//! relay and CORS open to any website, written as Osaurus writes them, so
+//! that every warning shows. Everything is removed when the [`Demo`] is
+//! dropped.
 
 use std::fs;
 use std::io;
@@ -15,9 +19,15 @@ use serde_json::json;
 /// The model ids the fake servers list.
 pub const MODELS: [&str; 2] = ["llama-3.2-3b-instruct-4bit", "qwen2.5-7b-instruct-4bit"];
 
-/// A running demo: its runtime folder and its servers.
+/// The demo's agent tunnelled through the relay: its name and address.
+pub const AGENT_NAME: &str = "Researcher";
+/// The demo agent's address (checksummed, as Osaurus writes it).
+pub const AGENT_ADDRESS: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+
+/// A running demo: its data root, runtime folder and servers.
 pub struct Demo {
     dir: tempfile::TempDir,
+    runtime: PathBuf,
     servers: Vec<FakeServer>,
     publisher: Option<JoinHandle<()>>,
 }
@@ -39,6 +49,8 @@ impl Demo {
     /// after `startup`.
     pub fn start(startup: Duration) -> io::Result<Demo> {
         let dir = tempfile::Builder::new().prefix("osaurus-tray-demo-").tempdir()?;
+        write_settings(dir.path(), &fake_uuid(7))?;
+        let runtime = dir.path().join("runtime");
         let mut servers = Vec::new();
         let mut published = Vec::new();
         for (n, expose) in [false, true].into_iter().enumerate() {
@@ -47,22 +59,29 @@ impl Demo {
             servers.push(server);
         }
         for p in &published {
-            write_atomically(&dir.path().join(&p.instance_id), &starting_json(&p.instance_id))?;
+            write_atomically(&runtime.join(&p.instance_id).join("configuration.json"), &starting_json(&p.instance_id))?;
         }
-        let base = dir.path().to_path_buf();
+        let base = runtime.clone();
         let publisher = std::thread::spawn(move || {
             std::thread::sleep(startup);
             for p in &published {
-                if let Err(e) = write_atomically(&base.join(&p.instance_id), &running_json(p)) {
+                if let Err(e) =
+                    write_atomically(&base.join(&p.instance_id).join("configuration.json"), &running_json(p))
+                {
                     eprintln!("osaurus-tray demo: cannot publish {}: {e}", p.instance_id);
                 }
             }
         });
-        Ok(Demo { dir, servers, publisher: Some(publisher) })
+        Ok(Demo { dir, runtime, servers, publisher: Some(publisher) })
     }
 
-    /// The temporary runtime folder.
+    /// The temporary runtime folder, `runtime` in [`Demo::data_root`].
     pub fn runtime_dir(&self) -> &Path {
+        &self.runtime
+    }
+
+    /// The temporary folder laid out like `~/.osaurus`.
+    pub fn data_root(&self) -> &Path {
         self.dir.path()
     }
 
@@ -110,19 +129,55 @@ fn running_json(p: &Published) -> String {
     }))
 }
 
+/// Osaurus's settings in the data root `root`: the agent `agent_id`
+/// tunnelled through the relay (`config/relay.json`, `agents/<id>.json`) and
+/// `allowedOrigins: ["*"]` (`config/server.json`), as JSONEncoder writes
+/// them (pretty, sorted keys, dates in ISO 8601).
+pub fn write_settings(root: &Path, agent_id: &str) -> io::Result<()> {
+    write_atomically(&root.join("config/relay.json"), &foundation(&json!({ "enabledAgents": { agent_id: true } })))?;
+    let agent = json!({
+        "agentAddress": AGENT_ADDRESS,
+        "agentIndex": 0,
+        "createdAt": now(),
+        "description": "Reads papers and/or notes",
+        "id": agent_id,
+        "isBuiltIn": false,
+        "name": AGENT_NAME,
+        "systemPrompt": "",
+        "updatedAt": now(),
+    });
+    write_atomically(&root.join(format!("agents/{agent_id}.json")), &foundation(&agent))?;
+    let server = json!({
+        "allowedOrigins": ["*"],
+        "appearanceMode": "system",
+        "backlog": 256,
+        "exposeToNetwork": false,
+        "genKVGroupSize": 64,
+        "genQuantizedKVStart": 0,
+        "genTopP": 1,
+        "hideDockIcon": false,
+        "modelEvictionPolicy": "Strict (One Model)",
+        "numberOfThreads": 8,
+        "port": 1337,
+        "startAtLogin": false,
+    });
+    write_atomically(&root.join("config/server.json"), &foundation(&server))
+}
+
 /// Foundation's JSON writer style: pretty, sorted keys, `"key" : value`, `\/`.
 fn foundation(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).expect("json").replace("\": ", "\" : ").replace('/', "\\/")
 }
 
-/// Writes `configuration.json` into `dir` as Foundation's atomic write
-/// does: a temporary `.dat.nosync<pid-hex>.<random>` beside it, then a rename.
-fn write_atomically(dir: &Path, body: &str) -> io::Result<()> {
+/// Writes `path` as Foundation's atomic write does: a temporary
+/// `.dat.nosync<pid-hex>.<random>` beside it, then a rename.
+fn write_atomically(path: &Path, body: &str) -> io::Result<()> {
+    let dir = path.parent().ok_or_else(|| io::Error::other("no folder"))?;
     fs::create_dir_all(dir)?;
     let random = Utc::now().timestamp_subsec_nanos() & 0xFF_FFFF;
     let tmp: PathBuf = dir.join(format!(".dat.nosync{:x}.{random:06X}", std::process::id()));
     fs::write(&tmp, body)?;
-    fs::rename(&tmp, dir.join("configuration.json"))
+    fs::rename(&tmp, path)
 }
 
 /// An HTTP server on 127.0.0.1 that answers like Osaurus. Its thread blocks
@@ -219,7 +274,7 @@ mod tests {
         let expected = "{\n  \"address\" : \"127.0.0.1\",\n  \"exposeToNetwork\" : false,\n  \"health\" : \"running\",\n  \"instanceId\" : \"5B0E7C1D-2F3A-4B5C-8D6E-7F8091A2B3C4\",\n  \"port\" : 1337,\n  \"updatedAt\" : \"2025-09-08T12:35:12Z\",\n  \"url\" : \"http:\\/\\/127.0.0.1:1337\"\n}";
         assert_eq!(foundation(&v), expected);
         let dir = tempfile::tempdir().unwrap();
-        write_atomically(dir.path(), expected).unwrap();
+        write_atomically(&dir.path().join("configuration.json"), expected).unwrap();
         assert_eq!(fs::read_to_string(dir.path().join("configuration.json")).unwrap(), expected);
         let left: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left, ["configuration.json"], "the temporary file was renamed into place");

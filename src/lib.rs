@@ -7,6 +7,7 @@
 //!   folder is read, which instance is the best one (core + file reading).
 //! - [`probe`]: loopback-only `/health` probes (shell).
 //! - [`process`]: which process listens on a TCP port (shell; its table parsing is core).
+//! - [`exposure`]: relay tunnels and CORS open to any website, from Osaurus's settings.
 //! - [`snapshot`]: the set of instances at one moment, as every consumer sees it.
 //! - [`watcher`]: keeps a [`snapshot::Snapshot`] current from file-system events (shell).
 //! - [`menu_model`]: what the menu says for a snapshot (core).
@@ -22,7 +23,9 @@
 //! - [`text`]: small formatting helpers shared by the command line and the menu.
 //! - [`cmd`]: one module per command-line subcommand.
 
-pub use osaurus_discovery::{discovery, inspect, interfaces, key, probe, process, prune, snapshot, text, watcher};
+pub use osaurus_discovery::{
+    discovery, exposure, inspect, interfaces, key, probe, process, prune, snapshot, text, watcher,
+};
 
 pub mod autostart;
 pub mod browser;

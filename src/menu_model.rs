@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 
 use crate::discovery::{Instance, LanAccess, State};
+use crate::exposure::{short_address, Exposure, RELAY_DOMAIN};
 use crate::icon::{Glyph, IconKind};
 use crate::inspect::{Details, Models};
 use crate::settings::{Settings, PROBE_CHOICES};
@@ -165,7 +166,13 @@ pub struct Context {
     /// waiting for approval, or impossible from where the app runs): shown
     /// above Launch at Login for as long as it holds.
     pub system_notes: Vec<String>,
+    /// What Osaurus's settings expose beyond the LAN (relay tunnels, CORS),
+    /// as read; shown while an instance runs, when it is in effect.
+    pub exposure: Exposure,
 }
+
+/// The longest agent name in an "Internet:" row, so that the row keeps its URL.
+const AGENT_NAME_CHARS: usize = 16;
 
 /// Builds the menu for `snap`.
 pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
@@ -192,6 +199,10 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
         let row = Item::info(format!("⚠ Exposed to the local network: {}{access}", endpoint(i)));
         items.push(row.keyed(instance_key("exposed", i)));
     }
+    // Tunnels and CORS are in effect only while a server runs.
+    let none = Exposure::default();
+    let web = if running.is_empty() { &none } else { &ctx.exposure };
+    items.extend(exposure_rows(web));
 
     if !running.is_empty() {
         items.push(Item::Separator);
@@ -251,16 +262,27 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
         (false, false) => Glyph::Running,
         (false, true) => Glyph::NotResponding,
     };
-    let icon = IconKind { glyph, lan_badge: !exposed.is_empty() };
+    // One badge for any exposure; the title and the rows say which.
+    let icon = IconKind { glyph, lan_badge: !exposed.is_empty() || web.any() };
     let open = exposed.iter().any(|i| i.lan_access == Some(LanAccess::Open));
-    let title = (ctx.has_title && ctx.settings.lan_title && !exposed.is_empty())
-        .then(|| if open { "LAN OPEN" } else { "LAN" }.to_owned());
+    let marks: Vec<&str> =
+        [(!exposed.is_empty()).then_some(if open { "LAN OPEN" } else { "LAN" }), web.any().then_some("WEB")]
+            .into_iter()
+            .flatten()
+            .collect();
+    let title = (ctx.has_title && ctx.settings.lan_title && !marks.is_empty()).then(|| marks.join(" "));
     let mut tooltip =
         items.iter().find(|i| !i.label().starts_with('⚠')).map(|i| i.label().to_owned()).unwrap_or_default();
     if open {
         tooltip.push_str(" — open to anyone on the local network");
     } else if !exposed.is_empty() {
         tooltip.push_str(" — exposed to the local network");
+    }
+    if !web.tunnels.is_empty() {
+        tooltip.push_str(" — reachable from the internet");
+    }
+    if web.any_website {
+        tooltip.push_str(" — any website can use it");
     }
     MenuModel { icon, title, tooltip, items }
 }
@@ -285,6 +307,32 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// The warning rows for what Osaurus exposes beyond the LAN: one per
+/// tunnelled agent (a click copies its public URL), one for CORS open to any
+/// website, one per settings file that could not be used.
+fn exposure_rows(web: &Exposure) -> Vec<Item> {
+    let mut rows = Vec::new();
+    for t in &web.tunnels {
+        let name = sanitize(&t.label(), AGENT_NAME_CHARS);
+        let row = match (&t.url, &t.problem) {
+            (Some(url), _) => Item::action(
+                format!("⚠ Internet: {name} at https://{}.{RELAY_DOMAIN}", short_address(url)),
+                Action::Copy(url.clone()),
+            ),
+            (None, Some(why)) => Item::info(format!("⚠ Internet: {name} (tunnel on; {why})")),
+            (None, None) => Item::info(format!("⚠ Internet: {name} (tunnel on)")),
+        };
+        rows.push(row.keyed(format!("tunnel:{}", t.agent_id)));
+    }
+    if web.any_website {
+        rows.push(Item::info("⚠ Any website you open can use this server").keyed("any-website".into()));
+    }
+    for (n, p) in web.problems.iter().enumerate() {
+        rows.push(Item::info(format!("⚠ {p}")).keyed(format!("exposure-problem:{n}")));
+    }
+    rows
 }
 
 /// The menu as a desktop reads it (over D-Bus on Linux): for each item its
@@ -476,6 +524,7 @@ mod tests {
             settings: Settings::default(),
             notice: None,
             system_notes: Vec::new(),
+            exposure: Exposure::default(),
         }
     }
 
@@ -907,5 +956,93 @@ mod tests {
         let m = build(&snap(vec![]), &Context { runtime_folder: None, ..ctx() });
         assert_eq!(action_of(find(&m.items, "Open Runtime Folder")), None);
         assert_eq!(action_of(m.items.last().unwrap()), Some(&Action::Quit));
+    }
+
+    const URL: &str = "https://0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed.agent.osaurus.ai";
+
+    fn exposing(tunnels: Vec<crate::exposure::Tunnel>, any_website: bool) -> Context {
+        Context { exposure: Exposure { active: false, tunnels, any_website, problems: vec![] }, ..ctx() }
+    }
+
+    fn tunnel(name: &str, url: Option<&str>) -> crate::exposure::Tunnel {
+        crate::exposure::Tunnel {
+            agent_id: "5B0E7C1D-2F3A-4B5C-8D6E-7F8091A2B3C4".into(),
+            name: Some(name.into()),
+            url: url.map(str::to_owned),
+            problem: url.is_none().then(|| "no public address yet".to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_tunnelled_agent_gets_a_warning_row_that_copies_its_public_url() {
+        let running = snap(vec![inst("A", State::Running, 1337, false, Some(true))]);
+        let m = build(&running, &exposing(vec![tunnel("Research", Some(URL))], false));
+        let row = find(&m.items, "⚠ Internet: Research at https://0x5aaeb6…eaed.agent.osaurus.ai");
+        assert_eq!(action_of(row), Some(&Action::Copy(URL.into())));
+        assert_eq!(row.key(), Some("tunnel:5B0E7C1D-2F3A-4B5C-8D6E-7F8091A2B3C4"));
+        assert_eq!(m.title.as_deref(), Some("WEB"));
+        assert!(m.icon.lan_badge, "the badge marks any exposure");
+        assert!(m.tooltip.ends_with(" — reachable from the internet"), "{}", m.tooltip);
+        let long = build(&running, &exposing(vec![tunnel(&"N".repeat(100), Some(URL))], false));
+        let label = long.items.iter().map(Item::label).find(|l| l.starts_with("⚠ Internet:")).unwrap();
+        assert!(label.ends_with("at https://0x5aaeb6…eaed.agent.osaurus.ai"), "a long name keeps the URL: {label}");
+        assert!(label.chars().count() <= MAX_LABEL);
+    }
+
+    #[test]
+    fn a_tunnel_without_an_address_is_a_disabled_row_with_the_reason() {
+        let running = snap(vec![inst("A", State::Running, 1337, false, Some(true))]);
+        let m = build(&running, &exposing(vec![tunnel("Helper", None)], false));
+        let row = find(&m.items, "⚠ Internet: Helper (tunnel on; no public address yet)");
+        assert_eq!(action_of(row), None);
+    }
+
+    #[test]
+    fn any_website_gets_a_warning_row() {
+        let running = snap(vec![inst("A", State::Running, 1337, false, Some(true))]);
+        let m = build(&running, &exposing(vec![], true));
+        assert_eq!(m.items[1].label(), "⚠ Any website you open can use this server");
+        assert_eq!(m.items[1].key(), Some("any-website"));
+        assert_eq!(m.title.as_deref(), Some("WEB"));
+        assert!(m.tooltip.ends_with(" — any website can use it"));
+        let quiet = build(&running, &ctx());
+        assert!(!labels(&quiet.items).contains(&"⚠ Any website you open can use this server"));
+        assert_eq!(quiet.title, None);
+    }
+
+    #[test]
+    fn lan_and_web_marks_stand_side_by_side() {
+        let m = build(
+            &snap(vec![inst("B", State::Running, 1338, true, Some(true))]),
+            &exposing(vec![tunnel("Research", Some(URL))], true),
+        );
+        assert_eq!(m.title.as_deref(), Some("LAN WEB"));
+        let order: Vec<&str> = m.items.iter().map(Item::label).take(4).collect();
+        assert_eq!(
+            order,
+            [
+                "Osaurus: 1 instance running",
+                "⚠ Exposed to the local network: 192.168.1.23:1338",
+                "⚠ Internet: Research at https://0x5aaeb6…eaed.agent.osaurus.ai",
+                "⚠ Any website you open can use this server",
+            ]
+        );
+        let off = build(
+            &snap(vec![inst("B", State::Running, 1338, true, Some(true))]),
+            &Context { settings: Settings { lan_title: false, ..Settings::default() }, ..exposing(vec![], true) },
+        );
+        assert_eq!(off.title, None, "the title setting hides both marks");
+    }
+
+    #[test]
+    fn tunnels_and_cors_are_not_shown_while_no_server_runs() {
+        let mut ctx = exposing(vec![tunnel("Research", Some(URL))], true);
+        ctx.exposure.problems.push("config/relay.json is a symbolic link; only regular files are read".into());
+        let idle = build(&snap(vec![]), &ctx);
+        assert!(!labels(&idle.items).iter().any(|l| l.starts_with('⚠')), "{:?}", labels(&idle.items));
+        assert_eq!(idle.title, None);
+        assert!(!idle.icon.lan_badge);
+        let running = build(&snap(vec![inst("A", State::Running, 1337, false, Some(true))]), &ctx);
+        assert!(labels(&running.items).contains(&"⚠ config/relay.json is a symbolic link; only regular files are read"));
     }
 }

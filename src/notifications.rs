@@ -2,11 +2,13 @@
 //! exposed to the LAN, or open to anyone on it, the last running instance
 //! went away, an instance stopped responding. The state found at start-up
 //! is not news, except a server open to anyone on the network; one event
-//! gives one notification.
+//! gives one notification. [`tunnels_on`] does the same for Osaurus's
+//! settings: a relay tunnel that comes into effect.
 
 use std::collections::HashMap;
 
 use crate::discovery::{Instance, LanAccess};
+use crate::exposure::Exposure;
 use crate::snapshot::Snapshot;
 use crate::text::sanitize;
 
@@ -54,6 +56,31 @@ pub fn changes(before: Option<&Snapshot>, after: &Snapshot) -> Vec<Notification>
         out.push(Notification { title: "Osaurus stopped".into(), body: "No Osaurus instance is running now.".into() });
     }
     out
+}
+
+/// The notifications for the exposures from `before` to `after` (each with
+/// [`Exposure::active`] set): one for every agent whose relay tunnel is now
+/// in effect and was not before, when it is turned on or when a server
+/// starts with it on. With no `before` (the state found at start-up) there
+/// are none.
+pub fn tunnels_on(before: Option<&Exposure>, after: &Exposure) -> Vec<Notification> {
+    let Some(before) = before else { return Vec::new() };
+    if !after.active {
+        return Vec::new();
+    }
+    let was = |id: &str| before.active && before.tunnels.iter().any(|t| t.agent_id == id);
+    after
+        .tunnels
+        .iter()
+        .filter(|t| !was(&t.agent_id))
+        .map(|t| Notification {
+            title: "An Osaurus agent is on the internet".into(),
+            body: match &t.url {
+                Some(url) => format!("{} can be reached by anyone at {url}.", sanitize(&t.label(), 64)),
+                None => format!("The relay tunnel of {} is on.", sanitize(&t.label(), 64)),
+            },
+        })
+        .collect()
 }
 
 fn open_to_anyone(i: &Instance) -> Notification {
@@ -227,6 +254,43 @@ mod tests {
 
     fn titles(n: &[Notification]) -> Vec<&str> {
         n.iter().map(|n| n.title.as_str()).collect()
+    }
+
+    fn tunnelled(active: bool, ids: &[&str]) -> Exposure {
+        let tunnels = ids
+            .iter()
+            .map(|id| crate::exposure::Tunnel {
+                agent_id: (*id).into(),
+                name: Some(format!("Agent {id}")),
+                url: Some(format!("https://0x{}.agent.osaurus.ai", id.repeat(40 / id.len()))),
+                problem: None,
+            })
+            .collect();
+        Exposure { active, tunnels, ..Exposure::default() }
+    }
+
+    #[test]
+    fn a_tunnel_turned_on_is_news_once() {
+        let off = tunnelled(true, &[]);
+        let on = tunnelled(true, &["a"]);
+        let n = tunnels_on(Some(&off), &on);
+        assert_eq!(titles(&n), ["An Osaurus agent is on the internet"]);
+        assert_eq!(
+            n[0].body,
+            format!("Agent a can be reached by anyone at https://0x{}.agent.osaurus.ai.", "a".repeat(40))
+        );
+        assert!(tunnels_on(Some(&on), &on).is_empty(), "no repeat while it stays on");
+        let two = tunnelled(true, &["a", "b"]);
+        assert_eq!(tunnels_on(Some(&on), &two).len(), 1, "only the new one");
+        assert!(tunnels_on(None, &on).is_empty(), "the state found at start-up is not news");
+    }
+
+    #[test]
+    fn a_tunnel_is_news_when_it_comes_into_effect_not_while_no_server_runs() {
+        let idle = tunnelled(false, &["a"]);
+        assert!(tunnels_on(Some(&tunnelled(false, &[])), &idle).is_empty(), "no server: not in effect");
+        let n = tunnels_on(Some(&idle), &tunnelled(true, &["a"]));
+        assert_eq!(titles(&n), ["An Osaurus agent is on the internet"], "a server started with it on");
     }
 
     #[test]

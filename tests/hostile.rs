@@ -130,6 +130,7 @@ fn ctx() -> Context {
         system_notes: Vec::new(),
         settings: Settings::default(),
         notice: None,
+        exposure: Default::default(),
     }
 }
 

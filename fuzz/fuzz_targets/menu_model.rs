@@ -16,6 +16,7 @@ use libfuzzer_sys::fuzz_target;
 use osaurus_tray::discovery::config::{self, Origin};
 use osaurus_tray::discovery::select::rank;
 use osaurus_tray::discovery::LanAccess;
+use osaurus_tray::exposure::{self, Loaded};
 use osaurus_tray::inspect::{Details, Models};
 use osaurus_tray::menu_model::{self, Action, Context, Item, MAX_LABEL};
 use osaurus_tray::process::Owner;
@@ -128,6 +129,11 @@ fuzz_target!(|data: &[u8]| {
             api_key_file: None,
         },
         notice: (flags & 128 != 0).then(|| String::from_utf8_lossy(first_entry.unwrap_or_default()).into_owned()),
+        // The same bytes as Osaurus's settings and every agent's file.
+        exposure: {
+            let file = Loaded::Bytes(first_entry.unwrap_or_default().to_vec());
+            exposure::decide(&file, &file, |_| file.clone())
+        },
     };
     let model = menu_model::build(&snap, &ctx);
     walk(&model.items);
@@ -135,6 +141,13 @@ fuzz_target!(|data: &[u8]| {
     let running = snap.running().count();
     let shown = model.items.iter().filter(|i| matches!(i, Item::Submenu { label, .. } if label != "Settings")).count();
     assert_eq!(shown, running, "one submenu per running instance");
+    for item in &model.items {
+        if let Item::Row { label, action: Some(Action::Copy(url)), .. } = item {
+            if label.starts_with("⚠ Internet:") {
+                assert!(url.starts_with("https://0x") && url.ends_with(".agent.osaurus.ai"), "{url:?}");
+            }
+        }
+    }
 });
 
 /// Splits on two NUL bytes in a row.

@@ -45,6 +45,11 @@ pub fn run(gui: &dyn Gui, no_tray: bool) -> Outcome {
     let ports = demo.ports();
     say!("osaurus-tray demo: runtime folder {}", dir.display());
     say!(
+        "osaurus-tray demo: Osaurus's settings in {} (config/relay.json: the agent {} tunnelled; config/server.json: any website)",
+        demo.data_root().display(),
+        demo::AGENT_NAME
+    );
+    say!(
         "osaurus-tray demo: servers on http://127.0.0.1:{} and http://127.0.0.1:{} (the second claims LAN exposure)",
         ports[0],
         ports[1]

@@ -6,6 +6,7 @@ use clap::Args;
 use super::{Failure, Outcome};
 use crate::cli::ProbeArgs;
 use crate::discovery::{Instance, LanAccess, RuntimeDirs};
+use crate::exposure::{self, Exposure};
 use crate::snapshot::Snapshot;
 use crate::text::{age, sanitize, table};
 
@@ -18,6 +19,10 @@ pub struct List {
     /// Also show starting, restarting, unknown and invalid entries, with the reason.
     #[arg(long)]
     pub all: bool,
+    /// With --json: one object {"instances": [...], "exposure": {...}}
+    /// instead of the array, adding relay tunnels and CORS from Osaurus's settings.
+    #[arg(long, requires = "json")]
+    pub exposure: bool,
     #[command(flatten)]
     pub probe: ProbeArgs,
 }
@@ -28,10 +33,21 @@ impl List {
         let snap = super::snapshot(dirs, self.probe);
         super::print_warnings(&snap);
         let shown = selection(&snap, self.all);
-        if self.json {
+        let web = read_exposure(dirs, &snap);
+        for p in &web.problems {
+            say!("osaurus-tray: {}", sanitize(p, 240));
+        }
+        if self.json && self.exposure {
+            super::emit(&format!("{}\n", with_exposure(&shown, &web)))?;
+        } else if self.json {
             super::emit(&format!("{}\n", to_json(&shown)))?;
         } else if !shown.is_empty() {
             super::emit(&human(&shown, self.all, Utc::now()))?;
+        }
+        if !self.json {
+            for line in exposure_lines(&web) {
+                super::emit(&format!("{line}\n"))?;
+            }
         }
         if shown.is_empty() {
             return Err(match self.all {
@@ -51,6 +67,45 @@ pub fn selection(snap: &Snapshot, all: bool) -> Vec<&Instance> {
 /// The JSON array `list --json` prints.
 pub fn to_json(instances: &[&Instance]) -> String {
     serde_json::to_string_pretty(instances).expect("instances always serialise")
+}
+
+/// Osaurus's settings beside `snap`: in effect when an instance runs.
+pub fn read_exposure(dirs: &RuntimeDirs, snap: &Snapshot) -> Exposure {
+    let read = exposure::data_root(dirs).map(|root| exposure::read(&root)).unwrap_or_default();
+    read.while_running(snap.running().next().is_some())
+}
+
+/// The object `list --json --exposure` prints.
+pub fn with_exposure(instances: &[&Instance], exposure: &Exposure) -> String {
+    let v = serde_json::json!({ "instances": instances, "exposure": exposure });
+    serde_json::to_string_pretty(&v).expect("instances always serialise")
+}
+
+/// The warning lines `list` and `watch` print for what is exposed beyond
+/// the LAN, while it is in effect (a server runs).
+pub fn exposure_lines(e: &Exposure) -> Vec<String> {
+    if !e.active {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = e
+        .tunnels
+        .iter()
+        .map(|t| match (&t.url, &t.problem) {
+            (Some(url), _) => format!("warning: Internet: {} at {url} (relay tunnel)", sanitize(&t.label(), 64)),
+            (None, why) => format!(
+                "warning: Internet: {}: relay tunnel on; {}",
+                sanitize(&t.label(), 64),
+                sanitize(why.as_deref().unwrap_or("no public address"), 160)
+            ),
+        })
+        .collect();
+    if e.any_website {
+        out.push(
+            "warning: Any website you open can use this server (allowedOrigins \"*\" in Osaurus's server settings)"
+                .into(),
+        );
+    }
+    out
 }
 
 /// The aligned table `list` prints. NOTE says what probes found that a

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
@@ -11,13 +11,14 @@ use serde::Serialize;
 
 use super::{Failure, Outcome};
 use crate::discovery::{Instance, RuntimeDirs};
+use crate::exposure::{self, Exposure};
 use crate::snapshot::Snapshot;
 use crate::watcher;
 
 /// Print the instances now and again on every change, until interrupted.
 #[derive(Debug, Args)]
 pub struct Watch {
-    /// One JSON object per line: {"at": ..., "instances": [...]}.
+    /// One JSON object per line: {"at": ..., "instances": [...], "exposure": {...}}.
     #[arg(long)]
     pub json: bool,
     /// Do not probe /health.
@@ -35,6 +36,8 @@ pub struct Line<'a> {
     pub at: String,
     /// Exactly the objects of `list --all --json`.
     pub instances: &'a [Arc<Instance>],
+    /// Relay tunnels and CORS from Osaurus's settings, as `list --json --exposure`.
+    pub exposure: &'a Exposure,
 }
 
 impl Watch {
@@ -61,37 +64,91 @@ impl Watch {
         // Lines are written on the watcher's thread, as each snapshot comes:
         // nothing is queued behind a reader that is slow, and a reader that
         // stops reading holds the watcher back instead of letting snapshots
-        // pile up. They go out in 64 KiB writes, not one per entry.
-        let json = self.json;
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, unbuffered_stdout());
-        let mut lines = JsonLines::default();
-        let mut shown: Option<Snapshot> = None;
-        let mut open = true;
+        // pile up. They go out in 64 KiB writes, not one per entry. A change
+        // to Osaurus's settings prints a line from the settings' thread.
+        let root = exposure::data_root(dirs);
+        let printer = Arc::new(Mutex::new(Printer {
+            json: self.json,
+            out: std::io::BufWriter::with_capacity(1 << 16, unbuffered_stdout()),
+            lines: JsonLines::default(),
+            snap: None,
+            exposure: root.as_deref().map(exposure::read).unwrap_or_default(),
+            shown: None,
+            open: true,
+            stop: tx,
+        }));
+        let on_snapshot = Arc::clone(&printer);
         let watcher = watcher::spawn(dirs.clone(), options, move |snap| {
-            // A change in what is known beyond the files (models, owners)
-            // is not one `watch` prints.
-            let same = shown.as_ref().is_some_and(|s| s.instances == snap.instances && s.warnings == snap.warnings);
-            if !open || same {
-                return;
-            }
-            let written =
-                if json { lines.write(snap, Utc::now(), &mut out) } else { out.write_all(human(snap).as_bytes()) };
-            if let Err(e) = written.and_then(|_| out.flush()) {
-                // stdout closed (`watch | head`: stop quietly) or full.
-                open = false;
-                let _ = tx.send(Err(e));
-                return;
-            }
-            shown = Some(snap.clone());
+            let mut p = on_snapshot.lock().unwrap_or_else(|e| e.into_inner());
+            p.snap = Some(snap.clone());
+            p.print();
+        });
+        let settings = root.map(|root| {
+            exposure::watch(root, options_poll(), move |e| {
+                let mut p = printer.lock().unwrap_or_else(|e| e.into_inner());
+                p.exposure = e.clone();
+                p.print();
+            })
         });
         let told = rx.recv();
         // The process ends now, without waiting for the watcher's thread: it
         // may be blocked writing to a pipe that nobody reads any more.
         std::mem::forget(watcher);
+        std::mem::forget(settings);
         match told {
             Ok(Err(e)) => Err(super::write_failure(&e)),
             _ => Ok(()),
         }
+    }
+}
+
+fn options_poll() -> bool {
+    std::env::var_os("OSAURUS_TRAY_FORCE_POLL").is_some_and(|v| v == "1")
+}
+
+/// What `watch` has seen and printed; shared by the watcher's thread and
+/// the settings' thread.
+struct Printer {
+    json: bool,
+    out: std::io::BufWriter<Box<dyn Write + Send>>,
+    lines: JsonLines,
+    /// The last snapshot; nothing is printed before the first.
+    snap: Option<Snapshot>,
+    /// The settings as last read.
+    exposure: Exposure,
+    /// What the last line showed.
+    shown: Option<(Snapshot, Exposure)>,
+    open: bool,
+    /// Told when a write fails: the reader is gone, or the disk is full.
+    stop: mpsc::Sender<std::io::Result<()>>,
+}
+
+impl Printer {
+    /// Prints a line for what is known now, unless it is what the last line
+    /// showed. A change in what is known beyond the files (models, owners)
+    /// is not one `watch` prints.
+    fn print(&mut self) {
+        let Some(snap) = self.snap.as_ref().filter(|_| self.open) else { return };
+        let web = self.exposure.clone().while_running(snap.running().next().is_some());
+        let same = self
+            .shown
+            .as_ref()
+            .is_some_and(|(s, e)| s.instances == snap.instances && s.warnings == snap.warnings && *e == web);
+        if same {
+            return;
+        }
+        let written = if self.json {
+            self.lines.write(snap, &web, Utc::now(), &mut self.out)
+        } else {
+            self.out.write_all(human(snap, &web).as_bytes())
+        };
+        if let Err(e) = written.and_then(|_| self.out.flush()) {
+            // stdout closed (`watch | head`: stop quietly) or full.
+            self.open = false;
+            let _ = self.stop.send(Err(e));
+            return;
+        }
+        self.shown = Some((snap.clone(), web));
     }
 }
 
@@ -146,7 +203,13 @@ const LOOK_AHEAD: usize = 8;
 
 impl JsonLines {
     /// Writes the line for `snap`, seen at `now`, newline included, to `out`.
-    pub fn write(&mut self, snap: &Snapshot, now: chrono::DateTime<Utc>, out: &mut impl Write) -> std::io::Result<()> {
+    pub fn write(
+        &mut self,
+        snap: &Snapshot,
+        exposure: &Exposure,
+        now: chrono::DateTime<Utc>,
+        out: &mut impl Write,
+    ) -> std::io::Result<()> {
         // Both taken, so that a line that fails part-way leaves the two
         // empty together, never a list without its JSON.
         let prev = std::mem::take(&mut self.last);
@@ -181,14 +244,16 @@ impl JsonLines {
             left -= if keep { json.len() } else { 0 };
             next.push(if keep { json } else { Box::default() });
         }
-        out.write_all(b"]}\n")?;
+        out.write_all(b"],\"exposure\":")?;
+        serde_json::to_writer(&mut *out, exposure).map_err(std::io::Error::other)?;
+        out.write_all(b"}\n")?;
         self.last = Arc::clone(&snap.instances);
         self.kept = next;
         Ok(())
     }
 }
 
-fn human(snap: &Snapshot) -> String {
+fn human(snap: &Snapshot, exposure: &Exposure) -> String {
     let now = Utc::now();
     let mut s = format!("-- {} --\n", now.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S"));
     for w in &snap.warnings {
@@ -199,6 +264,10 @@ fn human(snap: &Snapshot) -> String {
     } else {
         let all: Vec<&Instance> = snap.all().collect();
         s.push_str(&super::list::human(&all, true, now));
+    }
+    for line in super::list::exposure_lines(exposure) {
+        s.push_str(&line);
+        s.push('\n');
     }
     s
 }
@@ -213,14 +282,14 @@ mod tests {
         /// The line for `snap`, seen at `now`, newline included.
         fn line(&mut self, snap: &Snapshot, now: chrono::DateTime<Utc>) -> String {
             let mut out = Vec::new();
-            self.write(snap, now, &mut out).expect("writing to memory cannot fail");
+            self.write(snap, &Exposure::default(), now, &mut out).expect("writing to memory cannot fail");
             String::from_utf8(out).expect("JSON is UTF-8")
         }
     }
 
     /// The line as serde writes it from [`Line`]: what [`JsonLines`] must give.
     fn json_line_at(snap: &Snapshot, now: chrono::DateTime<Utc>) -> String {
-        let line = Line { at: at(now), instances: &snap.instances };
+        let line = Line { at: at(now), instances: &snap.instances, exposure: &Exposure::default() };
         let mut s = serde_json::to_string(&line).expect("snapshots always serialise");
         s.push('\n');
         s
@@ -281,6 +350,30 @@ mod tests {
         check(&snap, "one back");
     }
 
+    #[test]
+    fn each_line_carries_the_exposure_as_serde_writes_it() {
+        let t = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        let snap = Snapshot::of(vec![entry("A", 1)]);
+        let web = Exposure {
+            active: true,
+            tunnels: vec![crate::exposure::Tunnel {
+                agent_id: "5B0E7C1D-2F3A-4B5C-8D6E-7F8091A2B3C4".into(),
+                name: Some("R\"esearch".into()),
+                url: Some("https://0x12.agent.osaurus.ai".into()),
+                problem: None,
+            }],
+            any_website: true,
+            problems: vec!["config/server.json is a folder, not a regular file".into()],
+        };
+        let mut out = Vec::new();
+        JsonLines::default().write(&snap, &web, t, &mut out).unwrap();
+        let line = Line { at: at(t), instances: &snap.instances, exposure: &web };
+        assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&line).unwrap() + "\n");
+        let v: serde_json::Value = serde_json::to_value(&line).unwrap();
+        assert_eq!(v["exposure"]["tunnels"][0]["agentId"], "5B0E7C1D-2F3A-4B5C-8D6E-7F8091A2B3C4");
+        assert_eq!(v["exposure"]["anyWebsite"], true);
+    }
+
     /// A writer that refuses everything (a full or non-blocking pipe).
     struct Refusing;
 
@@ -299,7 +392,7 @@ mod tests {
         let mut lines = JsonLines::default();
         let snap = Snapshot::of(vec![entry("A", 1), entry("B", 2)]);
         assert_eq!(lines.line(&snap, t), json_line_at(&snap, t));
-        assert!(lines.write(&snap, t, &mut Refusing).is_err());
+        assert!(lines.write(&snap, &Exposure::default(), t, &mut Refusing).is_err());
         assert_eq!(lines.line(&snap, t), json_line_at(&snap, t));
     }
 

@@ -35,6 +35,16 @@ wait_label() {
   echo "layout: $L" >&2
   fail "'$1' never appeared at depth $2"
 }
+# wait_no_label LABEL DEPTH: polls the layout until LABEL is gone from DEPTH.
+wait_no_label() {
+  for _ in $(seq 150); do
+    L=$(menu_layout)
+    [[ -z $(menu_item_id "$L" "$1" "$2") ]] && return 0
+    sleep 0.05
+  done
+  echo "layout: $L" >&2
+  fail "'$1' is still shown at depth $2"
+}
 toggle_state() { "${M[@]}" -m com.canonical.dbusmenu.GetProperty -- "$1" toggle-state | grep -oE '[0-9]+' | head -1; }
 # wait_file_state PATH present|absent
 wait_file() {
@@ -80,6 +90,31 @@ wait_label "⚠ Exposed to the local network: 127.0.0.1:${PORTS[1]}" 1
 wait_label "Copy export OPENAI__BASE__URL=…" 2
 wait_label "Responding" 2
 ok "rows for a running and an exposed instance"
+
+# The demo's folder is laid out like ~/.osaurus: its settings are beside runtime/.
+DATA=$(dirname "$RT")
+INTERNET="⚠ Internet: Researcher at https://0x5aaeb6…eaed.agent.osaurus.ai"
+CORS="⚠ Any website you open can use this server"
+wait_label "$INTERNET" 1
+wait_label "$CORS" 1
+L=$(menu_layout)
+menu_click "$(menu_item_id "$L" "$INTERNET" 1)"
+wait_clipboard 'https://0x*'
+[[ $CLIP == "https://0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed.agent.osaurus.ai" ]] ||
+  fail "the Internet row copied '$CLIP'"
+ok "a relay tunnel and CORS open to any website show; the tunnel's row copies its public URL"
+
+mv "$DATA/config/relay.json" "$DATA/relay.json.off"
+wait_no_label "$INTERNET" 1
+cp "$DATA/config/server.json" "$DATA/server.json.star"
+printf '{\n  "allowedOrigins" : [\n    "https:\\/\\/chat.example"\n  ]\n}' >"$DATA/config/.server.tmp"
+mv "$DATA/config/.server.tmp" "$DATA/config/server.json"
+wait_no_label "$CORS" 1
+mv "$DATA/relay.json.off" "$DATA/config/relay.json"
+mv "$DATA/server.json.star" "$DATA/config/server.json"
+wait_label "$INTERNET" 1
+wait_label "$CORS" 1
+ok "the relay and CORS rows disappear and come back as their files change"
 
 wait_label "qwen2.5-7b-instruct-4bit" 3
 wait_label "Models need an access key (the server answered 401)" 3

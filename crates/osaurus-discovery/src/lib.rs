@@ -29,6 +29,8 @@
 //! - [`key`]: the access key for `/v1/models`, kept out of every output.
 //! - [`process`]: which process listens on a TCP port (shell; its table parsing is core).
 //! - [`inspect`]: models, owning process, duplicates and crash leftovers (core + probes).
+//! - [`exposure`]: agents tunnelled to the internet and CORS open to any
+//!   website, from Osaurus's settings (core + file reading + a small watch).
 //! - [`snapshot`]: the set of instances at one moment, as every consumer sees it.
 //! - [`watcher`]: keeps a [`snapshot::Snapshot`] current from file-system events (shell).
 //! - [`prune`]: removing crash leftovers, safely (shell).
@@ -41,6 +43,7 @@
 
 pub mod discovery;
 mod entries;
+pub mod exposure;
 #[cfg(target_os = "linux")]
 mod inotify;
 pub mod inspect;

@@ -24,6 +24,7 @@ use tray_icon::menu::MenuEvent;
 use tray_icon::{TrayIcon, TrayIconBuilder};
 
 use osaurus_tray::discovery::RuntimeDirs;
+use osaurus_tray::exposure::{self, Exposure};
 use osaurus_tray::gui::Options;
 use osaurus_tray::menu_model::{self, Action, Context, MenuModel};
 use osaurus_tray::notifications::{self, Answer, Delivery};
@@ -42,6 +43,8 @@ pub const TRAY_ID: &str = "osaurus-tray";
 pub enum UserEvent {
     /// The watcher (of this generation: see [`App::generation`]) saw a change.
     Snapshot(u64, Box<Snapshot>),
+    /// Osaurus's settings (relay tunnels, CORS) were read anew.
+    Exposure(Box<Exposure>),
     /// A menu item was clicked.
     Menu(MenuEvent),
     /// An action run off the main thread ended; a failure says why.
@@ -101,6 +104,7 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
         match event {
             Event::NewEvents(StartCause::Init) if !app.start() => *control_flow = ControlFlow::Exit,
             Event::UserEvent(UserEvent::Snapshot(generation, snap)) if generation == app.generation => app.show(*snap),
+            Event::UserEvent(UserEvent::Exposure(e)) => app.show_exposure(*e),
             Event::UserEvent(UserEvent::Menu(e)) if app.click(&e) => *control_flow = ControlFlow::Exit,
             Event::UserEvent(UserEvent::Done(result)) => app.done(result),
             Event::UserEvent(UserEvent::LoginItem(on, note)) => {
@@ -115,6 +119,7 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
                 // then the watcher, then whatever the caller kept alive.
                 drop(app.tray.take());
                 drop(app.watcher.take());
+                drop(app.exposure_watch.take());
                 drop(keep_alive.take());
                 if app.failed {
                     std::process::exit(1);
@@ -133,6 +138,10 @@ struct App {
     watcher: Option<watcher::Watcher>,
     /// Counts watchers started: a snapshot from one stopped since is stale.
     generation: u64,
+    /// Watches Osaurus's settings; its readings go to `context.exposure`.
+    exposure_watch: Option<exposure::Watch>,
+    /// A reading of the settings has come (before it, none is news).
+    exposure_seen: bool,
     tray: Option<TrayIcon>,
     menu: MenuTree,
     snapshot: Option<Snapshot>,
@@ -172,6 +181,7 @@ impl App {
             settings,
             notice: problem,
             system_notes: Vec::new(),
+            exposure: Exposure::default(),
         };
         let mut app = App {
             dirs,
@@ -179,6 +189,8 @@ impl App {
             proxy,
             watcher: None,
             generation: 0,
+            exposure_watch: None,
+            exposure_seen: false,
             tray: None,
             menu: MenuTree::new(),
             snapshot: None,
@@ -198,6 +210,12 @@ impl App {
         if app.context.settings.notifications {
             app.ask_notifications();
         }
+        let proxy = app.proxy.clone();
+        app.exposure_watch = exposure::data_root(&app.dirs).map(|root| {
+            exposure::watch(root, false, move |e| {
+                let _ = proxy.send_event(UserEvent::Exposure(Box::new(e.clone())));
+            })
+        });
         app
     }
 
@@ -313,8 +331,34 @@ impl App {
                 }
             }
         }
+        let before = self.exposure_in_effect();
         self.snapshot = Some(snap);
+        self.notify_tunnels(before);
         self.refresh_menu();
+    }
+
+    fn show_exposure(&mut self, exposure: Exposure) {
+        let before = self.exposure_in_effect();
+        self.context.exposure = exposure;
+        self.exposure_seen = true;
+        self.notify_tunnels(before);
+        self.refresh_menu();
+    }
+
+    /// The settings' exposure, in effect while an instance runs; `None`
+    /// until both the first snapshot and the first reading have come.
+    fn exposure_in_effect(&self) -> Option<Exposure> {
+        let snap = self.snapshot.as_ref().filter(|_| self.exposure_seen)?;
+        Some(self.context.exposure.clone().while_running(snap.running().next().is_some()))
+    }
+
+    fn notify_tunnels(&mut self, before: Option<Exposure>) {
+        let Some(after) = self.exposure_in_effect().filter(|_| self.context.settings.notifications) else { return };
+        for n in notifications::tunnels_on(before.as_ref(), &after) {
+            if let Some((route, n)) = self.delivery.send(n) {
+                platform::notify(route, &n);
+            }
+        }
     }
 
     /// Rebuilds the model and applies what changed to the menu and icon.

@@ -170,7 +170,7 @@ fn open_problem(path: &Path, e: &std::io::Error) -> String {
     }
 }
 
-fn kind(meta: &Metadata) -> &'static str {
+pub(crate) fn kind(meta: &Metadata) -> &'static str {
     let t = meta.file_type();
     if t.is_symlink() {
         "a symbolic link"
