@@ -22,7 +22,9 @@
 //! - [`text`]: small formatting helpers shared by the command line and the menu.
 //! - [`cmd`]: one module per command-line subcommand.
 
-pub use osaurus_discovery::{discovery, inspect, interfaces, key, probe, process, prune, snapshot, text, watcher};
+pub use osaurus_discovery::{
+    discovery, inspect, interfaces, key, leftover, probe, process, prune, round, snapshot, text, watcher,
+};
 
 pub mod autostart;
 pub mod browser;

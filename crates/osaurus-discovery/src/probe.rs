@@ -186,16 +186,17 @@ impl Prober {
         }
     }
 
-    /// Probes every running instance in parallel and sets `reachable`.
-    /// Entries that are not running are left unprobed (`None`).
-    pub fn probe_all(&self, instances: &mut [Instance]) {
-        self.probe_all_within(instances, ROUND_DEADLINE);
+    /// Probes every running instance in parallel and records each outcome
+    /// on it ([`record`]); returns the outcomes by index. Entries that are not
+    /// running are left unprobed (`reachable` stays `None`).
+    pub fn probe_all(&self, instances: &mut [Instance]) -> Vec<(usize, Outcome)> {
+        self.probe_all_within(instances, ROUND_DEADLINE)
     }
 
     /// [`Prober::probe_all`] with a round deadline of `budget`. The newest
     /// files are asked first ([`newest_first`]): if the round runs out of
     /// time, what goes unasked is most likely a crash leftover.
-    pub fn probe_all_within(&self, instances: &mut [Instance], budget: Duration) {
+    pub fn probe_all_within(&self, instances: &mut [Instance], budget: Duration) -> Vec<(usize, Outcome)> {
         let mut ports: Vec<(usize, u16)> = instances
             .iter()
             .enumerate()
@@ -203,9 +204,11 @@ impl Prober {
             .filter_map(|(n, i)| i.port.map(|p| (n, p)))
             .collect();
         newest_first(&mut ports, |&(n, _)| instances[n].updated_at);
-        for (n, outcome) in self.health_many_within(&ports, budget) {
-            crate::inspect::apply_probe(&mut instances[n], &outcome);
+        let outcomes = self.health_many_within(&ports, budget);
+        for (n, outcome) in &outcomes {
+            record(&mut instances[*n], outcome);
         }
+        outcomes
     }
 
     /// Probes many ports at once, each tagged with a key: at most 64 at a
@@ -257,6 +260,15 @@ impl Prober {
             found
         })
     }
+}
+
+/// Records what one `/health` probe found on `instance`'s port.
+pub fn record(instance: &mut Instance, outcome: &Outcome) {
+    instance.reachable = Some(outcome.is_reachable());
+    instance.not_osaurus = match (outcome.is_not_osaurus(), instance.port) {
+        (true, Some(port)) => Some(format!("port {port} answers, but not as Osaurus")),
+        _ => None,
+    };
 }
 
 /// Orders probe targets so that the newest `updatedAt` goes first (undated
@@ -327,6 +339,17 @@ mod tests {
         for body in ["<html>ok</html>", "", "{}", r#"{"status":"ok"}"#, r#"["healthy"]"#, r#"{"status":true}"#] {
             assert!(!is_osaurus_health(body), "{body}");
         }
+    }
+
+    #[test]
+    fn a_probe_names_another_program_on_the_port() {
+        let mut i = Instance::invalid("A".into(), "/rt/A".into(), "x");
+        i.port = Some(41055);
+        record(&mut i, &Outcome::Status(200));
+        assert_eq!(i.reachable, Some(false));
+        assert_eq!(i.not_osaurus.as_deref(), Some("port 41055 answers, but not as Osaurus"));
+        record(&mut i, &Outcome::Healthy);
+        assert_eq!((i.reachable, i.not_osaurus.as_deref()), (Some(true), None));
     }
 
     #[test]

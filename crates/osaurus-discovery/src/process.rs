@@ -71,6 +71,11 @@ impl Listeners {
         None
     }
 
+    /// A table of the given `(address, port, socket inode)` rows.
+    pub fn from_rows(rows: Vec<(std::net::IpAddr, u16, u64)>) -> Listeners {
+        Listeners { rows }
+    }
+
     /// The local addresses something listens on at `port`: the truth about
     /// exposure even when a file says otherwise.
     pub fn addresses(&self, port: u16) -> Vec<std::net::IpAddr> {

@@ -29,7 +29,8 @@ use crate::discovery::read::read_listed_folder;
 use crate::discovery::scan::{folder_path, instance_folders, is_ignored};
 use crate::discovery::{Instance, RuntimeDirs, State};
 use crate::entries::Entries;
-use crate::inspect::{self, AccessKey, Details, Leftovers};
+use crate::inspect::{self, AccessKey, Details};
+use crate::leftover::Leftovers;
 use crate::probe::Prober;
 use crate::snapshot::Snapshot;
 
@@ -535,53 +536,38 @@ impl Worker {
     /// entries not among them.
     fn probe_changed(&mut self, keys: Option<&BTreeSet<(usize, String)>>) {
         let Some(prober) = &self.prober else { return };
+        // The entries a probe round touches: those whose server may listen.
         let chosen: Vec<(usize, Arc<Instance>)> = match keys {
             None => {
-                let mut all: Vec<(usize, Arc<Instance>)> =
-                    self.entries.all().filter(|(_, i)| i.is_running()).map(|(b, i)| (b, Arc::clone(i))).collect();
-                crate::probe::newest_first(&mut all, |(_, i)| i.updated_at);
-                all
+                self.entries.all().filter(|(_, i)| inspect::may_listen(i)).map(|(b, i)| (b, Arc::clone(i))).collect()
             }
             Some(keys) => keys
                 .iter()
-                .filter_map(|(b, id)| self.entries.get(*b, id).filter(|i| i.is_running()).map(|i| (*b, Arc::clone(i))))
+                .filter_map(|(b, id)| {
+                    self.entries.get(*b, id).filter(|i| inspect::may_listen(i)).map(|i| (*b, Arc::clone(i)))
+                })
                 .collect(),
         };
-        let targets: Vec<(usize, u16)> =
-            chosen.iter().enumerate().filter_map(|(n, (_, i))| i.port.map(|p| (n, p))).collect();
-        let results = prober.health_many(&targets);
-        // What listens, read once for the whole round (Linux; None elsewhere).
-        let listeners = if targets.is_empty() { None } else { crate::process::Listeners::read() };
+        let mut probed: Vec<Instance> = chosen.iter().map(|(_, i)| Instance::clone(i)).collect();
+        let round = crate::round::probe_round(prober, &mut probed);
         let now = Instant::now();
-        let mut interfaces = None;
         let mut refused = BTreeSet::new();
-        for (n, outcome) in results {
-            let (b, old) = &chosen[n];
-            if outcome == crate::probe::Outcome::Refused {
-                refused.insert(old.instance_id.clone());
-            }
-            let mut i = Instance::clone(old);
-            inspect::apply_probe(&mut i, &outcome);
-            inspect::check_bindings(std::slice::from_mut(&mut i), listeners.as_ref());
-            if i.exposed {
-                let interfaces = interfaces.get_or_insert_with(|| crate::interfaces::read().unwrap_or_default());
-                inspect::check_exposure(prober, std::slice::from_mut(&mut i), interfaces);
+        for (n, outcome) in &round.outcomes {
+            let i = &probed[*n];
+            if *outcome == crate::probe::Outcome::Refused {
+                refused.insert(i.instance_id.clone());
             }
             if let Some(port) = i.port {
-                // A socket listening where the probe does not reach
-                // (::1, 127.0.0.2, one LAN address) is a live server.
-                let elsewhere =
-                    listeners.as_ref().is_some_and(|l| crate::prune::unreached_listener(l, port, &outcome).is_some());
-                if elsewhere {
-                    self.leftovers.reset(&i.instance_id);
-                } else {
-                    self.leftovers.observe(&i.instance_id, port, &outcome, now);
-                }
+                let gone = crate::leftover::no_server(port, outcome, round.listeners.as_ref()).is_ok();
+                self.leftovers.observe(&i.instance_id, port, gone, now);
             }
+        }
+        for ((b, old), i) in chosen.iter().zip(probed) {
             if i != **old {
                 self.entries.set(*b, i);
             }
         }
+        let listeners = round.listeners;
 
         // Details of the effective running instances. The leftover mark is
         // decided here; owners and models are asked for on the look-up
