@@ -40,9 +40,6 @@
 #![deny(missing_docs)]
 
 pub mod discovery;
-mod entries;
-#[cfg(target_os = "linux")]
-mod inotify;
 pub mod inspect;
 pub mod interfaces;
 pub mod key;
