@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::discovery::{Instance, LanAccess};
 use crate::interfaces::{self, Interface};
 pub use crate::key::AccessKey;
-use crate::probe::{Outcome, Prober};
+use crate::probe::{Prober, Reply};
 use crate::process::Owner;
 
 /// The most model ids kept for one instance.
@@ -74,7 +74,7 @@ pub fn fetch_models(prober: &Prober, port: u16, key: Option<&AccessKey>) -> Mode
         },
         Ok((401, _)) => Models::NeedsKey,
         Ok((status, _)) => Models::Unavailable(format!("the server answered {status}")),
-        Err(Outcome::TooLarge(limit)) => {
+        Err(Reply::TooLarge(limit)) => {
             Models::Unavailable(format!("the model list is larger than {} KiB, more than is read", limit / 1024))
         }
         Err(outcome) => Models::Unavailable(format!("port {port} {outcome}")),

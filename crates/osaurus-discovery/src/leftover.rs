@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::probe::Outcome;
+use crate::probe::Reply;
 use crate::process::Listeners;
 use crate::text::sanitize;
 
@@ -23,7 +23,7 @@ pub const LEFTOVER_AFTER: Duration = Duration::from_secs(10);
 /// server is there, or why one may be. `listeners` is the socket table read
 /// for the round (Linux); where it cannot be read (`None` on Linux) a server
 /// may be there. Elsewhere (macOS) the owner of a refused port is looked up.
-pub fn no_server(port: u16, outcome: &Outcome, listeners: Option<&Listeners>) -> Result<(), String> {
+pub fn no_server(port: u16, outcome: &Reply, listeners: Option<&Listeners>) -> Result<(), String> {
     if !is_gone(outcome) {
         return Err(format!("port {port} is not refusing connections now (it {outcome})"));
     }
@@ -44,7 +44,7 @@ pub fn no_server(port: u16, outcome: &Outcome, listeners: Option<&Listeners>) ->
                 return Err(live);
             }
         }
-        if *outcome != Outcome::Refused {
+        if *outcome != Reply::Refused {
             return Ok(());
         }
         match crate::process::listener(port) {
@@ -56,16 +56,16 @@ pub fn no_server(port: u16, outcome: &Outcome, listeners: Option<&Listeners>) ->
 
 /// True when a probe shows no Osaurus on the port: refused, or another
 /// program answering.
-pub fn is_gone(outcome: &Outcome) -> bool {
-    *outcome == Outcome::Refused || outcome.is_not_osaurus()
+pub fn is_gone(outcome: &Reply) -> bool {
+    *outcome == Reply::Refused || outcome.is_not_osaurus()
 }
 
 /// Why `port` must be taken as live although no Osaurus answered on
 /// 127.0.0.1: `listeners` shows a socket listening on it at an address the
 /// probe does not reach, or at any address when the probe was refused.
 /// Names the listener.
-fn unreached_listener(listeners: &Listeners, port: u16, outcome: &Outcome) -> Option<String> {
-    let refused = *outcome == Outcome::Refused;
+fn unreached_listener(listeners: &Listeners, port: u16, outcome: &Reply) -> Option<String> {
+    let refused = *outcome == Reply::Refused;
     let unreached: Vec<std::net::IpAddr> =
         listeners.addresses(port).into_iter().filter(|a| refused || !reached_by_probe(a)).collect();
     if unreached.is_empty() {
@@ -133,7 +133,7 @@ impl Leftovers {
 mod tests {
     use super::*;
 
-    fn gone(o: &Outcome) -> bool {
+    fn gone(o: &Reply) -> bool {
         is_gone(o)
     }
 
@@ -141,9 +141,9 @@ mod tests {
     fn a_leftover_needs_two_looks_ten_seconds_apart() {
         let t0 = Instant::now();
         let mut l = Leftovers::default();
-        assert!(!l.observe("A", 1, gone(&Outcome::Refused), t0));
-        assert!(!l.observe("A", 1, gone(&Outcome::Refused), t0 + Duration::from_secs(9)));
-        assert!(l.observe("A", 1, gone(&Outcome::Refused), t0 + Duration::from_secs(10)));
+        assert!(!l.observe("A", 1, gone(&Reply::Refused), t0));
+        assert!(!l.observe("A", 1, gone(&Reply::Refused), t0 + Duration::from_secs(9)));
+        assert!(l.observe("A", 1, gone(&Reply::Refused), t0 + Duration::from_secs(10)));
         assert!(l.is_leftover("A", 1, t0 + Duration::from_secs(11)));
     }
 
@@ -151,8 +151,8 @@ mod tests {
     fn another_program_on_the_port_makes_a_leftover_too() {
         let t0 = Instant::now();
         let mut l = Leftovers::default();
-        assert!(!l.observe("A", 1, gone(&Outcome::Status(200)), t0));
-        assert!(l.observe("A", 1, gone(&Outcome::Status(404)), t0 + LEFTOVER_AFTER));
+        assert!(!l.observe("A", 1, gone(&Reply::Status(200)), t0));
+        assert!(l.observe("A", 1, gone(&Reply::Status(404)), t0 + LEFTOVER_AFTER));
     }
 
     #[test]
@@ -160,14 +160,14 @@ mod tests {
         let t0 = Instant::now();
         let s = |n| t0 + Duration::from_secs(n);
         let mut l = Leftovers::default();
-        l.observe("A", 1, gone(&Outcome::Refused), s(0));
-        assert!(!l.observe("A", 1, gone(&Outcome::TimedOut), s(10)));
-        assert!(!l.observe("A", 1, gone(&Outcome::Refused), s(20)));
-        assert!(!l.observe("A", 1, gone(&Outcome::Healthy), s(30)));
-        assert!(!l.observe("A", 1, gone(&Outcome::Failed("reset".into())), s(31)));
-        l.observe("A", 1, gone(&Outcome::Refused), s(40));
-        assert!(!l.observe("A", 2, gone(&Outcome::Refused), s(50)), "a new port is a new server");
-        assert!(l.observe("A", 2, gone(&Outcome::Refused), s(60)));
+        l.observe("A", 1, gone(&Reply::Refused), s(0));
+        assert!(!l.observe("A", 1, gone(&Reply::TimedOut), s(10)));
+        assert!(!l.observe("A", 1, gone(&Reply::Refused), s(20)));
+        assert!(!l.observe("A", 1, gone(&Reply::Healthy), s(30)));
+        assert!(!l.observe("A", 1, gone(&Reply::Failed("reset".into())), s(31)));
+        l.observe("A", 1, gone(&Reply::Refused), s(40));
+        assert!(!l.observe("A", 2, gone(&Reply::Refused), s(50)), "a new port is a new server");
+        assert!(l.observe("A", 2, gone(&Reply::Refused), s(60)));
         assert!(!l.is_leftover("A", 1, s(60)));
     }
 
@@ -177,20 +177,20 @@ mod tests {
             Listeners::from_rows(rows.iter().map(|(a, p)| (a.parse().unwrap(), *p, 1)).collect())
         };
         let empty = table(&[]);
-        assert!(no_server(7, &Outcome::Refused, Some(&empty)).is_ok());
-        assert!(no_server(7, &Outcome::Status(404), Some(&empty)).is_ok());
-        for alive in [Outcome::Healthy, Outcome::TimedOut, Outcome::Failed("reset".into())] {
+        assert!(no_server(7, &Reply::Refused, Some(&empty)).is_ok());
+        assert!(no_server(7, &Reply::Status(404), Some(&empty)).is_ok());
+        for alive in [Reply::Healthy, Reply::TimedOut, Reply::Failed("reset".into())] {
             let why = no_server(7, &alive, Some(&empty)).unwrap_err();
             assert!(why.contains("is not refusing connections"), "{why}");
         }
         // Something listens where a probe of 127.0.0.1 does not reach.
-        let why = no_server(7, &Outcome::Status(404), Some(&table(&[("::1", 7)]))).unwrap_err();
+        let why = no_server(7, &Reply::Status(404), Some(&table(&[("::1", 7)]))).unwrap_err();
         assert!(why.contains("listens on it at ::1"), "{why}");
         // Another program on 0.0.0.0 answered the probe itself: judged by it.
-        assert!(no_server(7, &Outcome::Status(404), Some(&table(&[("0.0.0.0", 7)]))).is_ok());
+        assert!(no_server(7, &Reply::Status(404), Some(&table(&[("0.0.0.0", 7)]))).is_ok());
         // Refused, yet the table shows a listener: a server is there.
-        assert!(no_server(7, &Outcome::Refused, Some(&table(&[("0.0.0.0", 7)]))).is_err());
+        assert!(no_server(7, &Reply::Refused, Some(&table(&[("0.0.0.0", 7)]))).is_err());
         #[cfg(target_os = "linux")]
-        assert!(no_server(7, &Outcome::Refused, None).unwrap_err().contains("cannot be read"));
+        assert!(no_server(7, &Reply::Refused, None).unwrap_err().contains("cannot be read"));
     }
 }

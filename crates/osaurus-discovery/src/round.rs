@@ -10,7 +10,7 @@
 
 use crate::discovery::Instance;
 use crate::inspect;
-use crate::probe::{Outcome, Prober};
+use crate::probe::{Prober, Reply};
 use crate::process::Listeners;
 
 /// What a round found beyond what it set on the entries.
@@ -18,7 +18,7 @@ use crate::process::Listeners;
 pub struct Round {
     /// What each probed entry's port did, by the entry's index in the slice
     /// given to [`probe_round`].
-    pub outcomes: Vec<(usize, Outcome)>,
+    pub outcomes: Vec<(usize, Reply)>,
     /// The listening sockets, read once for the round (Linux; `None`
     /// elsewhere, or when no entry may listen).
     pub listeners: Option<Listeners>,

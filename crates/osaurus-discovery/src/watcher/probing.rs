@@ -23,7 +23,7 @@ use super::entries::{Entries, FolderKey};
 use crate::discovery::Instance;
 use crate::inspect::{self, AccessKey, Details};
 use crate::leftover::Leftovers;
-use crate::probe::{Outcome, Prober};
+use crate::probe::{Prober, Reply};
 use crate::process::{Listeners, Owner};
 
 /// The slow questions about one running instance, asked off the watcher's
@@ -114,7 +114,7 @@ impl Probing {
         let mut refused = BTreeSet::new();
         for (n, outcome) in &round.outcomes {
             let i = &probed[*n];
-            if *outcome == Outcome::Refused {
+            if *outcome == Reply::Refused {
                 refused.insert(i.instance_id.clone());
             }
             if let Some(port) = i.port {
