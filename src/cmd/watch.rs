@@ -190,7 +190,7 @@ fn human(snap: &Snapshot) -> String {
         s.push_str("No Osaurus instances.\n");
     } else {
         let all: Vec<&Instance> = snap.all().collect();
-        s.push_str(&super::list::human(&all, true, now));
+        s.push_str(&crate::listing::human(&all, true, now));
     }
     s
 }

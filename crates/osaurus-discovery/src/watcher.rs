@@ -1,7 +1,7 @@
 //! Keeps a [`Snapshot`] current from file-system events.
 //!
 //! One thread, the watcher's, owns the state and runs one flat loop
-//! ([`Worker::run`]): it waits for a message or the earliest deadline (a
+//! (`Worker::run`): it waits for a message or the earliest deadline (a
 //! burst's end, a folder's retry, an `updatedAt` from the future that comes
 //! due) and hands each to one method. The state lives in rooms, one job each:
 //!
