@@ -111,6 +111,10 @@ rm -rf "$APP"
 mv "$STAGE/$NAME.app" "$APP"
 
 if [[ $(uname -s) == Darwin ]] && command -v codesign >/dev/null 2>&1; then
+  # macOS's cp copies extended attributes (quarantine, provenance, Finder
+  # info), which codesign refuses: "resource fork, Finder information, or
+  # similar detritus not allowed".
+  xattr -cr "$APP" || die "could not clear extended attributes in $APP"
   echo "bundle-macos: signing ad hoc" >&2
   # Inside out: the command line beside the main executable is nested code,
   # which must be signed before the bundle that seals it.

@@ -143,9 +143,77 @@ fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// What macOS says of the app as its own login item (`SMAppService`'s
+/// status), as plain data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginStatus {
+    /// Registered and allowed: the app starts at login.
+    Enabled,
+    /// Not registered.
+    NotRegistered,
+    /// Registered, waiting for the user's approval in System Settings
+    /// (or turned off there).
+    RequiresApproval,
+    /// The system cannot find the app to register (not in a folder it
+    /// knows, or a copy macOS moved).
+    NotFound,
+}
+
+/// Whether the app runs from the read-only copy macOS makes of an app
+/// opened where it was downloaded (App Translocation): a login item made
+/// from there would name a folder that is gone after the next restart.
+pub fn is_translocated(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == "AppTranslocation")
+}
+
+/// Moving the app out of App Translocation, in one sentence.
+pub const TRANSLOCATED: &str = "Osaurus Tray runs from a temporary copy macOS made of it: \
+                                move it to /Applications and open it from there to launch it at login.";
+
+/// What the menu says beside Launch at Login, if anything: why it cannot be
+/// on, or what the user must do for it.
+pub fn login_note(status: LoginStatus, translocated: bool) -> Option<String> {
+    if translocated {
+        return Some(TRANSLOCATED.into());
+    }
+    match status {
+        LoginStatus::Enabled | LoginStatus::NotRegistered => None,
+        LoginStatus::RequiresApproval => Some(
+            "Launch at Login waits for your approval: allow Osaurus Tray in System Settings, General, Login Items."
+                .into(),
+        ),
+        LoginStatus::NotFound => Some(
+            "macOS cannot find Osaurus Tray to start it at login: move it to /Applications and open it from there."
+                .into(),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_app_run_from_app_translocation_is_recognised() {
+        let moved = Path::new("/private/var/folders/x/T/AppTranslocation/1A2B/d/Osaurus Tray.app/Contents/MacOS/x");
+        assert!(is_translocated(moved));
+        assert!(!is_translocated(Path::new("/Applications/Osaurus Tray.app/Contents/MacOS/osaurus-tray-app")));
+        assert!(!is_translocated(Path::new("/Users/me/AppTranslocationNotes/Osaurus Tray.app")));
+    }
+
+    #[test]
+    fn the_menu_explains_a_login_item_that_cannot_be_on() {
+        assert_eq!(login_note(LoginStatus::Enabled, false), None);
+        assert_eq!(login_note(LoginStatus::NotRegistered, false), None);
+        let approval = login_note(LoginStatus::RequiresApproval, false).unwrap();
+        assert!(approval.contains("System Settings") && approval.contains("Login Items"), "{approval}");
+        let not_found = login_note(LoginStatus::NotFound, false).unwrap();
+        assert!(not_found.contains("/Applications"), "{not_found}");
+        for status in [LoginStatus::Enabled, LoginStatus::NotFound, LoginStatus::RequiresApproval] {
+            assert_eq!(login_note(status, true).as_deref(), Some(TRANSLOCATED), "{status:?}");
+        }
+        assert!(TRANSLOCATED.contains("/Applications") && !TRANSLOCATED.contains("  "));
+    }
 
     #[test]
     fn xdg_entry_round_trips_through_the_file() {

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 
 use crate::cmd::{self, Failure};
@@ -12,7 +13,8 @@ use crate::gui::Gui;
 /// A menu-bar companion for Osaurus: which local servers are live, their
 /// URLs, and whether any is exposed to the local network.
 #[derive(Debug, Parser)]
-#[command(name = "osaurus-tray", version, about, long_about = None)]
+// The version names the commit when built from git (see build.rs).
+#[command(name = "osaurus-tray", version = env!("OSAURUS_TRAY_VERSION"), about, long_about = None)]
 #[command(after_help = "\
 Examples:
   osaurus-tray                     run the menu-bar app
@@ -32,8 +34,15 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Read instance folders only from DIR (default: ~/.osaurus/runtime and
-    /// the legacy folders of older Osaurus versions).
-    #[arg(long, global = true, value_name = "DIR", env = "OSAURUS_RUNTIME_DIR")]
+    /// the legacy folders of older Osaurus versions; an empty DIR means the
+    /// default too).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "OSAURUS_RUNTIME_DIR",
+        value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from)
+    )]
     pub runtime_dir: Option<PathBuf>,
 }
 
@@ -112,7 +121,23 @@ pub fn main(gui: Option<&dyn Gui>) -> ! {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Opened from Finder, LaunchServices may add `-psn_…` (macOS only).
+    let args = if cfg!(target_os = "macos") { crate::gui::without_process_serial_number(args) } else { args };
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        // --help and --version: clap would ignore a failure to write them.
+        Err(e) if !e.use_stderr() && !std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            match cmd::emit(&e.render().to_string()) {
+                Ok(()) | Err(Failure::Closed) => std::process::exit(0),
+                Err(failure) => {
+                    cmd::say(format_args!("osaurus-tray: {failure}"));
+                    std::process::exit(1)
+                }
+            }
+        }
+        Err(e) => e.exit(),
+    };
     let dirs = cli.global.runtime_dirs();
     let outcome = match cli.command {
         Some(Command::List(c)) => c.run(&dirs),
@@ -128,11 +153,12 @@ pub fn main(gui: Option<&dyn Gui>) -> ! {
         Some(Command::Man(c)) => c.run(),
         None => cmd::tray::Tray::default().run(&dirs, gui),
     };
-    if let Err(failure) = outcome {
-        match failure {
-            Failure::NotFound(m) | Failure::Other(m) => eprintln!("osaurus-tray: {m}"),
+    match outcome {
+        Ok(()) | Err(Failure::Closed) => {}
+        Err(Failure::NotFound(m) | Failure::Other(m)) => {
+            cmd::say(format_args!("osaurus-tray: {m}"));
+            std::process::exit(1);
         }
-        std::process::exit(1);
     }
     std::process::exit(0)
 }

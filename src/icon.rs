@@ -69,6 +69,7 @@ pub fn render(kind: IconKind, size: u32, style: Style) -> Vec<u8> {
     const SS: u32 = 4; // supersampling per axis, for smooth edges
     let mut rgba = vec![0u8; (size * size * 4) as usize];
     let s = size as f32;
+    let scale = artwork_scale(style);
     for y in 0..size {
         for x in 0..size {
             let (mut glyph_hits, mut badge_hits) = (0u32, 0u32);
@@ -76,7 +77,7 @@ pub fn render(kind: IconKind, size: u32, style: Style) -> Vec<u8> {
                 for sx in 0..SS {
                     let px = (x as f32 + (sx as f32 + 0.5) / SS as f32) / s;
                     let py = (y as f32 + (sy as f32 + 0.5) / SS as f32) / s;
-                    match coverage(kind, px, py) {
+                    match coverage(kind, px, py, scale) {
                         Some(Part::Glyph) => glyph_hits += 1,
                         Some(Part::Badge) => badge_hits += 1,
                         None => {}
@@ -106,8 +107,25 @@ enum Part {
     Badge,
 }
 
-/// What covers the point (x, y) of the unit square.
-fn coverage(kind: IconKind, x: f32, y: f32) -> Option<Part> {
+/// How much of the image the artwork spans, from the centre: all of it on
+/// Linux panels (which scale icons to their height); on macOS the glyph is
+/// drawn about 16 pt tall in the 22 pt status item image, as the system's
+/// own items are. tray-icon shows an image as many points tall as it has
+/// pixels, capped at 22 pt: a 44 px image is 22 pt at 2×, and any image
+/// taller than 22 px is squeezed into 22 pt, so the margin is drawn here
+/// rather than by a smaller image.
+pub fn artwork_scale(style: Style) -> f32 {
+    match style {
+        // The disc's diameter (0.84 of the image) to 16 pt of 22.
+        Style::Template => 16.0 / 22.0 / 0.84,
+        Style::Colour => 1.0,
+    }
+}
+
+/// What covers the point (x, y) of the unit square, the artwork scaled by
+/// `scale` about the centre.
+fn coverage(kind: IconKind, x: f32, y: f32, scale: f32) -> Option<Part> {
+    let (x, y) = ((x - 0.5) / scale + 0.5, (y - 0.5) / scale + 0.5);
     let (cx, cy, r) = if kind.lan_badge { (0.42, 0.42, 0.36) } else { (0.5, 0.5, 0.42) };
     if kind.lan_badge {
         if in_triangle(x, y, 0.0) {
@@ -167,6 +185,28 @@ mod tests {
                     IconKind::ALL[b]
                 );
             }
+        }
+    }
+
+    /// The opaque columns of the middle row: the disc's width in pixels.
+    fn middle_width(px: &[u8], size: u32) -> usize {
+        (0..size).filter(|&x| alpha_at(px, size, x, size / 2) > 128).count()
+    }
+
+    #[test]
+    fn the_macos_glyph_is_about_16_pt_in_the_22_pt_image_and_linux_fills_its_icon() {
+        let running = IconKind { glyph: Glyph::Running, lan_badge: false };
+        // 44 px: the 22 pt status item image at 2x.
+        let points = middle_width(&render(running, 44, Style::Template), 44) as f32 / 2.0;
+        assert!((15.5..=16.5).contains(&points), "the disc is {points} pt wide");
+        let linux = middle_width(&render(running, 32, Style::Colour), 32) as f32 / 32.0;
+        assert!(linux > 0.8, "the Linux disc spans {linux} of its icon");
+        // Every state keeps a clear margin at 2x: nothing touches the edge.
+        for kind in IconKind::ALL {
+            let px = render(kind, 44, Style::Template);
+            let edge =
+                (0..44).any(|i| [(i, 0), (i, 43), (0, i), (43, i)].iter().any(|&(x, y)| alpha_at(&px, 44, x, y) > 0));
+            assert!(!edge, "{kind:?} touches the edge of the image");
         }
     }
 

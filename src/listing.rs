@@ -44,6 +44,7 @@ fn lan_cell(i: &Instance) -> String {
         (false, _) => "-".into(),
         (true, Some(LanAccess::Open)) => "LAN open".into(),
         (true, Some(LanAccess::Guarded)) => "LAN guarded".into(),
+        (true, Some(LanAccess::Blocked)) => "LAN blocked".into(),
         (true, _) => "LAN".into(),
     }
 }
@@ -64,6 +65,9 @@ pub fn notes(i: &Instance) -> Vec<String> {
     }
     if i.lan_access == Some(LanAccess::Open) {
         out.push("open to anyone on the network: no access key needed".into());
+    }
+    if i.lan_access == Some(LanAccess::Blocked) {
+        out.push(format!("LAN access not checked: {}", crate::menu_model::LAN_BLOCKED));
     }
     out
 }

@@ -18,6 +18,14 @@ pub const HOW_TO_GIVE_ROW: &str = "Give one: OSAURUS_API_KEY, or apiKeyFile in t
 /// Longest label shown, in characters.
 pub const MAX_LABEL: usize = 72;
 
+/// Why the LAN check could not ask ([`LanAccess::Blocked`]): on macOS 15,
+/// Local Network privacy; elsewhere a local firewall.
+pub const LAN_BLOCKED: &str = if cfg!(target_os = "macos") {
+    "macOS has not allowed local network access"
+} else {
+    "the system refused the connection to the LAN address"
+};
+
 /// What clicking an item does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -152,6 +160,11 @@ pub struct Context {
     pub settings: Settings,
     /// A message about the last failed action, shown until the next one.
     pub notice: Option<String>,
+    /// What the system said about the app's own permissions, one sentence
+    /// each (notifications refused and shown another way; launch at login
+    /// waiting for approval, or impossible from where the app runs): shown
+    /// above Launch at Login for as long as it holds.
+    pub system_notes: Vec<String>,
 }
 
 /// Builds the menu for `snap`.
@@ -173,6 +186,7 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
         let access = match i.lan_access {
             Some(LanAccess::Open) => " — open to anyone",
             Some(LanAccess::Guarded) => " — key required",
+            Some(LanAccess::Blocked) => " — not checked",
             _ => "",
         };
         let row = Item::info(format!("⚠ Exposed to the local network: {}{access}", endpoint(i)));
@@ -216,6 +230,11 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
     if running.is_empty() && ctx.can_start_osaurus {
         items.push(Item::action("Start Osaurus", Action::StartOsaurus));
     }
+    for (n, note) in ctx.system_notes.iter().enumerate() {
+        for (line, text) in wrap(&format!("ⓘ {note}"), MAX_LABEL).into_iter().enumerate() {
+            items.push(Item::info(text).keyed(format!("system-note:{n}:{line}")));
+        }
+    }
     if let Some(on) = ctx.launch_at_login {
         items.push(Item::check("Launch at Login", on, Action::ToggleLaunchAtLogin));
     }
@@ -244,6 +263,28 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
         tooltip.push_str(" — exposed to the local network");
     }
     MenuModel { icon, title, tooltip, items }
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces (a word
+/// longer than a line is cut); later lines are indented under the first's
+/// text.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let word: String = word.chars().take(width - 2).collect();
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, "  ".into()));
+        }
+        if !line.trim().is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.trim().is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// The menu as a desktop reads it (over D-Bus on Linux): for each item its
@@ -348,8 +389,9 @@ fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context) -> Item 
         items.push(Item::info(format!("Exposed to the local network at {}", endpoint(i))));
         items.extend(
             match i.lan_access {
-                Some(LanAccess::Open) => Some("Open to anyone on the network: no access key needed"),
-                Some(LanAccess::Guarded) => Some("Guarded: the network needs an access key"),
+                Some(LanAccess::Open) => Some("Open to anyone on the network: no access key needed".to_owned()),
+                Some(LanAccess::Guarded) => Some("Guarded: the network needs an access key".to_owned()),
+                Some(LanAccess::Blocked) => Some(format!("Not checked: {LAN_BLOCKED}")),
                 _ => None,
             }
             .map(Item::info),
@@ -433,6 +475,7 @@ mod tests {
             launch_at_login: Some(false),
             settings: Settings::default(),
             notice: None,
+            system_notes: Vec::new(),
         }
     }
 
@@ -620,6 +663,31 @@ mod tests {
             Item::Check { checked, action, .. } => Some((*checked, action)),
             _ => None,
         }
+    }
+
+    #[test]
+    fn what_the_system_said_is_shown_above_launch_at_login_in_lines_that_fit() {
+        let refused =
+            crate::notifications::Answer::Refused("Notifications are not allowed for this application".into())
+                .note()
+                .unwrap();
+        let approval = crate::autostart::login_note(crate::autostart::LoginStatus::RequiresApproval, false).unwrap();
+        let m = build(&snap(vec![]), &Context { system_notes: vec![refused.clone(), approval.clone()], ..ctx() });
+        let all = labels(&m.items);
+        let login = all.iter().position(|l| *l == "Launch at Login").unwrap();
+        let notes: Vec<&str> = all[..login].iter().copied().skip_while(|l| !l.starts_with('ⓘ')).collect();
+        assert!(notes.len() >= 3, "{all:?}");
+        assert!(notes[0].starts_with("ⓘ macOS refused Osaurus Tray's notifications"), "{notes:?}");
+        let joined = notes.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+        assert_eq!(joined, format!("ⓘ {refused} ⓘ {approval}"));
+        for l in &notes {
+            assert!(l.chars().count() <= MAX_LABEL, "{l}");
+        }
+        assert_eq!(m.tooltip, "Osaurus is not running", "the notes are not the summary");
+        let keys: Vec<&str> = m.items.iter().filter_map(Item::key).filter(|k| k.starts_with("system-note")).collect();
+        assert_eq!(keys.len(), notes.len(), "each line is keyed: {keys:?}");
+        let none = build(&snap(vec![]), &ctx());
+        assert!(!labels(&none.items).iter().any(|l| l.starts_with('ⓘ')));
     }
 
     #[test]
@@ -826,6 +894,12 @@ mod tests {
         assert_eq!(guarded.title.as_deref(), Some("LAN"));
         let unknown = with(LanAccess::Unknown);
         assert_eq!(unknown.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338");
+        let blocked = with(LanAccess::Blocked);
+        assert_eq!(blocked.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338 — not checked");
+        assert_eq!(blocked.title.as_deref(), Some("LAN"), "exposed all the same");
+        let rows = sub(&blocked.items, "http://127.0.0.1:1338  [LAN]");
+        assert!(labels(rows).contains(&format!("Not checked: {LAN_BLOCKED}").as_str()), "{:?}", labels(rows));
+        assert!(format!("Not checked: {}", "macOS has not allowed local network access").chars().count() <= MAX_LABEL);
     }
 
     #[test]

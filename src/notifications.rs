@@ -67,11 +67,139 @@ fn url(i: &Instance) -> String {
     sanitize(i.url.as_deref().unwrap_or("An instance"), 80)
 }
 
+/// How notifications reach the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// From the app, under its name (the notification service).
+    Native,
+    /// Through AppleScript, shown as Script Editor's (macOS, when the
+    /// notification service refuses this app or it runs outside its bundle).
+    Script,
+}
+
+/// What the system answered when the app asked to post notifications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Allowed.
+    Allowed,
+    /// The user said no (in the prompt or in System Settings).
+    DeniedByUser,
+    /// The service refused the app itself, with its reason (an app signed
+    /// ad hoc can get "Notifications are not allowed for this
+    /// application").
+    Refused(String),
+}
+
+impl Answer {
+    /// Where notifications go after this answer: a refusal falls back to
+    /// AppleScript, so that an exposure alert is not lost. The user's no is
+    /// respected: they still go to the service, which shows none until the
+    /// user turns them on in System Settings (then at once, no restart).
+    pub fn route(&self) -> Route {
+        match self {
+            Answer::Allowed | Answer::DeniedByUser => Route::Native,
+            Answer::Refused(_) => Route::Script,
+        }
+    }
+
+    /// What the menu says about it, if anything.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Answer::Allowed => None,
+            Answer::DeniedByUser => {
+                Some("Notifications are off for Osaurus Tray: turn them on in System Settings, Notifications.".into())
+            }
+            Answer::Refused(why) => Some(format!(
+                "macOS refused Osaurus Tray's notifications ({}): they show as Script Editor's instead.",
+                sanitize(why, 120)
+            )),
+        }
+    }
+}
+
+/// At most this many notifications wait for the system's answer; later
+/// ones are dropped (the first say what happened).
+pub const MAX_WAITING: usize = 8;
+
+/// Notifications on their way: held while the system is asked whether the
+/// app may post them (the first one, often an exposure alert, would
+/// otherwise be lost to the prompt), then sent the way the answer allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Asking; these wait, oldest first.
+    Asking(Vec<Notification>),
+    /// Answered: every notification goes this way.
+    Ready(Route),
+}
+
+impl Delivery {
+    /// Sends `n`: returns it with its route when it can go now, else holds it.
+    pub fn send(&mut self, n: Notification) -> Option<(Route, Notification)> {
+        match self {
+            Delivery::Asking(waiting) => {
+                if waiting.len() < MAX_WAITING {
+                    waiting.push(n);
+                }
+                None
+            }
+            Delivery::Ready(route) => Some((*route, n)),
+        }
+    }
+
+    /// The system answered: from now on notifications take `route`; returns
+    /// those that waited, oldest first.
+    pub fn answered(&mut self, route: Route) -> Vec<Notification> {
+        match std::mem::replace(self, Delivery::Ready(route)) {
+            Delivery::Asking(waiting) => waiting,
+            Delivery::Ready(_) => Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::discovery::State;
     use std::path::PathBuf;
+
+    fn note(n: u32) -> Notification {
+        Notification { title: format!("n{n}"), body: String::new() }
+    }
+
+    #[test]
+    fn notifications_wait_for_the_answer_then_go_its_way_in_order() {
+        let mut d = Delivery::Asking(Vec::new());
+        assert_eq!(d.send(note(1)), None);
+        assert_eq!(d.send(note(2)), None);
+        assert_eq!(d.answered(Route::Script), vec![note(1), note(2)]);
+        assert_eq!(d.send(note(3)), Some((Route::Script, note(3))));
+        assert_eq!(d.answered(Route::Native), vec![], "nothing waits twice");
+        assert_eq!(d.send(note(4)), Some((Route::Native, note(4))));
+    }
+
+    #[test]
+    fn only_the_first_notifications_wait() {
+        let mut d = Delivery::Asking(Vec::new());
+        for n in 0..20 {
+            assert_eq!(d.send(note(n)), None);
+        }
+        let waited = d.answered(Route::Native);
+        assert_eq!(waited, (0..MAX_WAITING as u32).map(note).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_refusal_falls_back_to_applescript_and_says_so_and_a_no_is_respected() {
+        assert_eq!(Answer::Allowed.route(), Route::Native);
+        assert_eq!(Answer::Allowed.note(), None);
+        let refused = Answer::Refused("Notifications are not allowed for this application".into());
+        assert_eq!(refused.route(), Route::Script);
+        let said = refused.note().unwrap();
+        assert!(said.contains("not allowed for this application") && said.contains("Script Editor"), "{said}");
+        assert_eq!(Answer::DeniedByUser.route(), Route::Native, "never around the user's no");
+        assert!(Answer::DeniedByUser.note().unwrap().contains("System Settings"));
+        let hostile = Answer::Refused("\u{1b}[2Jx\nline".into()).note().unwrap();
+        assert!(!hostile.contains('\u{1b}') && !hostile.contains('\n'), "{hostile:?}");
+    }
 
     fn inst(id: &str, exposed: bool, reachable: Option<bool>) -> Instance {
         Instance {

@@ -151,6 +151,10 @@ fn check_info_plist(plist: &plist::Dictionary, contents: &Path) {
     assert_eq!(icon, "AppIcon");
     assert!(contents.join("Resources").join(format!("{icon}.icns")).is_file(), "the icon file is missing");
     assert!(boolean("NSHighResolutionCapable"), "NSHighResolutionCapable: sharp on Retina screens");
+    // macOS 15 asks the user before the LAN check reaches this Mac's own
+    // network address, showing this text; without it the check is refused.
+    let why = string("NSLocalNetworkUsageDescription");
+    assert!(why.contains("Osaurus") && why.contains("local network"), "NSLocalNetworkUsageDescription: {why}");
     let copyright = string("NSHumanReadableCopyright");
     assert!(copyright.contains("Copyright") && copyright.contains("MIT"), "NSHumanReadableCopyright: {copyright}");
 }
@@ -170,6 +174,8 @@ fn info_plist_check_rejects_a_plist_missing_what_a_menu_bar_app_needs() {
         ("CFBundleIdentifier", None),
         ("CFBundleVersion", Some(plist::Value::String("0.0.0".into()))),
         ("NSHighResolutionCapable", None),
+        ("NSLocalNetworkUsageDescription", None),
+        ("NSLocalNetworkUsageDescription", Some(plist::Value::String(String::new()))),
     ] {
         let mut plist = good.clone();
         match bad {
@@ -330,4 +336,38 @@ fn the_app_icon_is_a_light_disc_on_a_dark_rounded_square() {
     assert!(bg[..3].iter().all(|&c| c < 0x60), "the square is dark: {bg:?}");
     // The rounded corner: the square's bounding-box corner pixel is clear.
     assert_eq!(at(13, 13)[3], 0, "the square's corners are rounded");
+}
+
+/// Runs scripts/smoke-app.sh for 1 s on an app whose menu-bar executable
+/// writes `stderr_line` and stays up; the command line is the real one.
+fn smoke_with_app_saying(stderr_line: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let macos = dir.path().join("Osaurus Tray.app/Contents/MacOS");
+    fs::create_dir_all(&macos).unwrap();
+    fs::copy(env!("CARGO_BIN_EXE_osaurus-tray"), macos.join("osaurus-tray")).unwrap();
+    let app = macos.join("osaurus-tray-app");
+    fs::write(&app, format!("#!/bin/sh\nprintf '%s\\n' '{stderr_line}' >&2\nexec sleep 30\n")).unwrap();
+    fs::set_permissions(&app, fs::Permissions::from_mode(0o755)).unwrap();
+    Command::new("bash")
+        .arg(root().join("scripts/smoke-app.sh"))
+        .arg(dir.path().join("Osaurus Tray.app"))
+        .arg("1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_smoke_test_fails_on_the_apps_own_errors_and_panics_only() {
+    let appkit = "2026-01-01 12:00:00.000 osaurus-tray-app[42:4242] +[IMKClient subclass]: chose IMKClient_Modern";
+    let out = smoke_with_app_saying(appkit);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "a system log line failed the smoke test: {stderr}");
+    assert!(stderr.contains("IMKClient"), "the system's line is shown: {stderr}");
+    for ours in ["osaurus-tray: cannot create the tray icon: no", "thread 'main' panicked at src/app/tray/mod.rs:1:1:"]
+    {
+        let out = smoke_with_app_saying(ours);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "the smoke test passed an app that said {ours:?}: {stderr}");
+        assert!(stderr.contains("reported an error"), "{stderr}");
+    }
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -14,10 +15,102 @@ fn run(args: &[&str]) -> std::process::Output {
     run_with_deadline(c, Duration::from_secs(20))
 }
 
+#[allow(dead_code)]
+#[path = "../build.rs"]
+mod build_script;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs git in `dir` with a fixed identity; panics when it fails.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn git_works() -> bool {
+    Command::new("git").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
 #[test]
-fn version_is_the_package_version() {
+fn version_names_the_commit_it_was_built_from() {
     let out = run(&["--version"]);
-    assert_eq!(stdout(&out), format!("osaurus-tray {}\n", env!("CARGO_PKG_VERSION")));
+    let version = env!("CARGO_PKG_VERSION");
+    let built = build_script::built_from(root());
+    // In a checkout git answers for, the commit must be named, and be HEAD.
+    let head = Command::new("git").arg("-C").arg(root()).args(["rev-parse", "HEAD"]).output().ok();
+    if let Some(head) = head.filter(|o| o.status.success() && root().join(".git").exists()) {
+        let head = String::from_utf8_lossy(&head.stdout).trim().to_owned();
+        let short = built.hash.as_deref().expect("a git checkout, but no commit named");
+        assert!(head.starts_with(short), "{short} is not HEAD ({head})");
+        assert_eq!(stdout(&out), format!("osaurus-tray {version} ({short})\n"));
+    } else {
+        assert_eq!(stdout(&out), format!("osaurus-tray {version}\n"));
+    }
+}
+
+#[test]
+fn the_version_falls_back_to_the_package_version_outside_git() {
+    assert_eq!(build_script::version_line("1.2.3", None), "1.2.3");
+    assert_eq!(build_script::version_line("1.2.3", Some("abc1234")), "1.2.3 (abc1234)");
+    for not_a_hash in ["", "fatal: not a git repository", "abc", "HEAD", "abc123g"] {
+        assert!(!build_script::is_commit_hash(not_a_hash), "{not_a_hash:?}");
+    }
+
+    // An unpacked crates.io package: no .git, nothing named, nothing watched.
+    let plain = tempfile::tempdir().unwrap();
+    let built = build_script::built_from(plain.path());
+    assert!(built.hash.is_none() && built.watch.is_empty(), "{built:?}");
+
+    // A .git that is not a repository: git refuses, nothing is named.
+    let broken = tempfile::tempdir().unwrap();
+    std::fs::create_dir(broken.path().join(".git")).unwrap();
+    let built = build_script::built_from(broken.path());
+    assert!(built.hash.is_none(), "{built:?}");
+    assert!(built.watch.iter().all(|p| p.exists()), "a watched path that does not exist reruns every build");
+}
+
+#[test]
+fn in_a_git_checkout_the_commit_is_named_and_its_files_watched() {
+    if !git_works() {
+        eprintln!("SKIPPED: git is not installed");
+        return;
+    }
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    std::fs::write(dir.join("f"), "x").unwrap();
+    git(dir, &["add", "f"]);
+    git(dir, &["commit", "-q", "-m", "one"]);
+
+    let built = build_script::built_from(dir);
+    assert_eq!(built.hash.as_deref(), Some(git(dir, &["rev-parse", "--short", "HEAD"]).as_str()));
+    let head = std::fs::canonicalize(dir.join(".git/HEAD")).unwrap();
+    let branch = std::fs::canonicalize(dir.join(".git/refs/heads/main")).unwrap();
+    let watched: Vec<PathBuf> = built.watch.iter().map(|p| std::fs::canonicalize(p).unwrap()).collect();
+    assert_eq!(watched, [head.clone(), branch], "HEAD and the branch it points to");
+
+    // A packed branch has no file of its own: packed-refs changes instead.
+    git(dir, &["pack-refs", "--all"]);
+    let built = build_script::built_from(dir);
+    let watched: Vec<PathBuf> = built.watch.iter().map(|p| std::fs::canonicalize(p).unwrap()).collect();
+    assert_eq!(watched, [head, std::fs::canonicalize(dir.join(".git/packed-refs")).unwrap()]);
+
+    // A package unpacked inside some other repository is not that one's.
+    let nested = dir.join("vendor/osaurus-tray-0.1.0");
+    std::fs::create_dir_all(&nested).unwrap();
+    let built = build_script::built_from(&nested);
+    assert!(built.hash.is_none() && built.watch.is_empty(), "{built:?}");
 }
 
 #[test]
@@ -82,5 +175,18 @@ fn without_a_desktop_the_tray_says_so_and_leaves_nothing() {
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = stderr(&out);
         assert!(err.contains("No graphical session") && !err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_process_serial_number_is_ignored_on_macos_only() {
+    // LaunchServices may start the app from Finder with `-psn_0_<n>`.
+    let out = run(&["-psn_0_4242", "--version"]);
+    if cfg!(target_os = "macos") {
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), format!("osaurus-tray {}\n", env!("CARGO_PKG_VERSION")));
+    } else {
+        assert!(!out.status.success(), "-psn_ is only dropped on macOS: {}", stdout(&out));
+        assert!(stderr(&out).contains("unexpected argument"), "{}", stderr(&out));
     }
 }

@@ -16,7 +16,9 @@ pub struct Completions {
 impl Completions {
     /// Writes the completion script to stdout.
     pub fn run(&self) -> Outcome {
-        clap_complete::generate(self.shell, &mut Cli::command(), "osaurus-tray", &mut std::io::stdout());
-        Ok(())
+        // Made in memory first: clap_complete panics when a write fails.
+        let mut script = Vec::new();
+        clap_complete::generate(self.shell, &mut Cli::command(), "osaurus-tray", &mut script);
+        super::emit(&String::from_utf8_lossy(&script))
     }
 }

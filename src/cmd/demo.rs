@@ -43,12 +43,13 @@ pub fn run(gui: &dyn Gui, no_tray: bool) -> Outcome {
         .map_err(|e| Failure::Other(format!("cannot start the demo: {e}")))?;
     let dir = demo.runtime_dir().to_path_buf();
     let ports = demo.ports();
-    eprintln!("osaurus-tray demo: runtime folder {}", dir.display());
-    eprintln!(
+    say!("osaurus-tray demo: runtime folder {}", dir.display());
+    say!(
         "osaurus-tray demo: servers on http://127.0.0.1:{} and http://127.0.0.1:{} (the second claims LAN exposure)",
-        ports[0], ports[1]
+        ports[0],
+        ports[1]
     );
-    eprintln!("osaurus-tray demo: try `osaurus-tray --runtime-dir {} list`", dir.display());
+    say!("osaurus-tray demo: try `osaurus-tray --runtime-dir {} list`", dir.display());
     if let (Some(gui), Some(lock)) = (gui, lock) {
         gui.run(RuntimeDirs::explicit(dir), gui::Options::default(), lock, Box::new(demo));
     }
@@ -59,6 +60,6 @@ pub fn run(gui: &dyn Gui, no_tray: bool) -> Outcome {
     .map_err(|e| Failure::Other(format!("cannot handle signals: {e}")))?;
     let _ = rx.recv();
     drop(demo);
-    eprintln!("osaurus-tray demo: stopped and cleaned up");
+    say!("osaurus-tray demo: stopped and cleaned up");
     Ok(())
 }

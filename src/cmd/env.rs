@@ -18,8 +18,7 @@ impl Env {
     /// Prints the exports for the best instance.
     pub fn run(&self, dirs: &RuntimeDirs) -> Outcome {
         let best = super::best(dirs, self.probe)?;
-        print!("{}", exports(&best));
-        Ok(())
+        super::emit(&exports(&best))
     }
 }
 

@@ -29,9 +29,9 @@ impl List {
         super::print_warnings(&snap);
         let shown = selection(&snap, self.all);
         if self.json {
-            println!("{}", to_json(&shown));
+            super::emit(&format!("{}\n", to_json(&shown)))?;
         } else if !shown.is_empty() {
-            print!("{}", human(&shown, self.all, Utc::now()));
+            super::emit(&human(&shown, self.all, Utc::now()))?;
         }
         if shown.is_empty() {
             return Err(match self.all {

@@ -12,8 +12,10 @@ pub struct Man {}
 impl Man {
     /// Writes the roff man page to stdout.
     pub fn run(&self) -> Outcome {
+        let mut page = Vec::new();
         clap_mangen::Man::new(Cli::command())
-            .render(&mut std::io::stdout())
-            .map_err(|e| Failure::Other(format!("cannot write the man page: {e}")))
+            .render(&mut page)
+            .map_err(|e| Failure::Other(format!("cannot make the man page: {e}")))?;
+        super::emit(&String::from_utf8_lossy(&page))
     }
 }

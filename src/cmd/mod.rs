@@ -1,5 +1,13 @@
 //! One module per subcommand, each with its flags and its `run`.
 
+/// `eprintln!` that never panics: writes one line to standard error with
+/// [`say`], ignoring a failure to write it.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cmd::say(format_args!($($arg)*))
+    };
+}
+
 pub mod completions;
 pub mod demo;
 pub mod env;
@@ -13,6 +21,7 @@ pub mod url;
 pub mod watch;
 
 use std::fmt;
+use std::io::{self, Write};
 
 use crate::cli::ProbeArgs;
 use crate::discovery::{Instance, RuntimeDirs};
@@ -26,12 +35,16 @@ pub enum Failure {
     NotFound(String),
     /// Anything else that went wrong (exit 1).
     Other(String),
+    /// The reader of standard output went away (a closed pipe): end
+    /// quietly, with exit 0 and no message.
+    Closed,
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::NotFound(m) | Failure::Other(m) => f.write_str(m),
+            Failure::Closed => f.write_str("standard output was closed"),
         }
     }
 }
@@ -60,6 +73,100 @@ pub fn best(dirs: &RuntimeDirs, probe: ProbeArgs) -> Result<Instance, Failure> {
 /// Prints problems with the runtime folders themselves on stderr.
 pub fn print_warnings(snap: &Snapshot) {
     for w in &snap.warnings {
-        eprintln!("osaurus-tray: {w}");
+        say!("osaurus-tray: {w}");
     }
+}
+
+/// Writes `text` to standard output, whole, and flushes it: what every
+/// command prints goes through here (or [`write_failure`]), never through
+/// `print!`, which panics when the write fails.
+pub fn emit(text: &str) -> Outcome {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| write_failure(&e))
+}
+
+/// What a failed write to standard output means: a closed pipe ends the
+/// command quietly ([`Failure::Closed`]; normally SIGPIPE has ended it
+/// already, as it ends `cat`), anything else (a full disk) is a failure
+/// with the reason.
+pub fn write_failure(e: &io::Error) -> Failure {
+    match e.kind() {
+        io::ErrorKind::BrokenPipe => Failure::Closed,
+        _ => Failure::Other(format!("cannot write to standard output: {}", crate::discovery::read::io_reason(e))),
+    }
+}
+
+/// Calls `then` once standard output hangs up: its reader went away or its
+/// terminal hung up. `watch` learns so at once, not at its next write,
+/// which may never come. A thread blocked without a timeout does the
+/// waiting, at no cost while nothing is written; where standard output
+/// cannot hang up (a file, `/dev/null`) it waits for good, and on an answer
+/// it does not understand it stops waiting.
+pub fn on_hang_up(then: impl FnOnce() + Send + 'static) {
+    let _ = std::thread::Builder::new().name("stdout hang-up".into()).stack_size(64 * 1024).spawn(move || {
+        if wait_for_hang_up() {
+            then();
+        }
+    });
+}
+
+/// Blocks until standard output hangs up (true), or until that cannot be
+/// waited for (false). Linux: poll(2) asking for POLLHUP only, which
+/// reports nothing while the reader is there (a pipe's write end reports
+/// POLLERR once its reader is gone, a terminal POLLHUP).
+#[cfg(not(target_os = "macos"))]
+fn wait_for_hang_up() -> bool {
+    let mut fd = libc::pollfd { fd: libc::STDOUT_FILENO, events: libc::POLLHUP, revents: 0 };
+    loop {
+        // SAFETY: one valid pollfd, and its count.
+        let n = unsafe { libc::poll(&mut fd, 1, -1) };
+        if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        return n > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR) != 0;
+    }
+}
+
+/// macOS: kqueue's write filter, edge-triggered (EV_CLEAR), which sets
+/// EV_EOF when a pipe's reader goes away (kqueue(2)); it also fires when
+/// room is made in the pipe, which happens only as output is read.
+#[cfg(target_os = "macos")]
+fn wait_for_hang_up() -> bool {
+    // SAFETY: kqueue has no preconditions; its descriptor is closed below.
+    let kq = unsafe { libc::kqueue() };
+    if kq < 0 {
+        return false;
+    }
+    // SAFETY: all-zero bytes are a valid kevent.
+    let mut change: libc::kevent = unsafe { std::mem::zeroed() };
+    change.ident = libc::STDOUT_FILENO as libc::uintptr_t;
+    change.filter = libc::EVFILT_WRITE;
+    change.flags = libc::EV_ADD | libc::EV_CLEAR;
+    let mut hung_up = false;
+    // SAFETY: one change, one event buffer, no timeout.
+    let added = unsafe { libc::kevent(kq, &change, 1, std::ptr::null_mut(), 0, std::ptr::null()) };
+    while added == 0 {
+        // SAFETY: as above.
+        let mut event: libc::kevent = unsafe { std::mem::zeroed() };
+        // SAFETY: no changes, one event buffer, no timeout.
+        let n = unsafe { libc::kevent(kq, std::ptr::null(), 0, &mut event, 1, std::ptr::null()) };
+        if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        if n == 1 && event.flags & libc::EV_ERROR == 0 && event.flags & libc::EV_EOF == 0 {
+            continue; // room in the pipe: the reader is there
+        }
+        hung_up = n == 1 && event.flags & libc::EV_EOF != 0;
+        break;
+    }
+    // SAFETY: `kq` is ours and closed once.
+    unsafe { libc::close(kq) };
+    hung_up
+}
+
+/// Writes one line to standard error. A failure to write it is ignored:
+/// there is nowhere left to say it, and it must not end in a panic.
+pub fn say(line: fmt::Arguments<'_>) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_fmt(line).and_then(|()| err.write_all(b"\n"));
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{Failure, Outcome};
 use crate::cli::ProbeArgs;
 use crate::discovery::{Instance, RuntimeDirs};
-use crate::inspect::{models_for, Models};
+use crate::inspect::{fetch_models_up_to, Models};
 use crate::key::HOW_TO_GIVE;
 use crate::probe::Prober;
 use crate::settings::Settings;
@@ -17,7 +17,8 @@ pub struct ModelsCmd {
     /// Print one JSON object: {"instanceId", "url", "models": [...]}.
     #[arg(long)]
     pub json: bool,
-    /// The instance whose id starts with PREFIX (case-insensitive).
+    /// The instance whose id is PREFIX, else the one whose id starts with
+    /// PREFIX (case-insensitive).
     #[arg(long, value_name = "PREFIX")]
     pub id: Option<String>,
 }
@@ -37,7 +38,7 @@ impl ModelsCmd {
         super::print_warnings(&snap);
         let instance = match &self.id {
             None => snap.best().ok_or_else(|| super::none_running(dirs))?,
-            Some(prefix) => pick(snap.running(), prefix)?,
+            Some(prefix) => pick(snap.all(), prefix)?,
         };
         let name = crate::text::sanitize(instance.url.as_deref().unwrap_or(&instance.instance_id), 80);
         if let Some(why) = &instance.not_osaurus {
@@ -45,8 +46,29 @@ impl ModelsCmd {
         }
         let settings = Settings::default_path().map(|p| Settings::peek(&p)).unwrap_or_default();
         let key = settings.access_key().map_err(Failure::Other)?;
-        let ids = match models_for(&Prober::default(), instance, key.as_ref()) {
+        // Every id the server lists (the menu keeps the first 200). The key
+        // goes only to a server of this user (the prober enforces it; this
+        // says so).
+        let (listed, withheld) = match (instance.reachable, instance.port) {
+            (Some(true), Some(port)) => {
+                let withheld = key.is_some() && !crate::process::served_by_this_user(port);
+                if withheld {
+                    say!(
+                        "osaurus-tray: the access key was not sent to {name}: the process listening on port {port} \
+                         is not this user's (or cannot be told to be)."
+                    );
+                }
+                (fetch_models_up_to(&Prober::default(), port, key.as_ref(), usize::MAX), withheld)
+            }
+            _ => (Models::Unknown, false),
+        };
+        let ids = match listed {
             Models::Listed(ids) => ids,
+            Models::NeedsKey if withheld => {
+                return Err(Failure::Other(format!(
+                    "{name} needs an access key, which was not sent to it (see above)."
+                )))
+            }
             Models::NeedsKey if key.is_some() => {
                 return Err(Failure::Other(format!("{name} did not accept the access key for its models (401).")))
             }
@@ -62,20 +84,39 @@ impl ModelsCmd {
         };
         if self.json {
             let answer = Answer { instance_id: &instance.instance_id, url: instance.url.as_deref(), models: &ids };
-            println!("{}", serde_json::to_string_pretty(&answer).expect("serialisable"));
+            super::emit(&format!("{}\n", serde_json::to_string_pretty(&answer).expect("serialisable")))
         } else {
-            for id in &ids {
-                println!("{}", crate::text::sanitize(id, 200));
-            }
+            // Whole, never cut: a cut id is another id. (The ids listed
+            // hold no character that needs escaping; escape is a backstop.)
+            let lines: String = ids.iter().map(|id| format!("{}\n", crate::text::escape(id))).collect();
+            super::emit(&lines)
         }
-        Ok(())
     }
 }
 
-/// The one running instance whose id starts with `prefix`.
-fn pick<'a>(running: impl Iterator<Item = &'a Instance>, prefix: &str) -> Result<&'a Instance, Failure> {
+/// The running instance `prefix` names, among `entries`: the one whose id is
+/// exactly `prefix` (then the one equal to it ignoring case), else the one
+/// whose id starts with it, ignoring case. An entry whose id is exactly
+/// `prefix` but that does not run is said so, never passed over for a
+/// longer id.
+fn pick<'a>(entries: impl Iterator<Item = &'a Instance>, prefix: &str) -> Result<&'a Instance, Failure> {
     let wanted = prefix.to_lowercase();
-    let found: Vec<&Instance> = running.filter(|i| i.instance_id.to_lowercase().starts_with(&wanted)).collect();
+    let (running, resting): (Vec<&Instance>, Vec<&Instance>) = entries.partition(|i| i.is_running());
+    if let Some(named) = resting.iter().find(|i| i.instance_id == prefix) {
+        return Err(Failure::NotFound(format!(
+            "The instance {} is {}, not running.",
+            crate::text::quote(&named.instance_id),
+            named.state.as_str()
+        )));
+    }
+    let found: Vec<&Instance> =
+        running.into_iter().filter(|i| i.instance_id.to_lowercase().starts_with(&wanted)).collect();
+    if let Some(exact) = found.iter().find(|i| i.instance_id == prefix) {
+        return Ok(exact);
+    }
+    if let [one] = found.iter().filter(|i| i.instance_id.to_lowercase() == wanted).collect::<Vec<_>>().as_slice() {
+        return Ok(one);
+    }
     match found.as_slice() {
         [one] => Ok(one),
         [] => Err(Failure::NotFound(format!(

@@ -10,6 +10,7 @@ use crate::discovery::read::read_instance;
 use crate::discovery::{Instance, RuntimeDirs};
 use crate::leftover::{no_server, Leftovers, LEFTOVER_AFTER};
 use crate::probe::Prober;
+use crate::prune::Removal;
 use crate::snapshot::Snapshot;
 use crate::text::sanitize;
 
@@ -46,7 +47,7 @@ impl Prune {
             let outcome = prober.health(port);
             let found = no_server(port, &outcome, crate::process::Listeners::read().as_ref());
             if let (Err(live), true) = (&found, say && crate::leftover::is_gone(&outcome)) {
-                eprintln!("osaurus-tray: kept {}: {live}", shown(i));
+                say!("osaurus-tray: kept {}: {live}", shown(i));
             }
             let leftover = looks.observe(&i.dir.to_string_lossy(), port, found.is_ok(), Instant::now());
             (found.is_ok(), leftover)
@@ -56,10 +57,10 @@ impl Prune {
             return Err(Failure::Other("Some runtime folders could not be read (see above); nothing removed.".into()));
         }
         if suspects.is_empty() {
-            eprintln!("No leftovers: a server answers or listens on every running entry's port.");
+            say!("No leftovers: a server answers or listens on every running entry's port.");
             return Ok(());
         }
-        eprintln!(
+        say!(
             "{} entr{} had no Osaurus on {} port; checking again in {} s…",
             suspects.len(),
             if suspects.len() == 1 { "y" } else { "ies" },
@@ -69,20 +70,26 @@ impl Prune {
         sleep(LEFTOVER_AFTER);
         let leftovers: Vec<&Instance> = suspects.into_iter().filter(|i| look(i, false).1).collect();
         if leftovers.is_empty() {
-            eprintln!("No leftovers: the servers came back.");
+            say!("No leftovers: the servers came back.");
             return Ok(());
         }
         let mut kept = 0;
         for i in leftovers {
             let what = shown(i);
+            let gone =
+                || say!("osaurus-tray: {what} is no longer there (moved or removed meanwhile); nothing was removed");
             if self.dry_run {
-                println!("would remove {what}");
+                match std::fs::symlink_metadata(&i.dir) {
+                    Ok(_) => super::emit(&format!("would remove {what}\n"))?,
+                    Err(_) => gone(),
+                }
                 continue;
             }
-            match crate::prune::remove(i, &prober) {
-                Ok(()) => println!("removed {what}"),
+            match crate::prune::remove_checked(i, &prober) {
+                Ok(Removal::Removed) => super::emit(&format!("removed {what}\n"))?,
+                Ok(Removal::AlreadyGone) => gone(),
                 Err(why) => {
-                    eprintln!("osaurus-tray: {why}");
+                    say!("osaurus-tray: {why}");
                     kept += 1;
                 }
             }

@@ -17,7 +17,6 @@ impl Url {
     /// Prints the URL and a newline.
     pub fn run(&self, dirs: &RuntimeDirs) -> Outcome {
         let best = super::best(dirs, self.probe)?;
-        println!("{}", best.usable_url().unwrap_or_default());
-        Ok(())
+        super::emit(&format!("{}\n", best.usable_url().unwrap_or_default()))
     }
 }

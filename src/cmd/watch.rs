@@ -40,13 +40,18 @@ pub struct Line<'a> {
 impl Watch {
     /// Runs until Ctrl-C or SIGTERM (exit 0) or a closed stdout.
     pub fn run(&self, dirs: &RuntimeDirs) -> Outcome {
-        // Told once: stop (a signal), or stdout closed.
-        let (tx, rx) = mpsc::channel::<()>();
+        // Told once: stop (a signal: `Ok`), or a write failed (`Err`).
+        let (tx, rx) = mpsc::channel::<std::io::Result<()>>();
         let stop = tx.clone();
         ctrlc::set_handler(move || {
-            let _ = stop.send(());
+            let _ = stop.send(Ok(()));
         })
         .map_err(|e| Failure::Other(format!("cannot handle signals: {e}")))?;
+        // A reader gone while nothing changes: stop now, quietly.
+        let hung_up = tx.clone();
+        super::on_hang_up(move || {
+            let _ = hung_up.send(Ok(()));
+        });
         let options = watcher::Options {
             probe: !self.no_probe,
             probe_interval: Duration::from_secs_f64(self.probe_interval),
@@ -71,19 +76,22 @@ impl Watch {
             }
             let written =
                 if json { lines.write(snap, Utc::now(), &mut out) } else { out.write_all(human(snap).as_bytes()) };
-            if written.and_then(|_| out.flush()).is_err() {
-                // stdout closed (`watch | head`): stop quietly.
+            if let Err(e) = written.and_then(|_| out.flush()) {
+                // stdout closed (`watch | head`: stop quietly) or full.
                 open = false;
-                let _ = tx.send(());
+                let _ = tx.send(Err(e));
                 return;
             }
             shown = Some(snap.clone());
         });
-        let _ = rx.recv();
+        let told = rx.recv();
         // The process ends now, without waiting for the watcher's thread: it
         // may be blocked writing to a pipe that nobody reads any more.
         std::mem::forget(watcher);
-        Ok(())
+        match told {
+            Ok(Err(e)) => Err(super::write_failure(&e)),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -323,3 +323,54 @@ pub fn line_ids(instances: &[serde_json::Value]) -> Vec<String> {
 pub fn state_of<'a>(instances: &'a [serde_json::Value], id: &str) -> Option<&'a str> {
     instances.iter().find(|i| i["instanceId"] == id).and_then(|i| i["state"].as_str())
 }
+
+/// Makes the folder `dir`. Returns false, saying so, when the file system
+/// refuses its name: APFS takes only UTF-8 names and answers EILSEQ
+/// ("Illegal byte sequence"), so a Mac never has such a folder to read.
+pub fn make_dir_unless_name_refused(dir: &Path) -> bool {
+    match fs::create_dir(dir) {
+        Ok(()) => true,
+        Err(e) if e.raw_os_error() == Some(libc::EILSEQ) => {
+            eprintln!("skipped the folder {}: this file system refuses its name ({e})", dir.display());
+            false
+        }
+        Err(e) => panic!("{}: {e}", dir.display()),
+    }
+}
+
+/// CPU time (user + system) a running process has used, in hundredths of a
+/// second: from /proc where there is one (clock ticks, 100 a second), else
+/// from `ps -o time=` (macOS prints hundredths).
+pub fn cpu_centiseconds(pid: u32) -> u64 {
+    if let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) {
+        let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
+        let f: Vec<&str> = after_comm.split_whitespace().collect();
+        return f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    }
+    ps_cpu_centiseconds(pid).unwrap_or_else(|| panic!("neither /proc nor ps gives the CPU time of {pid}"))
+}
+
+/// The CPU time `ps -o time=` prints for `pid`, in hundredths of a second.
+pub fn ps_cpu_centiseconds(pid: u32) -> Option<u64> {
+    let out = Command::new("ps").args(["-o", "time=", "-p", &pid.to_string()]).output().ok()?;
+    parse_cpu_time(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// `[[dd-]hh:]mm:ss[.cc]` in hundredths of a second.
+pub fn parse_cpu_time(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (days, clock) = match text.split_once('-') {
+        Some((d, rest)) => (d.parse::<u64>().ok()?, rest),
+        None => (0, text),
+    };
+    let mut fields = clock.rsplit(':');
+    let seconds: f64 = fields.next()?.parse().ok().filter(|s: &f64| s.is_finite() && *s >= 0.0)?;
+    let mut whole = 0;
+    for (field, unit) in fields.zip([60, 3_600]) {
+        whole += field.parse::<u64>().ok()? * unit;
+    }
+    if clock.matches(':').count() > 2 || !clock.contains(':') {
+        return None;
+    }
+    Some((days * 86_400 + whole) * 100 + (seconds * 100.0).round() as u64)
+}

@@ -53,13 +53,19 @@ pub struct Details {
 /// as it is ([`crate::text::is_unsafe`]: a line break, an escape, a bidi
 /// control) is left out: ids are copied and printed as they are.
 pub fn parse_models(body: &str) -> Result<Vec<String>, String> {
+    parse_models_up_to(body, MAX_MODELS)
+}
+
+/// [`parse_models`], keeping at most `max` ids (`usize::MAX`: every one,
+/// as the `models` command prints them).
+pub fn parse_models_up_to(body: &str, max: usize) -> Result<Vec<String>, String> {
     let v: serde_json::Value = serde_json::from_str(body).map_err(|e| format!("not JSON ({e})"))?;
     let data = v.get("data").and_then(|d| d.as_array()).ok_or("no \"data\" list")?;
     Ok(data
         .iter()
         .filter_map(|m| m.get("id").and_then(|id| id.as_str()))
         .filter(|id| !id.is_empty() && crate::text::reads_as_written(id))
-        .take(MAX_MODELS)
+        .take(max)
         .map(str::to_owned)
         .collect())
 }
@@ -67,8 +73,13 @@ pub fn parse_models(body: &str) -> Result<Vec<String>, String> {
 /// `GET /v1/models` on 127.0.0.1:`port`, with the access key if one is
 /// given. A 401 means an access key is needed (or the one given is wrong).
 pub fn fetch_models(prober: &Prober, port: u16, key: Option<&AccessKey>) -> Models {
+    fetch_models_up_to(prober, port, key, MAX_MODELS)
+}
+
+/// [`fetch_models`], keeping at most `max` ids.
+pub fn fetch_models_up_to(prober: &Prober, port: u16, key: Option<&AccessKey>, max: usize) -> Models {
     match prober.models(port, key, MODELS_LIMIT) {
-        Ok((200, body)) => match parse_models(&body) {
+        Ok((200, body)) => match parse_models_up_to(&body, max) {
             Ok(ids) => Models::Listed(ids),
             Err(why) => Models::Unavailable(format!("the model list is {why}")),
         },

@@ -66,8 +66,11 @@ pub fn is_gone(outcome: &Reply) -> bool {
 /// Names the listener.
 fn unreached_listener(listeners: &Listeners, port: u16, outcome: &Reply) -> Option<String> {
     let refused = *outcome == Reply::Refused;
-    let unreached: Vec<std::net::IpAddr> =
-        listeners.addresses(port).into_iter().filter(|a| refused || !reached_by_probe(a)).collect();
+    let unreached: Vec<std::net::IpAddr> = listeners
+        .addresses(port)
+        .into_iter()
+        .filter(|a| refused || !crate::process::reached_from_loopback(a))
+        .collect();
     if unreached.is_empty() {
         return None;
     }
@@ -78,19 +81,6 @@ fn unreached_listener(listeners: &Listeners, port: u16, outcome: &Reply) -> Opti
         .owner(port)
         .map_or_else(|| "a process".to_owned(), |o| format!("{} (pid {})", sanitize(&o.name, 64), o.pid));
     Some(format!("port {port} is taken: {who} listens on it at {}", at.join(", ")))
-}
-
-/// The addresses a probe of `127.0.0.1` connects to when something listens there.
-fn reached_by_probe(a: &std::net::IpAddr) -> bool {
-    let v4 = match a {
-        std::net::IpAddr::V4(v4) => *v4,
-        std::net::IpAddr::V6(v6) if v6.is_unspecified() => return true,
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4,
-            None => return false,
-        },
-    };
-    v4 == std::net::Ipv4Addr::LOCALHOST || v4.is_unspecified()
 }
 
 /// Remembers, per entry, since when a look has found no server on its port.
@@ -174,7 +164,7 @@ mod tests {
     #[test]
     fn one_look_finds_no_server_only_where_nothing_answers_or_listens_out_of_reach() {
         let table = |rows: &[(&str, u16)]| {
-            Listeners::from_rows(rows.iter().map(|(a, p)| (a.parse().unwrap(), *p, 1)).collect())
+            Listeners::from_rows(rows.iter().map(|(a, p)| (a.parse().unwrap(), *p, 1)).collect(), 0)
         };
         let empty = table(&[]);
         assert!(no_server(7, &Reply::Refused, Some(&empty)).is_ok());

@@ -118,17 +118,27 @@ impl Prober {
         match request.call() {
             Ok(mut response) => {
                 let status = response.status().as_u16();
-                Ok((status, read_body(&mut response, limit).ok()))
+                // A body that does not come in time is no answer yet (a
+                // busy server), never another program's answer.
+                let body = match read_body(&mut response, limit) {
+                    Ok(body) => Some(body),
+                    Err(Reply::TooLarge(_)) => None,
+                    Err(late) => return Err(late),
+                };
+                Ok((status, body))
             }
             Err(e) => Err(reply_to_error(e)),
         }
     }
 
     /// `GET http://127.0.0.1:{port}/v1/models`, with `Authorization: Bearer`
-    /// when a key is given: the one request that ever carries the key.
+    /// when a key is given: the one request that ever carries the key. The
+    /// key goes only to a server of this user
+    /// ([`crate::process::served_by_this_user`]); another user's server on
+    /// the port is asked without it.
     pub fn models(&self, port: u16, key: Option<&AccessKey>, limit: u64) -> Result<(u16, String), Reply> {
         let mut request = self.agent.get(&loopback_url(port, "/v1/models"));
-        if let Some(key) = key {
+        if let Some(key) = key.filter(|_| crate::process::served_by_this_user(port)) {
             request = request.header("Authorization", key.bearer());
         }
         match request.call() {
@@ -155,6 +165,7 @@ impl Prober {
                 200 => LanAccess::Open,
                 _ => LanAccess::Unknown,
             },
+            Err(ureq::Error::Io(e)) if refused_here(&e) => LanAccess::Blocked,
             Err(_) => LanAccess::Unknown,
         }
     }
@@ -289,19 +300,30 @@ impl ureq::unversioned::resolver::Resolver for IpOnly {
 }
 
 /// At most `limit` bytes of the body, as text; a longer body is
-/// [`Reply::TooLarge`], not a truncated text. A body that is not UTF-8 or
-/// breaks off reads as empty.
+/// [`Reply::TooLarge`], not a truncated text, and a body that does not
+/// come within the timeout is [`Reply::TimedOut`]. A body that is not
+/// UTF-8 or breaks off reads as empty.
 fn read_body(response: &mut ureq::http::Response<ureq::Body>, limit: u64) -> Result<String, Reply> {
     match response.body_mut().with_config().limit(limit).read_to_string() {
         Ok(body) => Ok(body),
         Err(ureq::Error::BodyExceedsLimit(_)) => Err(Reply::TooLarge(limit)),
-        Err(_) => Ok(String::new()),
+        Err(e) => match reply_to_error(e) {
+            Reply::TimedOut => Err(Reply::TimedOut),
+            _ => Ok(String::new()),
+        },
     }
 }
 
 /// The only kind of URL a probe requests.
 fn loopback_url(port: u16, path: &str) -> String {
     format!("http://{}:{port}{path}", Ipv4Addr::LOCALHOST)
+}
+
+/// Whether a connection to this machine's own LAN address failed before it
+/// left the machine: macOS's Local Network privacy answers EHOSTUNREACH to
+/// an app it has not allowed; a local firewall, EPERM or EACCES.
+fn refused_here(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::HostUnreachable | ErrorKind::PermissionDenied)
 }
 
 /// What a request that failed with `e` says about the port.
@@ -320,6 +342,17 @@ fn reply_to_error(e: ureq::Error) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lan_check_the_system_refused_is_told_from_one_nobody_answered() {
+        use std::io::Error;
+        for errno in [libc::EHOSTUNREACH, libc::EPERM, libc::EACCES] {
+            assert!(refused_here(&Error::from_raw_os_error(errno)), "errno {errno}");
+        }
+        for errno in [libc::ECONNREFUSED, libc::ETIMEDOUT, libc::ENETDOWN, libc::ECONNRESET] {
+            assert!(!refused_here(&Error::from_raw_os_error(errno)), "errno {errno}");
+        }
+    }
 
     #[test]
     fn only_osaurus_health_bodies_count() {

@@ -47,6 +47,54 @@ pub fn listener(port: u16) -> Option<Owner> {
     }
 }
 
+/// True when the server listening on `port`, as a request to
+/// `127.0.0.1:port` reaches it, belongs to this user (the effective uid):
+/// the socket table shows at least one listening socket on the port at an
+/// address such a request reaches (`127.0.0.1`, `0.0.0.0`, `::`), and every
+/// such socket is this user's. False when it cannot be told (the table
+/// cannot be read, nothing listens, an unsupported platform). The access
+/// key goes only where this is true.
+pub fn served_by_this_user(port: u16) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    {
+        #[cfg(target_os = "linux")]
+        let sockets = Listeners::read().map(|l| l.owners(port));
+        #[cfg(target_os = "macos")]
+        let sockets = macos::listening_owners(port);
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        sockets.is_some_and(|s| all_owned_by(&s, me))
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    {
+        let _ = port;
+        false
+    }
+}
+
+/// True when some of `sockets` (`(local address, owner uid)` of the
+/// listening sockets of one port) are reached by a request to 127.0.0.1,
+/// and all of those are `uid`'s. Pure.
+pub fn all_owned_by(sockets: &[(std::net::IpAddr, u32)], uid: u32) -> bool {
+    let mut reached = sockets.iter().filter(|(a, _)| reached_from_loopback(a)).peekable();
+    reached.peek().is_some() && reached.all(|&(_, owner)| owner == uid)
+}
+
+/// True for a listening address that a connection to `127.0.0.1` reaches:
+/// `127.0.0.1` itself or every address (`0.0.0.0`, `::`, and their
+/// IPv4-mapped forms).
+pub fn reached_from_loopback(a: &std::net::IpAddr) -> bool {
+    let v4 = match a {
+        std::net::IpAddr::V4(v4) => *v4,
+        std::net::IpAddr::V6(v6) if v6.is_unspecified() => return true,
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4,
+            None => return false,
+        },
+    };
+    v4 == std::net::Ipv4Addr::LOCALHOST || v4.is_unspecified()
+}
+
 /// The listening TCP sockets of this machine at one moment, read once and
 /// asked many times: reading `/proc/net/tcp` walks the kernel's whole socket
 /// table, which can take milliseconds however few sockets there are.
@@ -54,6 +102,8 @@ pub fn listener(port: u16) -> Option<Owner> {
 pub struct Listeners {
     /// `(local address, port, socket inode)` of every LISTEN row.
     rows: Vec<(std::net::IpAddr, u16, u64)>,
+    /// The owner (uid) of each row, in the same order.
+    uids: Vec<u32>,
 }
 
 impl Listeners {
@@ -61,19 +111,27 @@ impl Listeners {
     pub fn read() -> Option<Listeners> {
         #[cfg(target_os = "linux")]
         {
-            let mut rows = parse_listening_rows(&std::fs::read_to_string("/proc/net/tcp").ok()?);
+            let mut rows = parse_owned_rows(&std::fs::read_to_string("/proc/net/tcp").ok()?);
             if let Ok(text) = std::fs::read_to_string("/proc/net/tcp6") {
-                rows.extend(parse_listening_rows(&text));
+                rows.extend(parse_owned_rows(&text));
             }
-            Some(Listeners { rows })
+            let (rows, uids) = rows.into_iter().unzip();
+            Some(Listeners { rows, uids })
         }
         #[cfg(not(target_os = "linux"))]
         None
     }
 
-    /// A table of the given `(address, port, socket inode)` rows.
-    pub fn from_rows(rows: Vec<(std::net::IpAddr, u16, u64)>) -> Listeners {
-        Listeners { rows }
+    /// A table of the given `(address, port, socket inode)` rows, each
+    /// owned by `uid`.
+    pub fn from_rows(rows: Vec<(std::net::IpAddr, u16, u64)>, uid: u32) -> Listeners {
+        let uids = vec![uid; rows.len()];
+        Listeners { rows, uids }
+    }
+
+    /// `(local address, owner uid)` of every socket listening on `port`.
+    pub fn owners(&self, port: u16) -> Vec<(std::net::IpAddr, u32)> {
+        self.rows.iter().zip(&self.uids).filter(|(r, _)| r.1 == port).map(|(r, &uid)| (r.0, uid)).collect()
     }
 
     /// The local addresses something listens on at `port`: the truth about
@@ -108,11 +166,20 @@ impl Listeners {
 /// `/proc/net/tcp{,6}` table. Addresses are stored there as 32-bit words in
 /// host (little-endian) order. Pure, and never panics.
 pub fn parse_listening_rows(text: &str) -> Vec<(std::net::IpAddr, u16, u64)> {
+    parse_owned_rows(text).into_iter().map(|(row, _)| row).collect()
+}
+
+/// [`parse_listening_rows`], each row with its owner's uid (the table's
+/// `uid` column). Pure, and never panics.
+pub fn parse_owned_rows(text: &str) -> Vec<((std::net::IpAddr, u16, u64), u32)> {
     text.lines()
         .filter_map(|line| {
             let (port, inode) = parse_listening_row(line)?;
-            let local = line.split_ascii_whitespace().nth(1)?;
-            Some((decode_address(local.split_once(':')?.0)?, port, inode))
+            let mut fields = line.split_ascii_whitespace();
+            let local = fields.nth(1)?;
+            // sl local rem st tx:rx tr:when retrnsmt uid
+            let uid = fields.nth(5)?.parse().ok()?;
+            Some(((decode_address(local.split_once(':')?.0)?, port, inode), uid))
         })
         .collect()
 }
@@ -307,6 +374,28 @@ mod tests {
    1: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 18321 1 0000000000000000 100 0 0 10 0
    2: 00000000000000000000000001000000:0539 00000000000000000000000001000000:E4C2 01 00000000:00000000 02:00000A3B 00000000  1000        0 51777 2 0000000000000000 20 4 31 10 -1
 ";
+
+    #[test]
+    fn each_listening_row_has_its_owner() {
+        let rows = super::parse_owned_rows(TCP);
+        let owners: Vec<(u16, u32)> = rows.iter().map(|((_, port, _), uid)| (*port, *uid)).collect();
+        assert_eq!(owners, [(1337, 1000), (8080, 0)]);
+    }
+
+    #[test]
+    fn the_key_goes_only_where_every_reached_listener_is_this_users() {
+        use super::all_owned_by;
+        let a = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(all_owned_by(&[(a("127.0.0.1"), 501)], 501));
+        assert!(all_owned_by(&[(a("::"), 501), (a("0.0.0.0"), 501)], 501));
+        assert!(!all_owned_by(&[(a("127.0.0.1"), 65534)], 501), "another user's server");
+        assert!(!all_owned_by(&[(a("127.0.0.1"), 501), (a("0.0.0.0"), 65534)], 501), "one of them another's");
+        assert!(!all_owned_by(&[], 501), "nothing listens");
+        assert!(!all_owned_by(&[(a("::1"), 501)], 501), "a probe of 127.0.0.1 does not reach ::1");
+        // Another user on an address the request does not reach is not asked.
+        assert!(all_owned_by(&[(a("127.0.0.1"), 501), (a("192.168.1.9"), 65534)], 501));
+        assert!(all_owned_by(&[(a("::ffff:127.0.0.1"), 501)], 501));
+    }
 
     #[test]
     fn ipv4_table_keeps_listen_rows_only() {

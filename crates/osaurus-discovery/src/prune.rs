@@ -25,15 +25,32 @@ use crate::discovery::{Instance, RuntimeDirs, State};
 use crate::probe::Prober;
 use crate::text::sanitize;
 
+/// What [`remove_checked`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// It removed the folder (or, at least, its configuration).
+    Removed,
+    /// The folder was no longer there (another `prune` removed it, or it
+    /// was moved away): nothing was removed.
+    AlreadyGone,
+}
+
 /// Deletes the leftover instance folder `seen` describes, after checking
-/// that nothing changed. Returns why it was refused otherwise.
+/// that nothing changed. Returns why it was refused otherwise. A folder
+/// already gone counts as removed; [`remove_checked`] tells the two apart.
+pub fn remove(seen: &Instance, prober: &Prober) -> Result<(), String> {
+    remove_checked(seen, prober).map(|_| ())
+}
+
+/// Deletes the leftover instance folder `seen` describes, after checking
+/// that nothing changed, and says whether it removed it or found it gone.
+/// Returns why it was refused otherwise.
 ///
 /// Every check and every removal goes through a handle on the folder,
 /// opened without following symbolic links: the file removed is the one
 /// checked, by name inside that folder, so a folder swapped for a link
-/// meanwhile can make the removal fail but never redirect it. A folder
-/// that is already gone (another `prune` removed it) counts as removed.
-pub fn remove(seen: &Instance, prober: &Prober) -> Result<(), String> {
+/// meanwhile can make the removal fail but never redirect it.
+pub fn remove_checked(seen: &Instance, prober: &Prober) -> Result<Removal, String> {
     let dir = &seen.dir;
     let what = format!("{} ({})", sanitize(seen.short_id(), 96), sanitize(&dir.display().to_string(), 400));
     let kept = |why: String| format!("Kept {what}: {why}.");
@@ -46,12 +63,12 @@ pub fn remove(seen: &Instance, prober: &Prober) -> Result<(), String> {
     };
     let parent = match open_dir(None, parent.as_os_str(), true) {
         Ok(p) => p,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Removal::AlreadyGone),
         Err(e) => return Err(kept(format!("cannot open its runtime folder ({})", reason(&e)))),
     };
     let folder = match open_dir(Some(&parent), name, false) {
         Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Removal::AlreadyGone),
         Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
             return Err(kept("it is not a folder (a symbolic link or a file)".into()))
         }
@@ -74,17 +91,20 @@ pub fn remove(seen: &Instance, prober: &Prober) -> Result<(), String> {
     }
     let outcome = prober.health(port);
     crate::leftover::no_server(port, &outcome, crate::process::Listeners::read().as_ref()).map_err(kept)?;
+    let mut removed_any = false;
     for temp in temps.iter().map(OsString::as_os_str).chain([OsStr::new(CONFIG_FILE)]) {
         match unlink_at(&folder, temp, false) {
+            Ok(()) => removed_any = true,
             // Another removal got there first.
-            Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                return Err(format!("Could not remove {what}: {}", reason(&e)))
-            }
-            _ => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("Could not remove {what}: {}", reason(&e))),
         }
     }
-    remove_folder(&parent, name, &meta)
-        .map_err(|why| format!("Removed the configuration of {what}, but kept the folder: {why}."))
+    match remove_folder(&parent, name, &meta) {
+        Ok(Removal::AlreadyGone) if removed_any => Ok(Removal::Removed),
+        Ok(done) => Ok(done),
+        Err(why) => Err(format!("Removed the configuration of {what}, but kept the folder: {why}.")),
+    }
 }
 
 /// An I/O error as a short phrase.
@@ -165,21 +185,22 @@ fn unlink_at(folder: &File, name: &OsStr, dir: bool) -> io::Result<()> {
 /// Removes the (empty) folder `name` in `parent`, only if it is still the
 /// folder `checked` describes: a folder swapped in meanwhile is kept.
 #[allow(clippy::unnecessary_cast)] // st_dev and st_ino differ in type across platforms
-fn remove_folder(parent: &File, name: &OsStr, checked: &fs::Metadata) -> Result<(), String> {
+fn remove_folder(parent: &File, name: &OsStr, checked: &fs::Metadata) -> Result<Removal, String> {
     let c = c_name(name).map_err(|e| reason(&e))?;
     // SAFETY: a valid directory descriptor, a NUL-terminated name, a zeroed stat to fill.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: as above.
     if unsafe { libc::fstatat(parent.as_raw_fd(), c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
         let e = io::Error::last_os_error();
-        return if e.kind() == io::ErrorKind::NotFound { Ok(()) } else { Err(reason(&e)) };
+        return if e.kind() == io::ErrorKind::NotFound { Ok(Removal::AlreadyGone) } else { Err(reason(&e)) };
     }
     if st.st_dev as u64 != checked.dev() || st.st_ino as u64 != checked.ino() {
         return Err("another entry took its place".into());
     }
     match unlink_at(parent, name, true) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(reason(&e)),
-        _ => Ok(()),
+        Ok(()) => Ok(Removal::Removed),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Removal::AlreadyGone),
+        Err(e) => Err(reason(&e)),
     }
 }
 

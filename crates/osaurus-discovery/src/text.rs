@@ -29,6 +29,21 @@ pub fn sanitize(s: &str, max_chars: usize) -> String {
     out
 }
 
+/// [`sanitize`] without the cut: every [`is_unsafe`] character written as
+/// a `\u{XXXX}` escape, the text whole. For what a person must be able to
+/// copy as it is (a model id), where a cut would print another id.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if is_unsafe(c) {
+            out.push_str(&format!("\\u{{{:X}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// True when `s` holds no [`is_unsafe`] character: it reads as what it is,
 /// so it can be copied or printed as it is.
 pub fn reads_as_written(s: &str) -> bool {
@@ -165,6 +180,14 @@ mod tests {
         }
         assert_ne!(sanitize("a\u{E0041}", 80), sanitize("a\u{E0042}", 80));
         assert_eq!(sanitize("a b-é", 80), "a b-é");
+    }
+
+    #[test]
+    fn escape_is_sanitize_without_the_cut() {
+        let long = format!("a\u{202E}{}", "x".repeat(500));
+        assert_eq!(escape(&long), sanitize(&long, usize::MAX / 8));
+        assert_eq!(escape(&long).chars().count(), 1 + 8 + 500, "the text whole");
+        assert_eq!(escape("ok"), "ok");
     }
 
     #[test]

@@ -4,13 +4,17 @@
 //! The shape follows tray-icon's tao example: one user-event enum; the menu
 //! and watcher handlers forward into an `EventLoopProxy`; the tray is built
 //! at `StartCause::Init`; the loop's `match` is the only place where events
-//! turn into actions.
+//! turn into actions. Whatever may wait on the system (a removal's probes,
+//! `/usr/bin/open`, the login item service, a watcher's join) runs on a
+//! thread of its own and posts its result back through the proxy: the main
+//! thread only draws.
 
 mod menu;
 pub mod platform;
 
 use std::any::Any;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{Local, Offset};
@@ -22,7 +26,7 @@ use tray_icon::{TrayIcon, TrayIconBuilder};
 use osaurus_tray::discovery::RuntimeDirs;
 use osaurus_tray::gui::Options;
 use osaurus_tray::menu_model::{self, Action, Context, MenuModel};
-use osaurus_tray::notifications;
+use osaurus_tray::notifications::{self, Answer, Delivery};
 use osaurus_tray::settings::Settings;
 use osaurus_tray::single_instance::{self, TrayLock};
 use osaurus_tray::snapshot::Snapshot;
@@ -36,10 +40,17 @@ pub const TRAY_ID: &str = "osaurus-tray";
 /// Everything that reaches the event loop.
 #[derive(Debug)]
 pub enum UserEvent {
-    /// The watcher saw a change.
-    Snapshot(Box<Snapshot>),
+    /// The watcher (of this generation: see [`App::generation`]) saw a change.
+    Snapshot(u64, Box<Snapshot>),
     /// A menu item was clicked.
     Menu(MenuEvent),
+    /// An action run off the main thread ended; a failure says why.
+    Done(Result<(), String>),
+    /// Launch at login as read back off the main thread: on or off, and
+    /// what the system says of it.
+    LoginItem(bool, Option<String>),
+    /// The system's answer to "may the app post notifications?".
+    Notifications(Answer),
     /// Ctrl-C or SIGTERM: leave cleanly.
     Quit,
 }
@@ -80,6 +91,8 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
         eprintln!("osaurus-tray: cannot handle signals: {e}");
     }
 
+    // App Nap would stretch the watcher's and the probes' timers.
+    platform::keep_awake();
     let mut app = App::new(dirs, options, event_loop.create_proxy());
     let mut keep_alive = Some((keep_alive, lock));
 
@@ -87,8 +100,15 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
         *control_flow = ControlFlow::Wait;
         match event {
             Event::NewEvents(StartCause::Init) if !app.start() => *control_flow = ControlFlow::Exit,
-            Event::UserEvent(UserEvent::Snapshot(snap)) => app.show(*snap),
+            Event::UserEvent(UserEvent::Snapshot(generation, snap)) if generation == app.generation => app.show(*snap),
             Event::UserEvent(UserEvent::Menu(e)) if app.click(&e) => *control_flow = ControlFlow::Exit,
+            Event::UserEvent(UserEvent::Done(result)) => app.done(result),
+            Event::UserEvent(UserEvent::LoginItem(on, note)) => {
+                app.context.launch_at_login = Some(on);
+                app.login_note = note;
+                app.refresh_menu();
+            }
+            Event::UserEvent(UserEvent::Notifications(answer)) => app.notifications_answered(answer),
             Event::UserEvent(UserEvent::Quit) => *control_flow = ControlFlow::Exit,
             Event::LoopDestroyed => {
                 // Drop the tray first (it removes its icon and temp file),
@@ -111,12 +131,22 @@ struct App {
     options: Options,
     proxy: EventLoopProxy<UserEvent>,
     watcher: Option<watcher::Watcher>,
+    /// Counts watchers started: a snapshot from one stopped since is stale.
+    generation: u64,
     tray: Option<TrayIcon>,
     menu: MenuTree,
     snapshot: Option<Snapshot>,
     context: Context,
     settings_path: Option<PathBuf>,
-    autostart: Option<platform::LoginItem>,
+    autostart: Option<Arc<platform::LoginItem>>,
+    /// What the system says of launch at login, when it says anything.
+    login_note: Option<String>,
+    /// Notifications held until the system says whether the app may post.
+    delivery: Delivery,
+    /// Whether the system was asked that yet.
+    asked_notifications: bool,
+    /// What the menu says about notifications, when they cannot be shown.
+    notifications_note: Option<String>,
     shown: Option<MenuModel>,
     clipboard: Option<arboard::Clipboard>,
     /// The tray could not be created: exit 1 once cleaned up.
@@ -141,29 +171,97 @@ impl App {
             launch_at_login: None,
             settings,
             notice: problem,
+            system_notes: Vec::new(),
         };
         let mut app = App {
             dirs,
             options,
             proxy,
             watcher: None,
+            generation: 0,
             tray: None,
             menu: MenuTree::new(),
             snapshot: None,
             context,
             settings_path,
-            autostart: platform::login_item(),
+            autostart: platform::login_item().map(Arc::new),
+            login_note: None,
+            delivery: Delivery::Asking(Vec::new()),
+            asked_notifications: false,
+            notifications_note: None,
             shown: None,
             clipboard: None,
             failed: false,
         };
         app.start_watcher();
+        app.read_login_item();
+        if app.context.settings.notifications {
+            app.ask_notifications();
+        }
         app
     }
 
-    /// (Re)starts the watcher with the current probe interval.
+    /// Asks, once and without waiting, whether the app may post
+    /// notifications; until the answer, they wait in [`Self::delivery`].
+    fn ask_notifications(&mut self) {
+        if std::mem::replace(&mut self.asked_notifications, true) {
+            return;
+        }
+        let proxy = self.proxy.clone();
+        self.delivery = platform::ask_notifications(move |answer| {
+            let _ = proxy.send_event(UserEvent::Notifications(answer));
+        });
+    }
+
+    fn notifications_answered(&mut self, answer: Answer) {
+        // Said in the menu, not on stderr: started from Finder or at login,
+        // nobody reads stderr.
+        let route = answer.route();
+        self.notifications_note = answer.note();
+        for n in self.delivery.answered(route) {
+            platform::notify(route, &n);
+        }
+        self.refresh_menu();
+    }
+
+    /// Reads launch at login on a thread; the answer comes back as
+    /// [`UserEvent::LoginItem`].
+    fn read_login_item(&self) {
+        let Some(item) = self.autostart.clone() else { return };
+        let proxy = self.proxy.clone();
+        std::thread::spawn(move || {
+            let (on, note) = item.state();
+            let _ = proxy.send_event(UserEvent::LoginItem(on, note));
+        });
+    }
+
+    /// Runs `work` on a thread of its own; its result comes back as
+    /// [`UserEvent::Done`].
+    fn in_background(&self, work: impl FnOnce() -> Result<(), String> + Send + 'static) {
+        let proxy = self.proxy.clone();
+        std::thread::spawn(move || {
+            let _ = proxy.send_event(UserEvent::Done(work()));
+        });
+    }
+
+    /// An action run off the main thread ended.
+    fn done(&mut self, result: Result<(), String>) {
+        if let Err(msg) = &result {
+            eprintln!("osaurus-tray: {msg}");
+            self.context.notice = Some(msg.clone());
+            self.refresh_menu();
+        }
+    }
+
+    /// (Re)starts the watcher with the current probe interval. The old one
+    /// is stopped on a thread (joining it can wait for a probe round); what
+    /// it still sends is ignored.
     fn start_watcher(&mut self) {
-        drop(self.watcher.take());
+        if let Some(old) = self.watcher.take() {
+            std::thread::spawn(move || drop(old));
+        }
+        self.generation += 1;
+        let generation = self.generation;
         let interval = self
             .options
             .probe_interval
@@ -181,7 +279,7 @@ impl App {
         };
         let options = watcher::Options { probe: true, probe_interval: interval, force_poll: false, access_key };
         self.watcher = Some(watcher::spawn(self.dirs.clone(), options, move |snap| {
-            let _ = proxy.send_event(UserEvent::Snapshot(Box::new(snap.clone())));
+            let _ = proxy.send_event(UserEvent::Snapshot(generation, Box::new(snap.clone())));
         }));
     }
 
@@ -210,7 +308,9 @@ impl App {
     fn show(&mut self, snap: Snapshot) {
         if self.context.settings.notifications {
             for n in notifications::changes(self.snapshot.as_ref(), &snap) {
-                platform::notify(&n);
+                if let Some((route, n)) = self.delivery.send(n) {
+                    platform::notify(route, &n);
+                }
             }
         }
         self.snapshot = Some(snap);
@@ -221,7 +321,7 @@ impl App {
     fn refresh_menu(&mut self) -> MenuModel {
         self.context.local = Local::now().offset().fix();
         self.context.runtime_folder = runtime_folder(&self.dirs);
-        self.context.launch_at_login = self.autostart.as_ref().map(platform::LoginItem::is_enabled);
+        self.context.system_notes = self.notifications_note.iter().chain(&self.login_note).cloned().collect();
         let empty = Snapshot::default();
         let model = menu_model::build(self.snapshot.as_ref().unwrap_or(&empty), &self.context);
         let before = self.shown.replace(model.clone());
@@ -256,10 +356,19 @@ impl App {
             Action::OpenFolder(dir) => {
                 open::that_detached(&dir).map_err(|e| format!("Could not open {}: {e}", dir.display()))
             }
-            Action::StartOsaurus => platform::start_osaurus(),
+            Action::StartOsaurus => {
+                self.in_background(platform::start_osaurus);
+                Ok(())
+            }
             Action::RemoveLeftovers => self.remove_leftovers(),
             Action::ToggleLaunchAtLogin => self.toggle_launch_at_login(),
-            Action::ToggleNotifications => self.change_settings(|s| s.notifications = !s.notifications),
+            Action::ToggleNotifications => {
+                let r = self.change_settings(|s| s.notifications = !s.notifications);
+                if self.context.settings.notifications {
+                    self.ask_notifications();
+                }
+                r
+            }
             Action::ToggleLanTitle => self.change_settings(|s| s.lan_title = !s.lan_title),
             Action::SetProbeInterval(secs) => {
                 let r = self.change_settings(|s| s.probe_interval_secs = secs);
@@ -281,25 +390,41 @@ impl App {
         false
     }
 
-    /// Removes the leftovers the menu offered, each re-checked first.
+    /// Removes the leftovers the menu offered, each re-checked first (its
+    /// probes and the socket table take a while: on a thread).
     fn remove_leftovers(&mut self) -> Result<(), String> {
-        let Some(snap) = &self.snapshot else { return Ok(()) };
-        let prober = osaurus_tray::probe::Prober::default();
-        let refusals: Vec<String> = snap
-            .leftovers()
-            .flat_map(|i| osaurus_tray::prune::remove_everywhere(i, &self.dirs, &prober))
-            .filter_map(|(_, result)| result.err())
-            .collect();
-        if refusals.is_empty() {
-            Ok(())
-        } else {
-            Err(refusals.join(" "))
-        }
+        let Some(snap) = self.snapshot.clone() else { return Ok(()) };
+        let dirs = self.dirs.clone();
+        self.in_background(move || {
+            let prober = osaurus_tray::probe::Prober::default();
+            let refusals: Vec<String> = snap
+                .leftovers()
+                .flat_map(|i| osaurus_tray::prune::remove_everywhere(i, &dirs, &prober))
+                .filter_map(|(_, result)| result.err())
+                .collect();
+            if refusals.is_empty() {
+                Ok(())
+            } else {
+                Err(refusals.join(" "))
+            }
+        });
+        Ok(())
     }
 
+    /// Turns launch at login over from the state last read back, on a
+    /// thread (the login item service answers over XPC); the state is read
+    /// back again after.
     fn toggle_launch_at_login(&mut self) -> Result<(), String> {
-        let Some(item) = &self.autostart else { return Err("Launch at login is not available here.".into()) };
-        item.set(!item.is_enabled())
+        let Some(item) = self.autostart.clone() else { return Err("Launch at login is not available here.".into()) };
+        let on = !self.context.launch_at_login.unwrap_or(false);
+        let proxy = self.proxy.clone();
+        self.in_background(move || {
+            let result = item.set(on);
+            let (on, note) = item.state();
+            let _ = proxy.send_event(UserEvent::LoginItem(on, note));
+            result
+        });
+        Ok(())
     }
 
     /// Applies `change` to the settings and saves them.

@@ -4,7 +4,7 @@ use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
 
 use osaurus_tray::autostart::Autostart;
 use osaurus_tray::icon::{render, IconKind, Style};
-use osaurus_tray::notifications::Notification;
+use osaurus_tray::notifications::{Answer, Delivery, Notification, Route};
 
 /// Launching Osaurus is possible from the menu.
 pub const CAN_START_OSAURUS: bool = cfg!(target_os = "macos");
@@ -12,7 +12,10 @@ pub const CAN_START_OSAURUS: bool = cfg!(target_os = "macos");
 /// The status item can show a title beside the icon.
 pub const HAS_TITLE: bool = cfg!(target_os = "macos");
 
-/// The icon's pixel size: 2x artwork for macOS's 22 pt menu bar.
+/// The icon's pixel size: on macOS the 22 pt status item image at 2x
+/// (tray-icon shows an image as many points tall as it has pixels, capped
+/// at 22 pt), with the glyph drawn about 16 pt tall inside it
+/// ([`osaurus_tray::icon::artwork_scale`]).
 const ICON_PX: u32 = if cfg!(target_os = "macos") { 44 } else { 32 };
 
 fn icon(kind: IconKind) -> Icon {
@@ -57,16 +60,33 @@ pub fn check_desktop() -> Result<(), String> {
                 .into());
         }
     }
+    #[cfg(target_os = "macos")]
+    if !mac::has_window_server() {
+        return Err("No window server (started over SSH, or outside a login session): the menu bar needs \
+                    the desktop. In a terminal, `osaurus-tray watch` shows the same information."
+            .into());
+    }
     Ok(())
 }
 
+/// Keeps App Nap from stretching the app's timers (the watcher's, the
+/// probes'), for the life of the process: macOS naps a windowless app
+/// freely. The activity lets the Mac sleep when idle.
+pub fn keep_awake() {
+    #[cfg(target_os = "macos")]
+    mac::begin_activity();
+}
+
 /// Sets up the event loop before it runs: menu-bar only on macOS (tao's
-/// default `Regular` policy would add a Dock icon, overriding LSUIElement).
+/// default `Regular` policy would add a Dock icon, overriding LSUIElement),
+/// and started without taking focus from the app in front (tao activates
+/// the app ignoring other apps by default).
 pub fn prepare<T: 'static>(event_loop: &mut tao::event_loop::EventLoop<T>) {
     #[cfg(target_os = "macos")]
     {
         use tao::platform::macos::{ActivationPolicy, EventLoopExtMacOS};
         event_loop.set_activation_policy(ActivationPolicy::Accessory);
+        event_loop.set_activate_ignoring_other_apps(false);
     }
     #[cfg(not(target_os = "macos"))]
     let _ = event_loop;
@@ -91,7 +111,8 @@ pub fn set_icon(tray: &TrayIcon, kind: IconKind) {
     }
 }
 
-/// Launches the Osaurus app (macOS), the way its own docs do.
+/// Launches the Osaurus app (macOS), the way its own docs do. Waits for
+/// `open`: call it off the main thread.
 pub fn start_osaurus() -> Result<(), String> {
     #[cfg(target_os = "macos")]
     {
@@ -109,13 +130,42 @@ pub fn start_osaurus() -> Result<(), String> {
     Err("Starting Osaurus is only possible on macOS.".into())
 }
 
-/// Shows a desktop notification, on a short-lived thread so that a slow
-/// notification service never stalls the menu. Failures are logged.
-pub fn notify(n: &Notification) {
+/// Asks, once and without waiting, whether the app may post notifications;
+/// `answered` gets the answer, on another thread. Returns where
+/// notifications go until then. On macOS the notifications come from the
+/// app itself (the user notification center) when it runs from its bundle:
+/// they wait for the answer. The center refuses a process without a bundle,
+/// so a bare executable (`cargo run`) uses AppleScript, whose notifications
+/// macOS shows as Script Editor's, and says so once. Elsewhere nothing is
+/// asked.
+pub fn ask_notifications(answered: impl Fn(Answer) + Send + 'static) -> Delivery {
+    #[cfg(target_os = "macos")]
+    {
+        if mac::in_bundle() {
+            mac::request_authorization(answered);
+            return Delivery::Asking(Vec::new());
+        }
+        eprintln!(
+            "osaurus-tray: not started from Osaurus Tray.app, so notifications go through AppleScript \
+             and show as Script Editor's"
+        );
+        Delivery::Ready(Route::Script)
+    }
+    #[cfg(not(target_os = "macos"))]
+    {
+        let _ = answered;
+        Delivery::Ready(Route::Native)
+    }
+}
+
+/// Shows a desktop notification the way `route` says, on a short-lived
+/// thread so that a slow notification service never stalls the menu.
+/// Failures are logged.
+pub fn notify(route: Route, n: &Notification) {
     static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let n = n.clone();
     std::thread::spawn(move || {
-        if let Err(e) = show_notification(&n) {
+        if let Err(e) = show_notification(route, &n) {
             // Say it once: without a notification service every call fails.
             if !REPORTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
                 eprintln!("osaurus-tray: could not show a notification: {e}");
@@ -124,23 +174,11 @@ pub fn notify(n: &Notification) {
     });
 }
 
-/// On macOS the notification comes from the app itself, under its name and
-/// icon (the user notification center), when it runs from its bundle; the
-/// center refuses a process without one, so a bare executable (`cargo run`)
-/// falls back to AppleScript, whose notifications macOS shows as Script
-/// Editor's, and says so once.
 #[cfg(target_os = "macos")]
-fn show_notification(n: &Notification) -> Result<(), String> {
-    if mac::in_bundle() {
+fn show_notification(route: Route, n: &Notification) -> Result<(), String> {
+    if route == Route::Native {
         return mac::post_notification(&n.title, &n.body);
     }
-    static SAID: std::sync::Once = std::sync::Once::new();
-    SAID.call_once(|| {
-        eprintln!(
-            "osaurus-tray: not started from Osaurus Tray.app, so notifications go through AppleScript \
-             and show as Script Editor's"
-        )
-    });
     // AppleScript string literals: escape backslashes and quotes.
     let q = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
     let script =
@@ -155,7 +193,7 @@ fn show_notification(n: &Notification) -> Result<(), String> {
 }
 
 #[cfg(not(target_os = "macos"))]
-fn show_notification(n: &Notification) -> Result<(), String> {
+fn show_notification(_: Route, n: &Notification) -> Result<(), String> {
     notify_rust::Notification::new()
         .appname("Osaurus Tray")
         .summary(&n.title)
@@ -238,16 +276,21 @@ pub fn login_item() -> Option<LoginItem> {
 }
 
 impl LoginItem {
-    /// Whether the app starts at login, as the system (or the file) says now.
-    pub fn is_enabled(&self) -> bool {
+    /// Whether the app starts at login, as the system (or the file) says
+    /// now, and what the menu should say of it. Asks the login item
+    /// service (XPC) on macOS: call it off the main thread.
+    pub fn state(&self) -> (bool, Option<String>) {
         match self {
             // A LaunchAgent written by an older version starts the app too:
             // it shows as on until it is turned off (which removes it).
             #[cfg(target_os = "macos")]
             LoginItem::MainApp => {
-                mac::main_app_enabled() || dirs::home_dir().is_some_and(|h| Autostart::launch_agent(&h).is_enabled())
+                use osaurus_tray::autostart::{login_note, LoginStatus};
+                let status = mac::main_app_status();
+                let agent = dirs::home_dir().is_some_and(|h| Autostart::launch_agent(&h).is_enabled());
+                (status == LoginStatus::Enabled || agent, login_note(status, translocated()))
             }
-            LoginItem::File(autostart) => autostart.is_enabled(),
+            LoginItem::File(autostart) => (autostart.is_enabled(), None),
         }
     }
 
@@ -256,6 +299,11 @@ impl LoginItem {
         match self {
             #[cfg(target_os = "macos")]
             LoginItem::MainApp => {
+                // Registered from App Translocation's copy, the login item
+                // would name a folder gone after the next restart.
+                if on && translocated() {
+                    return Err(osaurus_tray::autostart::TRANSLOCATED.into());
+                }
                 // One login item: a LaunchAgent written by an older version
                 // names a path that may no longer be this app.
                 if let Some(home) = dirs::home_dir() {
@@ -271,7 +319,14 @@ impl LoginItem {
     }
 }
 
-/// The Objective-C side: the user notification center and the login item.
+/// Whether this app runs from App Translocation's copy (macOS).
+#[cfg(target_os = "macos")]
+fn translocated() -> bool {
+    std::env::current_exe().is_ok_and(|exe| osaurus_tray::autostart::is_translocated(&exe))
+}
+
+/// The Objective-C side: the user notification center, the login item, the
+/// window server and App Nap.
 #[cfg(target_os = "macos")]
 mod mac {
     use std::sync::mpsc;
@@ -281,17 +336,53 @@ mod mac {
     use objc2::rc::Retained;
     use objc2::runtime::{Bool, NSObject, ProtocolObject};
     use objc2::{define_class, msg_send, AnyThread};
-    use objc2_foundation::{NSBundle, NSError, NSObjectProtocol, NSString};
+    use objc2_foundation::{NSActivityOptions, NSBundle, NSError, NSObjectProtocol, NSProcessInfo, NSString};
     use objc2_service_management::{SMAppService, SMAppServiceStatus};
     use objc2_user_notifications::{
         UNAuthorizationOptions, UNMutableNotificationContent, UNNotification, UNNotificationPresentationOptions,
         UNNotificationRequest, UNUserNotificationCenter, UNUserNotificationCenterDelegate,
     };
 
-    use osaurus_tray::autostart::AGENT_LABEL;
+    use osaurus_tray::autostart::{LoginStatus, AGENT_LABEL};
+    use osaurus_tray::notifications::Answer;
 
-    /// How long to wait for the notification center to answer.
+    /// How long to wait for the notification center to take a notification.
     const ANSWER: Duration = Duration::from_secs(30);
+
+    // CoreGraphics (linked by tao) and CoreFoundation.
+    #[link(name = "CoreGraphics", kind = "framework")]
+    extern "C" {
+        fn CGSessionCopyCurrentDictionary() -> *const std::ffi::c_void;
+    }
+    #[link(name = "CoreFoundation", kind = "framework")]
+    extern "C" {
+        fn CFRelease(cf: *const std::ffi::c_void);
+    }
+
+    /// Whether this process runs in a login session with a window server:
+    /// CoreGraphics gives no session dictionary outside one (over SSH).
+    pub fn has_window_server() -> bool {
+        // SAFETY: a documented CoreGraphics call with no arguments; it
+        // returns NULL or a dictionary we own and release.
+        unsafe {
+            let session = CGSessionCopyCurrentDictionary();
+            if session.is_null() {
+                return false;
+            }
+            CFRelease(session);
+            true
+        }
+    }
+
+    /// Begins a user-initiated activity that lasts as long as the process
+    /// (App Nap off; idle system sleep still allowed).
+    pub fn begin_activity() {
+        let reason = NSString::from_str("Watching the Osaurus servers on this Mac and their exposure to the network");
+        let activity = NSProcessInfo::processInfo()
+            .beginActivityWithOptions_reason(NSActivityOptions::UserInitiatedAllowingIdleSystemSleep, &reason);
+        // Held for the life of the process: ending it would let App Nap in.
+        std::mem::forget(activity);
+    }
 
     /// Whether this process is the app bundle of `bundle/macos`.
     pub fn in_bundle() -> bool {
@@ -343,24 +434,35 @@ mod mac {
         center
     }
 
-    /// Shows one notification under the app's name. The first call asks the
-    /// user's permission; later ones get the answer the user gave.
-    pub fn post_notification(title: &str, body: &str) -> Result<(), String> {
-        let center = center();
-
-        let (tx, rx) = mpsc::channel();
+    /// Asks whether the app may post notifications (the system prompts the
+    /// user the first time); `answered` gets the answer on the center's
+    /// thread. Does not wait.
+    ///
+    /// `currentNotificationCenter` raises an Objective-C exception in a
+    /// process without a bundle proxy; [`in_bundle`] is checked before any
+    /// call here. objc2's `exception` feature (to catch it) builds
+    /// Objective-C with clang through `objc2-exception-helper`, which the
+    /// macOS type-check on Linux cannot run.
+    pub fn request_authorization(answered: impl Fn(Answer) + Send + 'static) {
         let asked = RcBlock::new(move |granted: Bool, error: *mut NSError| {
-            let _ = tx.send(if granted.as_bool() { Ok(()) } else { Err(describe(error)) });
+            answered(if granted.as_bool() {
+                Answer::Allowed
+            } else if error.is_null() {
+                Answer::DeniedByUser
+            } else {
+                Answer::Refused(describe(error))
+            });
         });
-        center.requestAuthorizationWithOptions_completionHandler(
+        center().requestAuthorizationWithOptions_completionHandler(
             UNAuthorizationOptions::Alert | UNAuthorizationOptions::Sound,
             &asked,
         );
-        match rx.recv_timeout(ANSWER) {
-            Ok(Ok(())) => {}
-            Ok(Err(reason)) => return Err(format!("notifications are not allowed ({reason})")),
-            Err(_) => return Err("the notification center did not answer".into()),
-        }
+    }
+
+    /// Shows one notification under the app's name, once the app has been
+    /// allowed to ([`request_authorization`]).
+    pub fn post_notification(title: &str, body: &str) -> Result<(), String> {
+        let center = center();
 
         let content = UNMutableNotificationContent::new();
         content.setTitle(&NSString::from_str(title));
@@ -378,11 +480,16 @@ mod mac {
         rx.recv_timeout(ANSWER).unwrap_or_else(|_| Err("the notification center did not answer".into()))
     }
 
-    /// Whether the app is registered and allowed to start at login.
-    pub fn main_app_enabled() -> bool {
+    /// What the login item service says of the app.
+    pub fn main_app_status() -> LoginStatus {
         // SAFETY: SMAppService exists on macOS 13 and later, checked by
         // `login_item`.
-        unsafe { SMAppService::mainAppService().status() == SMAppServiceStatus::Enabled }
+        match unsafe { SMAppService::mainAppService().status() } {
+            SMAppServiceStatus::Enabled => LoginStatus::Enabled,
+            SMAppServiceStatus::RequiresApproval => LoginStatus::RequiresApproval,
+            SMAppServiceStatus::NotFound => LoginStatus::NotFound,
+            _ => LoginStatus::NotRegistered,
+        }
     }
 
     /// Registers or unregisters the app as a login item. Registering what

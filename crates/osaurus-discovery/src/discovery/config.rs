@@ -1,7 +1,8 @@
 //! Turning the bytes of one `configuration.json` into an [`Instance`].
 //!
 //! Pure: no file system, no clock. The folder's mtime, which stands in for a
-//! missing `updatedAt`, is asked for only when it is needed.
+//! missing `updatedAt` (not for one that cannot be read: that entry is
+//! undated), is asked for only when it is needed.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::path::PathBuf;
@@ -25,7 +26,7 @@ pub struct Origin {
 }
 
 /// Parses a configuration file's bytes. `dir_mtime` is called at most once,
-/// only when `updatedAt` is missing or unparseable.
+/// only when `updatedAt` is missing.
 pub fn parse(bytes: &[u8], origin: Origin, dir_mtime: impl FnOnce() -> Option<DateTime<Utc>>) -> Instance {
     let Origin { instance_id, dir } = origin;
     let text = match std::str::from_utf8(bytes) {
@@ -50,6 +51,14 @@ pub fn parse(bytes: &[u8], origin: Origin, dir_mtime: impl FnOnce() -> Option<Da
         Ok(fields) => judge(fields, instance_id, dir, dir_mtime),
         Err(msg) => Instance::invalid(instance_id, dir, msg),
     }
+}
+
+/// `t` when it can be written as RFC 3339 in UTC (years 0000 to 9999);
+/// chrono writes other years as `-0001-…` or `+10000-…`, which no RFC 3339
+/// reader takes.
+pub fn rfc3339_time(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    use chrono::Datelike;
+    (0..=9999).contains(&t.year()).then_some(t)
 }
 
 /// The keys Osaurus writes, with their JSON types checked.
@@ -127,21 +136,30 @@ fn judge(
         }
     }
 
-    let parsed_time = match f.updated_at {
-        None => None,
-        Some(Value::String(s)) => match DateTime::parse_from_rfc3339(s) {
-            Ok(t) => Some(t.with_timezone(&Utc)),
+    // A time that cannot be read, or not written back as RFC 3339 in UTC,
+    // makes the entry undated: the folder's mtime does not stand in for it
+    // (a stale folder that was touched would rank as the newest).
+    let updated_at = match f.updated_at {
+        None => dir_mtime().and_then(rfc3339_time),
+        Some(Value::String(s)) => match DateTime::parse_from_rfc3339(s).map(|t| rfc3339_time(t.with_timezone(&Utc))) {
+            Ok(Some(t)) => Some(t),
+            Ok(None) => {
+                problems.push(format!(
+                    "updatedAt {} lies outside the years 0000 to 9999 in UTC; ranked as undated",
+                    quote(s)
+                ));
+                None
+            }
             Err(_) => {
-                problems.push(format!("updatedAt {} is not an RFC 3339 time; using the folder's mtime", quote(s)));
+                problems.push(format!("updatedAt {} is not an RFC 3339 time; ranked as undated", quote(s)));
                 None
             }
         },
         Some(v) => {
-            problems.push(format!("updatedAt is {}, not a time; using the folder's mtime", json_kind(v)));
+            problems.push(format!("updatedAt is {}, not a time; ranked as undated", json_kind(v)));
             None
         }
     };
-    let updated_at = parsed_time.or_else(dir_mtime);
 
     let port = match f.port {
         None => Ok(None),
@@ -582,9 +600,35 @@ mod tests {
         let missing = parse_str(r#"{"health":"starting"}"#);
         assert_eq!(missing.updated_at, mtime());
         assert_eq!(missing.problem, None);
-        let garbage = parse_str(r#"{"health":"starting","updatedAt":"yesterday"}"#);
-        assert_eq!(garbage.updated_at, mtime());
-        assert!(garbage.problem.unwrap().contains("mtime"));
+    }
+
+    #[test]
+    fn an_updated_at_that_cannot_be_read_is_undated_not_the_folders_mtime() {
+        for (raw, says) in [
+            (r#""yesterday""#, "not an RFC 3339 time"),
+            ("42", "not a time"),
+            (r#""0000-01-01T00:00:00+01:00""#, "outside the years"),
+            (r#""9999-12-31T23:00:00-02:00""#, "outside the years"),
+        ] {
+            let i = parse(format!(r#"{{"health":"starting","updatedAt":{raw}}}"#).as_bytes(), origin("A"), || {
+                panic!("mtime asked for {raw}")
+            });
+            assert_eq!(i.updated_at, None, "{raw}");
+            let problem = i.problem.unwrap();
+            assert!(problem.contains(says) && problem.contains("undated"), "{raw}: {problem}");
+        }
+        let edge = parse_str(r#"{"health":"starting","updatedAt":"0000-01-01T00:00:00Z"}"#);
+        assert_eq!(
+            edge.updated_at.map(|t| crate::discovery::instance::format_time(&t)).as_deref(),
+            Some("0000-01-01T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_folder_mtime_outside_rfc_3339_years_is_no_time() {
+        let far = DateTime::from_timestamp(300_000_000_000, 0);
+        let i = parse(br#"{"health":"starting"}"#, origin("A"), || far);
+        assert!(far.is_some() && i.updated_at.is_none());
     }
 
     #[test]

@@ -45,6 +45,10 @@ pub enum LanAccess {
     Open,
     /// No clear answer (no LAN address, no answer, another status).
     Unknown,
+    /// The system refused the connection to this machine's own LAN address
+    /// before it left: on macOS 15, Local Network privacy has not allowed
+    /// the app (EHOSTUNREACH); elsewhere a local firewall (EPERM, EACCES).
+    Blocked,
 }
 
 impl LanAccess {
@@ -54,6 +58,7 @@ impl LanAccess {
             LanAccess::Guarded => "guarded",
             LanAccess::Open => "open",
             LanAccess::Unknown => "unknown",
+            LanAccess::Blocked => "blocked",
         }
     }
 }
@@ -79,7 +84,9 @@ pub struct Instance {
     pub exposed: bool,
     /// Whether `GET /health` on 127.0.0.1 answered 200; `None` when not probed.
     pub reachable: Option<bool>,
-    /// `updatedAt` as used: from the file, or the folder's mtime standing in.
+    /// `updatedAt` as used: from the file, or the folder's mtime standing in
+    /// when the file has none; `None` (undated) when the file's cannot be
+    /// read or written back as RFC 3339 (years 0000 to 9999 in UTC).
     #[serde(serialize_with = "serialize_time")]
     pub updated_at: Option<DateTime<Utc>>,
     /// The instance folder.

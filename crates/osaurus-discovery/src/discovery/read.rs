@@ -37,7 +37,7 @@ fn read(dir: &Path, instance_id: String, known_folder: bool) -> Instance {
         Ok(bytes) => config::parse(&bytes, origin, || folder_mtime(dir)),
         Err(problem) => {
             let mut i = Instance::invalid(origin.instance_id, origin.dir, problem);
-            i.updated_at = folder_mtime(dir);
+            i.updated_at = folder_mtime(dir).and_then(config::rfc3339_time);
             i
         }
     }
@@ -69,7 +69,7 @@ pub fn read_through(folder: &File, dir: &Path, instance_id: String) -> Instance 
         Ok(bytes) => config::parse(&bytes, origin, mtime),
         Err(problem) => {
             let mut i = Instance::invalid(origin.instance_id, origin.dir, problem);
-            i.updated_at = mtime();
+            i.updated_at = mtime().and_then(config::rfc3339_time);
             i
         }
     }

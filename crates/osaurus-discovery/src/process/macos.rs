@@ -175,7 +175,7 @@ pub(super) fn listener(port: u16) -> Option<Owner> {
         };
         for fd in socket_fds(pid) {
             if let Some(socket) = listening_socket(pid, fd, port) {
-                holders.push((socket, owner));
+                holders.push((socket.id, owner));
             }
         }
     }
@@ -184,6 +184,34 @@ pub(super) fn listener(port: u16) -> Option<Owner> {
     sockets.dedup();
     let pid = choose(&sockets, &holders)?;
     Some(Owner { pid, name: name_of(c_int::try_from(pid).ok()?)? })
+}
+
+/// `(local address, owner uid)` of every socket listening on `port`
+/// that this user may see (another user's processes may be hidden
+/// from it: then none of theirs is listed, and the port may show no
+/// listener at all).
+pub(super) fn listening_owners(port: u16) -> Option<Vec<(std::net::IpAddr, u32)>> {
+    let mut found = Vec::new();
+    for pid in all_pids()? {
+        for fd in socket_fds(pid) {
+            if let Some(socket) = listening_socket(pid, fd, port) {
+                found.push((socket.id, socket.address, socket.uid));
+            }
+        }
+    }
+    found.sort_unstable_by_key(|s| s.0);
+    found.dedup_by_key(|s| s.0);
+    Some(found.into_iter().filter_map(|(_, address, uid)| Some((address?, uid))).collect())
+}
+
+/// What [`listening_socket`] found.
+struct Listening {
+    /// The socket's identity.
+    id: u64,
+    /// Its local address, when it could be read.
+    address: Option<std::net::IpAddr>,
+    /// Its owner's uid.
+    uid: u32,
 }
 
 /// Every pid (but the kernel's), or `None` when they cannot be listed.
@@ -233,9 +261,12 @@ fn socket_fds(pid: c_int) -> Vec<c_int> {
         .collect()
 }
 
-/// The identity of the socket `fd` of `pid` when it is a TCP socket
-/// listening on `port`.
-fn listening_socket(pid: c_int, fd: c_int, port: u16) -> Option<u64> {
+/// `in_sockinfo::insi_vflag` bits.
+const INI_IPV4: u8 = 0x1;
+const INI_IPV6: u8 = 0x2;
+
+/// The socket `fd` of `pid` when it is a TCP socket listening on `port`.
+fn listening_socket(pid: c_int, fd: c_int, port: u16) -> Option<Listening> {
     let size = c_int::try_from(size_of::<SocketFdinfo>()).ok()?;
     let mut info = MaybeUninit::<SocketFdinfo>::zeroed();
     // SAFETY: the buffer holds `size` bytes.
@@ -257,7 +288,21 @@ fn listening_socket(pid: c_int, fd: c_int, port: u16) -> Option<u64> {
         return None;
     }
     let local = u16::from_be(u16::try_from(tcp.tcpsi_ini.insi_lport).ok()?);
-    (local == port).then_some(psi.soi_so)
+    if local != port {
+        return None;
+    }
+    // The address's bytes, in network order as stored.
+    let bytes: Vec<u8> = tcp.tcpsi_ini.insi_laddr.iter().flat_map(|w| w.to_ne_bytes()).collect();
+    let vflag = tcp.tcpsi_ini.insi_vflag;
+    let address = if vflag & INI_IPV6 != 0 {
+        <[u8; 16]>::try_from(bytes.as_slice()).ok().map(|b| std::net::IpAddr::from(std::net::Ipv6Addr::from(b)))
+    } else if vflag & INI_IPV4 != 0 {
+        // `struct in4in6_addr`: three words of padding, then the address.
+        <[u8; 4]>::try_from(&bytes[12..16]).ok().map(|b| std::net::IpAddr::from(std::net::Ipv4Addr::from(b)))
+    } else {
+        None
+    };
+    Some(Listening { id: psi.soi_so, address, uid: psi.soi_stat.vst_uid })
 }
 
 /// The file name of the executable of `pid`, else its command name.
