@@ -35,10 +35,6 @@ pub trait Gui {
     /// Runs the menu-bar app until Quit; does not return. `keep_alive` is
     /// dropped when it ends, before the process exits, and so is `lock`.
     fn run(&self, dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<dyn Any>) -> !;
-
-    /// Runs `demo` here (see [`crate::cmd::demo::run`]); only the app
-    /// executable carries the demo's fake servers.
-    fn demo(&self, no_tray: bool) -> crate::cmd::Outcome;
 }
 
 /// Where the app executable is: beside this one.

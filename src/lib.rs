@@ -6,25 +6,35 @@
 //! - [`discovery`]: where Osaurus publishes its instances, how one instance
 //!   folder is read, which instance is the best one (core + file reading).
 //! - [`probe`]: loopback-only `/health` probes (shell).
+//! - [`round`]: one probe round, the same for `list` and the watcher.
+//! - [`leftover`]: the one rule for "is this folder a crash leftover".
+//! - [`interfaces`]: this machine's interface addresses.
+//! - [`key`]: the access key for `/v1/models`, kept out of every output.
 //! - [`process`]: which process listens on a TCP port (shell; its table parsing is core).
 //! - [`exposure`]: relay tunnels and CORS open to any website, from Osaurus's settings.
 //! - [`snapshot`]: the set of instances at one moment, as every consumer sees it.
 //! - [`watcher`]: keeps a [`snapshot::Snapshot`] current from file-system events (shell).
+//! - [`listing`]: the table `list` and `watch` print for a person (core).
 //! - [`menu_model`]: what the menu says for a snapshot (core).
 //! - [`icon`]: the tray icon's artwork, drawn by code (core).
-//! - [`tray`]: the menu-bar app: event loop, tray icon, clipboard, browser (shell).
+//! - [`gui`]: what the commands need of the menu-bar app, and starting it.
+//! - [`browser`]: the one gate between a URL and the browser.
 //! - [`demo`]: fake Osaurus servers for trying the app without Osaurus.
 //! - [`settings`]: the user's choices, kept in the config folder.
 //! - [`autostart`]: launch at login (XDG autostart, LaunchAgent).
 //! - [`notifications`]: which changes deserve a desktop notification (core).
 //! - [`single_instance`]: one tray at a time.
-//! - [`inspect`]: models, owning process, duplicates and crash leftovers (core + probes).
+//! - [`inspect`]: models, owning process, duplicates, exposure checks (core + probes).
 //! - [`prune`]: removing crash leftovers, safely (shell).
 //! - [`text`]: small formatting helpers shared by the command line and the menu.
+//! - [`cli`]: the command line's flags, and running a command.
 //! - [`cmd`]: one module per command-line subcommand.
+//!
+//! The menu-bar app itself (event loop, tray icon, clipboard) is the
+//! `osaurus-tray-app` executable, `src/app/`, built on this crate.
 
 pub use osaurus_discovery::{
-    discovery, exposure, inspect, interfaces, key, probe, process, prune, snapshot, text, watcher,
+    discovery, exposure, inspect, interfaces, key, leftover, probe, process, prune, round, snapshot, text, watcher,
 };
 
 pub mod autostart;
@@ -34,6 +44,7 @@ pub mod cmd;
 pub mod demo;
 pub mod gui;
 pub mod icon;
+pub mod listing;
 pub mod menu_model;
 pub mod notifications;
 pub mod settings;

@@ -773,7 +773,7 @@ const LISTENS: &str = "listens on it";
 #[test]
 fn a_server_listening_elsewhere_than_127_0_0_1_is_never_pruned() {
     use osaurus_tray::discovery::read::read_instance;
-    use osaurus_tray::probe::{Outcome, Prober};
+    use osaurus_tray::probe::{Prober, Reply};
     let rt = tempfile::tempdir().unwrap();
     let mut servers = Vec::new();
     for (id, addr) in [("SIX", "[::1]:0"), ("TWO", "127.0.0.2:0")] {
@@ -794,7 +794,7 @@ fn a_server_listening_elsewhere_than_127_0_0_1_is_never_pruned() {
     for (id, port, _) in &servers {
         let dir = rt.path().join(id);
         let seen = read_instance(&dir, (*id).to_owned());
-        assert_eq!(prober.health(*port), Outcome::Refused, "127.0.0.1 refuses: only the socket table knows");
+        assert_eq!(prober.health(*port), Reply::Refused, "127.0.0.1 refuses: only the socket table knows");
         let err = osaurus_tray::prune::remove(&seen, &prober).unwrap_err();
         assert!(err.contains(&format!("port {port} is taken")) && err.contains(LISTENS), "{err}");
         assert!(dir.join("configuration.json").exists(), "{id} was removed");

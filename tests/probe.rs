@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use osaurus_tray::probe::{Outcome, Prober};
+use osaurus_tray::probe::{Prober, Reply};
 
 /// A server on 127.0.0.1 that counts requests and answers each with
 /// `status` and, if given, a `Location` header. Stopped on drop.
@@ -60,7 +60,7 @@ fn a_redirect_is_not_followed() {
     let target = Counting::start(200, None);
     let redirecting = Counting::start(302, Some(format!("http://127.0.0.1:{}/health", target.port)));
     let outcome = Prober::default().health(redirecting.port);
-    assert_eq!(outcome, Outcome::Status(302));
+    assert_eq!(outcome, Reply::Status(302));
     assert_eq!(redirecting.hits(), 1);
     assert_eq!(target.hits(), 0, "the probe followed a redirect");
 }

@@ -473,3 +473,33 @@ fn a_time_from_the_future_that_comes_due_reorders_the_list_with_no_file_change()
     assert_eq!(first["instances"][0]["instanceId"], "old", "a time too far ahead does not win");
     w.wait_for(Duration::from_secs(20), "soon first", |v| v[0]["instanceId"] == "soon");
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn list_and_the_settled_watch_agree_on_entries_whose_port_listens_on_all_interfaces() {
+    // Bound, never accepted: nothing but the probes reaches them. Each
+    // state that may already have a server on its port, each file saying
+    // it is not exposed.
+    let wide: Vec<std::net::TcpListener> = (0..3).map(|_| std::net::TcpListener::bind("0.0.0.0:0").unwrap()).collect();
+    let port = |n: usize| wide[n].local_addr().unwrap().port();
+    let rt = tempfile::tempdir().unwrap();
+    for (n, (id, health)) in
+        [("RUN", "running"), ("START", "starting"), ("RESTART", "restarting")].into_iter().enumerate()
+    {
+        let cfg = serde_json::json!({"instanceId": id, "health": health, "port": port(n), "address": "127.0.0.1",
+            "url": format!("http://127.0.0.1:{}", port(n)), "exposeToNetwork": false, "updatedAt": T1});
+        publish(rt.path(), id, &cfg);
+    }
+    let mut w = WatchProc::start(rt.path(), &[], &[]);
+    w.next(SOON).expect("a first line");
+    w.drain(Duration::from_millis(2500));
+    let watched = w.seen.last().unwrap()["instances"].as_array().unwrap().clone();
+    let listed = json(&run_in(rt.path(), &["list", "--all", "--json"]));
+    for id in ["RUN", "START", "RESTART"] {
+        let find = |v: &[Value]| v.iter().find(|i| i["instanceId"] == id).cloned().unwrap();
+        let (l, w) = (find(&listed), find(&watched));
+        assert_eq!(l["exposed"], true, "list: {l}");
+        assert!(l["problem"].as_str().unwrap_or_default().contains("listens on 0.0.0.0"), "list: {l}");
+        assert_eq!(w, l, "watch and list differ for {id}");
+    }
+}

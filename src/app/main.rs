@@ -19,10 +19,6 @@ impl Gui for App {
     fn run(&self, dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<dyn Any>) -> ! {
         tray::run(dirs, options, lock, keep_alive)
     }
-
-    fn demo(&self, no_tray: bool) -> osaurus_tray::cmd::Outcome {
-        osaurus_tray::cmd::demo::run(self, no_tray)
-    }
 }
 
 fn main() {

@@ -24,7 +24,7 @@ impl Demo {
     /// unless `--no-tray`, the tray); the command line starts the app.
     pub fn run(&self, gui: Option<&dyn Gui>) -> Outcome {
         match gui {
-            Some(gui) => gui.demo(self.no_tray),
+            Some(gui) => run(gui, self.no_tray),
             None => Err(Failure::Other(gui::exec_app())),
         }
     }

@@ -1,14 +1,14 @@
 //! `osaurus-tray prune`: remove instance folders left behind by a crash.
 
 use std::thread::sleep;
+use std::time::Instant;
 
 use clap::Args;
 
 use super::{Failure, Outcome};
 use crate::discovery::read::read_instance;
 use crate::discovery::{Instance, RuntimeDirs};
-use crate::inspect::is_gone;
-use crate::inspect::LEFTOVER_AFTER;
+use crate::leftover::{no_server, Leftovers, LEFTOVER_AFTER};
 use crate::probe::Prober;
 use crate::prune::Removal;
 use crate::snapshot::Snapshot;
@@ -39,24 +39,20 @@ impl Prune {
             .map(|(i, path)| if path == i.dir { i.clone() } else { read_instance(&path, i.instance_id.clone()) })
             .filter(Instance::is_running)
             .collect();
-        // Gone: no Osaurus answers on 127.0.0.1, and the machine's socket
-        // table shows nothing listening where that probe does not reach.
-        let gone = |i: &Instance, say: bool| {
-            let Some(port) = i.port else { return false };
+        // One look at each copy's port, by the one leftover rule; two looks
+        // LEFTOVER_AFTER apart make a leftover.
+        let mut looks = Leftovers::default();
+        let mut look = |i: &Instance, say: bool| {
+            let Some(port) = i.port else { return (false, false) };
             let outcome = prober.health(port);
-            if !is_gone(&outcome) {
-                return false;
+            let found = no_server(port, &outcome, crate::process::Listeners::read().as_ref());
+            if let (Err(live), true) = (&found, say && crate::leftover::is_gone(&outcome)) {
+                say!("osaurus-tray: kept {}: {live}", shown(i));
             }
-            match crate::prune::live_listener(port, &outcome) {
-                Some(live) if say => {
-                    say!("osaurus-tray: kept {}: {live}", shown(i));
-                    false
-                }
-                Some(_) => false,
-                None => true,
-            }
+            let leftover = looks.observe(&i.dir.to_string_lossy(), port, found.is_ok(), Instant::now());
+            (found.is_ok(), leftover)
         };
-        let suspects: Vec<&Instance> = copies.iter().filter(|i| gone(i, true)).collect();
+        let suspects: Vec<&Instance> = copies.iter().filter(|i| look(i, true).0).collect();
         if suspects.is_empty() && !snap.warnings.is_empty() {
             return Err(Failure::Other("Some runtime folders could not be read (see above); nothing removed.".into()));
         }
@@ -72,7 +68,7 @@ impl Prune {
             LEFTOVER_AFTER.as_secs()
         );
         sleep(LEFTOVER_AFTER);
-        let leftovers: Vec<&Instance> = suspects.into_iter().filter(|i| gone(i, false)).collect();
+        let leftovers: Vec<&Instance> = suspects.into_iter().filter(|i| look(i, false).1).collect();
         if leftovers.is_empty() {
             say!("No leftovers: the servers came back.");
             return Ok(());

@@ -263,9 +263,9 @@ fn human(snap: &Snapshot, exposure: &Exposure) -> String {
         s.push_str("No Osaurus instances.\n");
     } else {
         let all: Vec<&Instance> = snap.all().collect();
-        s.push_str(&super::list::human(&all, true, now));
+        s.push_str(&crate::listing::human(&all, true, now));
     }
-    for line in super::list::exposure_lines(exposure) {
+    for line in crate::listing::exposure_lines(exposure) {
         s.push_str(&line);
         s.push('\n');
     }

@@ -1,26 +1,23 @@
 //! What is known about each running instance beyond its file: the models it
 //! serves, the process that listens on its port, whether it is a duplicate,
-//! and whether it is a crash leftover.
+//! and whether it is a crash leftover (decided by [`crate::leftover`]).
 //!
-//! The decisions ([`parse_models`], [`duplicates`], [`Leftovers`]) are plain
+//! The decisions ([`parse_models`], [`duplicates`], [`apply_bindings`]) are plain
 //! functions on plain data; [`fetch_models`] is the one network call
 //! (loopback only, through [`Prober`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::{Duration, Instant};
 
 use crate::discovery::{Instance, LanAccess};
 use crate::interfaces::{self, Interface};
 pub use crate::key::AccessKey;
-use crate::probe::{Outcome, Prober};
+use crate::probe::{Prober, Reply};
 use crate::process::Owner;
 
 /// The most model ids kept for one instance.
 pub const MAX_MODELS: usize = 200;
 /// The largest `/v1/models` answer read.
 const MODELS_LIMIT: u64 = 1024 * 1024;
-/// Refusals this far apart (or more) make an instance a leftover.
-pub const LEFTOVER_AFTER: Duration = Duration::from_secs(10);
 
 /// The models an instance serves, as far as is known.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,8 +43,8 @@ pub struct Details {
     /// Another running instance is served by a different process of the
     /// same executable.
     pub duplicate: bool,
-    /// Its file says running, but its port refused connections on two
-    /// probes at least [`LEFTOVER_AFTER`] apart.
+    /// Its file says running, but no server was on its port at two looks
+    /// at least [`crate::leftover::LEFTOVER_AFTER`] apart.
     pub leftover: bool,
 }
 
@@ -88,7 +85,7 @@ pub fn fetch_models_up_to(prober: &Prober, port: u16, key: Option<&AccessKey>, m
         },
         Ok((401, _)) => Models::NeedsKey,
         Ok((status, _)) => Models::Unavailable(format!("the server answered {status}")),
-        Err(Outcome::TooLarge(limit)) => {
+        Err(Reply::TooLarge(limit)) => {
             Models::Unavailable(format!("the model list is larger than {} KiB, more than is read", limit / 1024))
         }
         Err(outcome) => Models::Unavailable(format!("port {port} {outcome}")),
@@ -104,12 +101,6 @@ pub fn models_for(prober: &Prober, instance: &Instance, key: Option<&AccessKey>)
         (Some(true), Some(port)) => fetch_models(prober, port, key),
         _ => Models::Unknown,
     }
-}
-
-/// True when a probe shows no Osaurus on the port: refused, or another
-/// program answering.
-pub fn is_gone(outcome: &Outcome) -> bool {
-    *outcome == Outcome::Refused || outcome.is_not_osaurus()
 }
 
 /// The instances served by different processes of the same executable as
@@ -163,15 +154,6 @@ pub fn may_listen(i: &Instance) -> bool {
     i.port.is_some() && matches!(i.state, State::Running | State::Starting | State::Restarting)
 }
 
-/// Records what one `/health` probe found on `instance`'s port.
-pub fn apply_probe(instance: &mut Instance, outcome: &Outcome) {
-    instance.reachable = Some(outcome.is_reachable());
-    instance.not_osaurus = match (outcome.is_not_osaurus(), instance.port) {
-        (true, Some(port)) => Some(format!("port {port} answers, but not as Osaurus")),
-        _ => None,
-    };
-}
-
 /// For every running exposed instance: whether its address is still one of
 /// `interfaces` and, when it answers as Osaurus, what a client on the LAN
 /// gets (asked through [`interfaces::lan_address`], never another host).
@@ -199,51 +181,6 @@ pub fn check_exposure(prober: &Prober, instances: &mut [Instance], interfaces: &
 pub fn check_addresses(instances: &mut [Instance], interfaces: &[Interface]) {
     for i in instances.iter_mut().filter(|i| i.is_running() && i.exposed) {
         i.address_on_this_machine = i.address.as_deref().and_then(|a| interfaces::is_local(a, interfaces));
-    }
-}
-
-/// Remembers, per instance, since when its port has refused connections.
-#[derive(Debug, Default)]
-pub struct Leftovers {
-    refused_since: HashMap<String, (u16, Instant)>,
-}
-
-impl Leftovers {
-    /// Records one probe of `instance_id` on `port` at `now`; returns whether
-    /// it is now a leftover. Only "no Osaurus there" counts (the connection
-    /// was refused, or another program answered): a timeout or Osaurus's
-    /// answer resets the count, and so does a change of port.
-    pub fn observe(&mut self, instance_id: &str, port: u16, outcome: &Outcome, now: Instant) -> bool {
-        if !is_gone(outcome) {
-            self.refused_since.remove(instance_id);
-            return false;
-        }
-        match self.refused_since.get(instance_id) {
-            Some(&(p, since)) if p == port => now.duration_since(since) >= LEFTOVER_AFTER,
-            _ => {
-                self.refused_since.insert(instance_id.to_owned(), (port, now));
-                false
-            }
-        }
-    }
-
-    /// Whether `instance_id` was a leftover at its last probe on `port`.
-    pub fn is_leftover(&self, instance_id: &str, port: u16, now: Instant) -> bool {
-        self.refused_since
-            .get(instance_id)
-            .is_some_and(|&(p, since)| p == port && now.duration_since(since) >= LEFTOVER_AFTER)
-    }
-
-    /// Starts the count over for `instance_id`: its server is known to be
-    /// alive although the probe found no Osaurus on 127.0.0.1 (it listens
-    /// on `::1`, say).
-    pub fn reset(&mut self, instance_id: &str) {
-        self.refused_since.remove(instance_id);
-    }
-
-    /// Forgets instances that are no longer there.
-    pub fn retain(&mut self, alive: impl Fn(&str) -> bool) {
-        self.refused_since.retain(|id, _| alive(id));
     }
 }
 
@@ -294,50 +231,5 @@ mod tests {
         assert!(i.problem.as_deref().unwrap().contains("listens on 0.0.0.0"));
         // Already exposed by its file: nothing to correct.
         assert!(!apply_bindings(&mut i, &["::".parse().unwrap()]));
-    }
-
-    #[test]
-    fn a_leftover_needs_two_refusals_ten_seconds_apart() {
-        let t0 = Instant::now();
-        let mut l = Leftovers::default();
-        assert!(!l.observe("A", 1, &Outcome::Refused, t0));
-        assert!(!l.observe("A", 1, &Outcome::Refused, t0 + Duration::from_secs(9)));
-        assert!(l.observe("A", 1, &Outcome::Refused, t0 + Duration::from_secs(10)));
-        assert!(l.is_leftover("A", 1, t0 + Duration::from_secs(11)));
-    }
-
-    #[test]
-    fn another_program_on_the_port_makes_a_leftover_too() {
-        let t0 = Instant::now();
-        let mut l = Leftovers::default();
-        assert!(!l.observe("A", 1, &Outcome::Status(200), t0));
-        assert!(l.observe("A", 1, &Outcome::Status(404), t0 + LEFTOVER_AFTER));
-    }
-
-    #[test]
-    fn a_probe_names_another_program_on_the_port() {
-        let mut i = Instance::invalid("A".into(), "/rt/A".into(), "x");
-        i.port = Some(41055);
-        apply_probe(&mut i, &Outcome::Status(200));
-        assert_eq!(i.reachable, Some(false));
-        assert_eq!(i.not_osaurus.as_deref(), Some("port 41055 answers, but not as Osaurus"));
-        apply_probe(&mut i, &Outcome::Healthy);
-        assert_eq!((i.reachable, i.not_osaurus.as_deref()), (Some(true), None));
-    }
-
-    #[test]
-    fn a_timeout_an_answer_or_a_new_port_starts_over() {
-        let t0 = Instant::now();
-        let s = |n| t0 + Duration::from_secs(n);
-        let mut l = Leftovers::default();
-        l.observe("A", 1, &Outcome::Refused, s(0));
-        assert!(!l.observe("A", 1, &Outcome::TimedOut, s(10)));
-        assert!(!l.observe("A", 1, &Outcome::Refused, s(20)));
-        assert!(!l.observe("A", 1, &Outcome::Healthy, s(30)));
-        assert!(!l.observe("A", 1, &Outcome::Failed("reset".into()), s(31)));
-        l.observe("A", 1, &Outcome::Refused, s(40));
-        assert!(!l.observe("A", 2, &Outcome::Refused, s(50)), "a new port is a new server");
-        assert!(l.observe("A", 2, &Outcome::Refused, s(60)));
-        assert!(!l.is_leftover("A", 1, s(60)));
     }
 }

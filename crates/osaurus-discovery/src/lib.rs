@@ -25,10 +25,12 @@
 //! - [`discovery`]: where Osaurus publishes its instances, how one instance
 //!   folder is read, which instance is the best one (core + file reading).
 //! - [`probe`]: loopback-only `/health` probes (shell).
+//! - [`round`]: one probe round, the same for `list` and the watcher.
+//! - [`leftover`]: the one rule for "is this folder a crash leftover" (core).
 //! - [`interfaces`]: this machine's interface addresses (shell; its rules are core).
 //! - [`key`]: the access key for `/v1/models`, kept out of every output.
 //! - [`process`]: which process listens on a TCP port (shell; its table parsing is core).
-//! - [`inspect`]: models, owning process, duplicates and crash leftovers (core + probes).
+//! - [`inspect`]: models, owning process, duplicates, exposure checks (core + probes).
 //! - [`exposure`]: agents tunnelled to the internet and CORS open to any
 //!   website, from Osaurus's settings (core + file reading + a small watch).
 //! - [`snapshot`]: the set of instances at one moment, as every consumer sees it.
@@ -36,22 +38,22 @@
 //! - [`prune`]: removing crash leftovers, safely (shell).
 //! - [`text`]: making what files say safe to show, and shell quoting.
 //!
-//! The examples `find_osaurus` and `watch_osaurus` do what the discovery
-//! guide's Swift and JavaScript samples do.
+//! The examples `discover` (the best instance's URL), `watch` (every
+//! change) and `models` do what the discovery guide's Swift and JavaScript
+//! samples do.
 
 #![deny(missing_docs)]
 
 pub mod discovery;
-mod entries;
 pub mod exposure;
-#[cfg(target_os = "linux")]
-mod inotify;
 pub mod inspect;
 pub mod interfaces;
 pub mod key;
+pub mod leftover;
 pub mod probe;
 pub mod process;
 pub mod prune;
+pub mod round;
 pub mod snapshot;
 pub mod text;
 pub mod watcher;

@@ -32,7 +32,7 @@ const MIN_PROBE_TIMEOUT: Duration = Duration::from_millis(50);
 
 /// What one probe found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Reply {
     /// `/health` answered 200 with Osaurus's `{"status":"healthy",…}`.
     Healthy,
     /// Something answered HTTP, but not as Osaurus does: this status, or a
@@ -49,29 +49,29 @@ pub enum Outcome {
     TooLarge(u64),
 }
 
-impl Outcome {
+impl Reply {
     /// True when the server is live.
     pub fn is_reachable(&self) -> bool {
-        matches!(self, Outcome::Healthy)
+        matches!(self, Reply::Healthy)
     }
 
     /// True when something answers on the port, but not as Osaurus.
     pub fn is_not_osaurus(&self) -> bool {
-        matches!(self, Outcome::Status(_))
+        matches!(self, Reply::Status(_))
     }
 }
 
-impl std::fmt::Display for Outcome {
+impl std::fmt::Display for Reply {
     /// What the port did, as a phrase: "refuses connections".
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Outcome::Healthy => f.write_str("answers as Osaurus"),
-            Outcome::Status(200) => f.write_str("answers HTTP 200, but not as Osaurus"),
-            Outcome::Status(s) => write!(f, "answers HTTP {s}, but not as Osaurus"),
-            Outcome::Refused => f.write_str("refuses connections"),
-            Outcome::TimedOut => write!(f, "does not answer within {} ms", PROBE_TIMEOUT.as_millis()),
-            Outcome::Failed(why) => write!(f, "fails ({why})"),
-            Outcome::TooLarge(limit) => write!(f, "answers with more than {} KiB", limit / 1024),
+            Reply::Healthy => f.write_str("answers as Osaurus"),
+            Reply::Status(200) => f.write_str("answers HTTP 200, but not as Osaurus"),
+            Reply::Status(s) => write!(f, "answers HTTP {s}, but not as Osaurus"),
+            Reply::Refused => f.write_str("refuses connections"),
+            Reply::TimedOut => write!(f, "does not answer within {} ms", PROBE_TIMEOUT.as_millis()),
+            Reply::Failed(why) => write!(f, "fails ({why})"),
+            Reply::TooLarge(limit) => write!(f, "answers with more than {} KiB", limit / 1024),
         }
     }
 }
@@ -111,20 +111,8 @@ impl Prober {
         Prober { agent, timeout }
     }
 
-    /// `GET http://127.0.0.1:{port}{path}`, returning the status and at most
-    /// `limit` bytes of the body.
-    pub fn get(&self, port: u16, path: &str, limit: u64) -> Result<(u16, String), Outcome> {
-        self.get_within(port, path, limit, self.timeout)
-    }
-
-    /// [`Prober::get`], ending within `timeout` (at most the prober's own).
-    fn get_within(&self, port: u16, path: &str, limit: u64, timeout: Duration) -> Result<(u16, String), Outcome> {
-        let (status, body) = self.fetch(port, path, limit, timeout)?;
-        Ok((status, body.ok_or(Outcome::TooLarge(limit))?))
-    }
-
     /// The status and, unless it is longer than `limit`, the body.
-    fn fetch(&self, port: u16, path: &str, limit: u64, timeout: Duration) -> Result<(u16, Option<String>), Outcome> {
+    fn fetch(&self, port: u16, path: &str, limit: u64, timeout: Duration) -> Result<(u16, Option<String>), Reply> {
         let url = loopback_url(port, path);
         let request = self.agent.get(&url).config().timeout_global(Some(timeout.min(self.timeout))).build();
         match request.call() {
@@ -134,12 +122,12 @@ impl Prober {
                 // busy server), never another program's answer.
                 let body = match read_body(&mut response, limit) {
                     Ok(body) => Some(body),
-                    Err(Outcome::TooLarge(_)) => None,
+                    Err(Reply::TooLarge(_)) => None,
                     Err(late) => return Err(late),
                 };
                 Ok((status, body))
             }
-            Err(e) => Err(classify(e)),
+            Err(e) => Err(reply_to_error(e)),
         }
     }
 
@@ -148,7 +136,7 @@ impl Prober {
     /// key goes only to a server of this user
     /// ([`crate::process::served_by_this_user`]); another user's server on
     /// the port is asked without it.
-    pub fn models(&self, port: u16, key: Option<&AccessKey>, limit: u64) -> Result<(u16, String), Outcome> {
+    pub fn models(&self, port: u16, key: Option<&AccessKey>, limit: u64) -> Result<(u16, String), Reply> {
         let mut request = self.agent.get(&loopback_url(port, "/v1/models"));
         if let Some(key) = key.filter(|_| crate::process::served_by_this_user(port)) {
             request = request.header("Authorization", key.bearer());
@@ -159,7 +147,7 @@ impl Prober {
                 let body = read_body(&mut response, limit)?;
                 Ok((status, body))
             }
-            Err(e) => Err(classify(e)),
+            Err(e) => Err(reply_to_error(e)),
         }
     }
 
@@ -183,30 +171,31 @@ impl Prober {
     }
 
     /// Probes `/health` on `port`.
-    pub fn health(&self, port: u16) -> Outcome {
+    pub fn health(&self, port: u16) -> Reply {
         self.health_within(port, self.timeout)
     }
 
     /// [`Prober::health`], ending within `timeout`.
-    fn health_within(&self, port: u16, timeout: Duration) -> Outcome {
+    fn health_within(&self, port: u16, timeout: Duration) -> Reply {
         // A long body is not Osaurus's short health answer, whatever its status.
         match self.fetch(port, "/health", 4096, timeout) {
-            Ok((200, Some(body))) if is_osaurus_health(&body) => Outcome::Healthy,
-            Ok((status, _)) => Outcome::Status(status),
+            Ok((200, Some(body))) if is_osaurus_health(&body) => Reply::Healthy,
+            Ok((status, _)) => Reply::Status(status),
             Err(outcome) => outcome,
         }
     }
 
-    /// Probes every running instance in parallel and sets `reachable`.
-    /// Entries that are not running are left unprobed (`None`).
-    pub fn probe_all(&self, instances: &mut [Instance]) {
-        self.probe_all_within(instances, ROUND_DEADLINE);
+    /// Probes every running instance in parallel and records each outcome
+    /// on it ([`record`]); returns the outcomes by index. Entries that are not
+    /// running are left unprobed (`reachable` stays `None`).
+    pub fn probe_all(&self, instances: &mut [Instance]) -> Vec<(usize, Reply)> {
+        self.probe_all_within(instances, ROUND_DEADLINE)
     }
 
     /// [`Prober::probe_all`] with a round deadline of `budget`. The newest
     /// files are asked first ([`newest_first`]): if the round runs out of
     /// time, what goes unasked is most likely a crash leftover.
-    pub fn probe_all_within(&self, instances: &mut [Instance], budget: Duration) {
+    pub fn probe_all_within(&self, instances: &mut [Instance], budget: Duration) -> Vec<(usize, Reply)> {
         let mut ports: Vec<(usize, u16)> = instances
             .iter()
             .enumerate()
@@ -214,9 +203,11 @@ impl Prober {
             .filter_map(|(n, i)| i.port.map(|p| (n, p)))
             .collect();
         newest_first(&mut ports, |&(n, _)| instances[n].updated_at);
-        for (n, outcome) in self.health_many_within(&ports, budget) {
-            crate::inspect::apply_probe(&mut instances[n], &outcome);
+        let outcomes = self.health_many_within(&ports, budget);
+        for (n, outcome) in &outcomes {
+            record(&mut instances[*n], outcome);
         }
+        outcomes
     }
 
     /// Probes many ports at once, each tagged with a key: at most 64 at a
@@ -225,13 +216,13 @@ impl Prober {
     /// When there are more ports than run at once, each probe gets its share
     /// of the round, with two shares of slack (at least 50 ms, at most the
     /// prober's timeout); a port not asked before the deadline is
-    /// [`Outcome::TimedOut`].
-    pub fn health_many<K: Copy + Send + Sync>(&self, ports: &[(K, u16)]) -> Vec<(K, Outcome)> {
+    /// [`Reply::TimedOut`].
+    pub fn health_many<K: Copy + Send + Sync>(&self, ports: &[(K, u16)]) -> Vec<(K, Reply)> {
         self.health_many_within(ports, ROUND_DEADLINE)
     }
 
     /// [`Prober::health_many`] with a round deadline of `budget`.
-    pub fn health_many_within<K: Copy + Send + Sync>(&self, ports: &[(K, u16)], budget: Duration) -> Vec<(K, Outcome)> {
+    pub fn health_many_within<K: Copy + Send + Sync>(&self, ports: &[(K, u16)], budget: Duration) -> Vec<(K, Reply)> {
         if ports.is_empty() {
             return Vec::new();
         }
@@ -250,7 +241,7 @@ impl Prober {
                 };
                 let left = deadline.saturating_duration_since(Instant::now());
                 let outcome = match left.min(each) {
-                    t if t < Duration::from_millis(1) => Outcome::TimedOut,
+                    t if t < Duration::from_millis(1) => Reply::TimedOut,
                     t => self.health_within(port, t),
                 };
                 found.push((key, outcome));
@@ -268,6 +259,15 @@ impl Prober {
             found
         })
     }
+}
+
+/// Records what one `/health` probe found on `instance`'s port.
+pub fn record(instance: &mut Instance, outcome: &Reply) {
+    instance.reachable = Some(outcome.is_reachable());
+    instance.not_osaurus = match (outcome.is_not_osaurus(), instance.port) {
+        (true, Some(port)) => Some(format!("port {port} answers, but not as Osaurus")),
+        _ => None,
+    };
 }
 
 /// Orders probe targets so that the newest `updatedAt` goes first (undated
@@ -300,15 +300,15 @@ impl ureq::unversioned::resolver::Resolver for IpOnly {
 }
 
 /// At most `limit` bytes of the body, as text; a longer body is
-/// [`Outcome::TooLarge`], not a truncated text, and a body that does not
-/// come within the timeout is [`Outcome::TimedOut`]. A body that is not
+/// [`Reply::TooLarge`], not a truncated text, and a body that does not
+/// come within the timeout is [`Reply::TimedOut`]. A body that is not
 /// UTF-8 or breaks off reads as empty.
-fn read_body(response: &mut ureq::http::Response<ureq::Body>, limit: u64) -> Result<String, Outcome> {
+fn read_body(response: &mut ureq::http::Response<ureq::Body>, limit: u64) -> Result<String, Reply> {
     match response.body_mut().with_config().limit(limit).read_to_string() {
         Ok(body) => Ok(body),
-        Err(ureq::Error::BodyExceedsLimit(_)) => Err(Outcome::TooLarge(limit)),
-        Err(e) => match classify(e) {
-            Outcome::TimedOut => Err(Outcome::TimedOut),
+        Err(ureq::Error::BodyExceedsLimit(_)) => Err(Reply::TooLarge(limit)),
+        Err(e) => match reply_to_error(e) {
+            Reply::TimedOut => Err(Reply::TimedOut),
             _ => Ok(String::new()),
         },
     }
@@ -326,15 +326,16 @@ fn refused_here(e: &std::io::Error) -> bool {
     matches!(e.kind(), ErrorKind::HostUnreachable | ErrorKind::PermissionDenied)
 }
 
-fn classify(e: ureq::Error) -> Outcome {
+/// What a request that failed with `e` says about the port.
+fn reply_to_error(e: ureq::Error) -> Reply {
     match e {
-        ureq::Error::Timeout(_) => Outcome::TimedOut,
+        ureq::Error::Timeout(_) => Reply::TimedOut,
         ureq::Error::Io(io) => match io.kind() {
-            ErrorKind::ConnectionRefused => Outcome::Refused,
-            ErrorKind::TimedOut | ErrorKind::WouldBlock => Outcome::TimedOut,
-            _ => Outcome::Failed(crate::discovery::read::io_reason(&io)),
+            ErrorKind::ConnectionRefused => Reply::Refused,
+            ErrorKind::TimedOut | ErrorKind::WouldBlock => Reply::TimedOut,
+            _ => Reply::Failed(crate::discovery::read::io_reason(&io)),
         },
-        other => Outcome::Failed(other.to_string()),
+        other => Reply::Failed(other.to_string()),
     }
 }
 
@@ -363,13 +364,22 @@ mod tests {
     }
 
     #[test]
+    fn a_probe_names_another_program_on_the_port() {
+        let mut i = Instance::invalid("A".into(), "/rt/A".into(), "x");
+        i.port = Some(41055);
+        record(&mut i, &Reply::Status(200));
+        assert_eq!(i.reachable, Some(false));
+        assert_eq!(i.not_osaurus.as_deref(), Some("port 41055 answers, but not as Osaurus"));
+        record(&mut i, &Reply::Healthy);
+        assert_eq!((i.reachable, i.not_osaurus.as_deref()), (Some(true), None));
+    }
+
+    #[test]
     fn outcomes_read_as_plain_phrases() {
-        assert_eq!(Outcome::Refused.to_string(), "refuses connections");
-        assert_eq!(Outcome::Status(404).to_string(), "answers HTTP 404, but not as Osaurus");
-        assert_eq!(Outcome::TimedOut.to_string(), "does not answer within 300 ms");
-        for o in
-            [Outcome::Healthy, Outcome::Status(200), Outcome::Refused, Outcome::TimedOut, Outcome::Failed("x".into())]
-        {
+        assert_eq!(Reply::Refused.to_string(), "refuses connections");
+        assert_eq!(Reply::Status(404).to_string(), "answers HTTP 404, but not as Osaurus");
+        assert_eq!(Reply::TimedOut.to_string(), "does not answer within 300 ms");
+        for o in [Reply::Healthy, Reply::Status(200), Reply::Refused, Reply::TimedOut, Reply::Failed("x".into())] {
             let text = o.to_string();
             assert!(!text.contains("Refused") && !text.contains("Status(") && !text.contains("Failed("), "{text}");
         }

@@ -1,11 +1,11 @@
 //! Removing crash leftovers: instance folders whose file says running but
-//! whose server is gone (see [`crate::inspect::Leftovers`]).
+//! whose server is gone (the rule is [`crate::leftover`]).
 //!
 //! Removal is an explicit user action and deletes only a folder that, read
 //! again right before deleting, holds nothing but its `configuration.json`
 //! (and perhaps the temporary file of an interrupted atomic write,
-//! `.dat.nosync…`), still says the same thing, and on whose port no Osaurus
-//! answers (the connection is refused, or another program answers).
+//! `.dat.nosync…`), still says the same thing, and on whose port one more
+//! look finds no server ([`crate::leftover::no_server`]).
 //! Anything else is refused with the reason.
 //!
 //! Osaurus copies the old Application Support folders into `~/.osaurus` at
@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use crate::discovery::read::{read_instance, read_through, CONFIG_FILE};
 use crate::discovery::{Instance, RuntimeDirs, State};
-use crate::probe::{Outcome, Prober};
+use crate::probe::Prober;
 use crate::text::sanitize;
 
 /// What [`remove_checked`] did.
@@ -90,12 +90,7 @@ pub fn remove_checked(seen: &Instance, prober: &Prober) -> Result<Removal, Strin
         return Err(kept("its configuration changed since it was checked".into()));
     }
     let outcome = prober.health(port);
-    if !crate::inspect::is_gone(&outcome) {
-        return Err(kept(format!("port {port} is not refusing connections now (it {outcome})")));
-    }
-    if let Some(live) = live_listener(port, &outcome) {
-        return Err(kept(live));
-    }
+    crate::leftover::no_server(port, &outcome, crate::process::Listeners::read().as_ref()).map_err(kept)?;
     let mut removed_any = false;
     for temp in temps.iter().map(OsString::as_os_str).chain([OsStr::new(CONFIG_FILE)]) {
         match unlink_at(&folder, temp, false) {
@@ -110,61 +105,6 @@ pub fn remove_checked(seen: &Instance, prober: &Prober) -> Result<Removal, Strin
         Ok(done) => Ok(done),
         Err(why) => Err(format!("Removed the configuration of {what}, but kept the folder: {why}.")),
     }
-}
-
-/// Why `port` must be taken as live although no Osaurus answered on
-/// 127.0.0.1: the machine's socket table shows a socket listening on it at
-/// an address the probe does not reach (`::1`, `127.0.0.2`, one LAN
-/// address…), or at any address when the probe was refused. Names the
-/// listener. `None` when nothing listens that the probe did not already
-/// judge.
-pub fn live_listener(port: u16, outcome: &Outcome) -> Option<String> {
-    #[cfg(target_os = "linux")]
-    {
-        let Some(listeners) = crate::process::Listeners::read() else {
-            return Some(format!("port {port} may be taken: the machine's listening sockets cannot be read"));
-        };
-        unreached_listener(&listeners, port, outcome)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        if *outcome != Outcome::Refused {
-            return None;
-        }
-        let o = crate::process::listener(port)?;
-        Some(format!("port {port} is taken: {} (pid {}) listens on it", sanitize(&o.name, 64), o.pid))
-    }
-}
-
-/// [`live_listener`] with the socket tables already read (the watcher reads
-/// them once per probe round).
-pub fn unreached_listener(listeners: &crate::process::Listeners, port: u16, outcome: &Outcome) -> Option<String> {
-    let refused = *outcome == Outcome::Refused;
-    let unreached: Vec<std::net::IpAddr> =
-        listeners.addresses(port).into_iter().filter(|a| refused || !reached_by_probe(a)).collect();
-    if unreached.is_empty() {
-        return None;
-    }
-    let mut at: Vec<String> = unreached.iter().map(ToString::to_string).collect();
-    at.sort();
-    at.dedup();
-    let who = listeners
-        .owner(port)
-        .map_or_else(|| "a process".to_owned(), |o| format!("{} (pid {})", sanitize(&o.name, 64), o.pid));
-    Some(format!("port {port} is taken: {who} listens on it at {}", at.join(", ")))
-}
-
-/// The addresses a probe of `127.0.0.1` connects to when something listens there.
-fn reached_by_probe(a: &std::net::IpAddr) -> bool {
-    let v4 = match a {
-        std::net::IpAddr::V4(v4) => *v4,
-        std::net::IpAddr::V6(v6) if v6.is_unspecified() => return true,
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4,
-            None => return false,
-        },
-    };
-    v4 == std::net::Ipv4Addr::LOCALHOST || v4.is_unspecified()
 }
 
 /// An I/O error as a short phrase.

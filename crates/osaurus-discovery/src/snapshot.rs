@@ -49,19 +49,12 @@ impl Snapshot {
         Snapshot { instances: instances.into_iter().map(Arc::new).collect(), ..Snapshot::default() }
     }
 
-    /// Reads the runtime folders now and, with a prober, probes the running
-    /// instances.
+    /// Reads the runtime folders now and, with a prober, runs one probe
+    /// round ([`crate::round::probe_round`], the watcher's too) over them.
     pub fn take(dirs: &RuntimeDirs, prober: Option<&Prober>) -> Snapshot {
         let mut found = scan(dirs);
         if let Some(p) = prober {
-            p.probe_all(&mut found.instances);
-            if found.instances.iter().any(crate::inspect::may_listen) {
-                crate::inspect::check_bindings(&mut found.instances, crate::process::Listeners::read().as_ref());
-            }
-            if found.instances.iter().any(|i| i.is_running() && i.exposed) {
-                let interfaces = crate::interfaces::read().unwrap_or_default();
-                crate::inspect::check_exposure(p, &mut found.instances, &interfaces);
-            }
+            crate::round::probe_round(p, &mut found.instances);
         }
         Snapshot::from_scan(found)
     }

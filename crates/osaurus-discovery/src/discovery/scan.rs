@@ -29,24 +29,32 @@ pub fn scan(dirs: &RuntimeDirs) -> Scan {
     for base in &dirs.bases {
         match instance_folders(base) {
             Ok(entries) => todo.extend(
-                entries
-                    .into_iter()
-                    .filter(|(_, dir, _)| dir.file_name().is_some_and(|name| seen.insert(name.to_os_string()))),
+                entries.into_iter().filter(|f| f.path.file_name().is_some_and(|name| seen.insert(name.to_os_string()))),
             ),
             Err(Some(warning)) => out.warnings.push(warning),
             Err(None) => {}
         }
     }
-    out.instances = todo.into_iter().map(|(id, dir, plain)| read_listed_folder(&dir, id, plain)).collect();
+    out.instances = todo.into_iter().map(|f| read_listed_folder(&f.path, f.id, f.plain)).collect();
     out
 }
 
-/// The entries directly under `base`, as (id, path, is a plain folder),
-/// sorted by id ([`folder_id`]: the name, escaped where it is not UTF-8); "plain folder" comes from the listing itself (no extra
-/// system call) and is false when unknown.
+/// One entry of a runtime folder, as its listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Its instance id ([`folder_id`]: the name, escaped where it is not UTF-8).
+    pub id: String,
+    /// Its path.
+    pub path: PathBuf,
+    /// It is a plain folder, as the listing itself says (no extra system
+    /// call); false when unknown.
+    pub plain: bool,
+}
+
+/// The entries directly under `base`, sorted by id.
 /// Names starting with `.` are skipped: atomic writers use them for temporary
 /// files. `Err(None)` means the folder does not exist, which is normal.
-pub fn instance_folders(base: &Path) -> Result<Vec<(String, PathBuf, bool)>, Option<String>> {
+pub fn instance_folders(base: &Path) -> Result<Vec<Listed>, Option<String>> {
     let entries = match fs::read_dir(base) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
@@ -55,15 +63,15 @@ pub fn instance_folders(base: &Path) -> Result<Vec<(String, PathBuf, bool)>, Opt
             return Err(Some(format!("cannot read runtime folder {}: {why}", base.display())));
         }
     };
-    let mut out: Vec<(String, PathBuf, bool)> = entries
+    let mut out: Vec<Listed> = entries
         .filter_map(Result::ok)
         .filter_map(|entry| {
             let name = folder_id(&entry.file_name());
             let plain = entry.file_type().is_ok_and(|t| t.is_dir());
-            (!is_ignored(&name)).then(|| (name, entry.path(), plain))
+            (!is_ignored(&name)).then(|| Listed { id: name, path: entry.path(), plain })
         })
         .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
 }
 

@@ -97,6 +97,22 @@ impl Ord for PerId {
     }
 }
 
+/// One instance folder of one base folder: the base's index in
+/// [`crate::discovery::RuntimeDirs::bases`] and the folder's id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct FolderKey {
+    /// The base folder's index (lower wins).
+    pub(crate) base: usize,
+    /// The instance id (the folder's name).
+    pub(crate) id: String,
+}
+
+impl FolderKey {
+    pub(crate) fn new(base: usize, id: &str) -> FolderKey {
+        FolderKey { base, id: id.to_owned() }
+    }
+}
+
 /// Entries by instance id and base folder, and the effective ones ranked.
 #[derive(Debug)]
 pub(crate) struct Entries {

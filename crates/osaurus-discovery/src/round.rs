@@ -1,0 +1,38 @@
+//! One probe round: what `list` (through [`crate::snapshot::Snapshot::take`])
+//! and the watcher both do to the entries they probe, so that a settled
+//! `watch --json` shows what `list --all --json` shows.
+//!
+//! A round probes `/health` of the running entries (newest first, within
+//! [`crate::probe::ROUND_DEADLINE`]), reads the machine's listening sockets
+//! once and corrects `exposed` for every entry whose server may already
+//! listen (running, starting, restarting: [`inspect::may_listen`]), then
+//! asks what a LAN client gets from each running exposed entry.
+
+use crate::discovery::Instance;
+use crate::inspect;
+use crate::probe::{Prober, Reply};
+use crate::process::Listeners;
+
+/// What a round found beyond what it set on the entries.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// What each probed entry's port did, by the entry's index in the slice
+    /// given to [`probe_round`].
+    pub outcomes: Vec<(usize, Reply)>,
+    /// The listening sockets, read once for the round (Linux; `None`
+    /// elsewhere, or when no entry may listen).
+    pub listeners: Option<Listeners>,
+}
+
+/// Runs one probe round over `instances` (see the module's documentation),
+/// setting what it finds on them.
+pub fn probe_round(prober: &Prober, instances: &mut [Instance]) -> Round {
+    let outcomes = prober.probe_all(instances);
+    let listeners = if instances.iter().any(inspect::may_listen) { Listeners::read() } else { None };
+    inspect::check_bindings(instances, listeners.as_ref());
+    if instances.iter().any(|i| i.is_running() && i.exposed) {
+        let interfaces = crate::interfaces::read().unwrap_or_default();
+        inspect::check_exposure(prober, instances, &interfaces);
+    }
+    Round { outcomes, listeners }
+}
