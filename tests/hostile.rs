@@ -997,20 +997,24 @@ fn when_a_round_runs_short_of_time_the_newest_file_was_asked_first() {
         i.updated_at = Some(updated.parse().unwrap());
         i
     };
-    // 300 old files whose ports accept and never answer, then the live
+    // 640 old files whose ports accept and never answer, then the live
     // server's newer file, last in the folders' order.
+    raise_file_limit();
     let mut hanging = Vec::new();
     let mut instances = Vec::new();
-    for n in 0..300 {
+    for n in 0..640 {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         instances.push(entry(&format!("A{n:03}"), l.local_addr().unwrap().port(), "2025-06-01T00:00:00Z"));
         hanging.push(l);
     }
     instances.push(entry("Z", live.port, "2025-09-08T12:00:00Z"));
-    // A round far too short for them all: a wave or two of 50 ms probes.
-    osaurus_tray::probe::Prober::default().probe_all_within(&mut instances, Duration::from_millis(60));
+    // A round far too short for them all: ten waves of 64 probes that wait
+    // 50 ms each would be needed, and about five fit in 250 ms. The rest of
+    // the round leaves a loaded machine time to start its threads and let
+    // the live server answer.
+    osaurus_tray::probe::Prober::default().probe_all_within(&mut instances, Duration::from_millis(250));
     assert_eq!(instances.last().unwrap().reachable, Some(true), "the live server was asked");
-    assert!(instances[..300].iter().all(|i| i.reachable == Some(false)));
+    assert!(instances[..640].iter().all(|i| i.reachable == Some(false)));
 }
 
 // ---- odd answers and odd URLs --------------------------------------------------
