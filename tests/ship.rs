@@ -137,6 +137,43 @@ fn completions_load_in_their_shells() {
     assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2));
 }
 
+/// What bash's completion offers for the command line `words` (the last
+/// word being the one completed), by the generated script's own function,
+/// called as bash's programmable completion calls it.
+fn bash_completes(words: &[&str]) -> Vec<String> {
+    let script = stdout(&run(&["completions", "bash"]));
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let n = words.len() - 1;
+    let prev = if n > 0 { words[n - 1] } else { "" };
+    let driver = format!(
+        "{script}\nCOMP_WORDS=({words})\nCOMP_CWORD={n}\nCOMP_LINE='{line}'\nCOMP_POINT=${{#COMP_LINE}}\n\
+         func=$(complete -p osaurus-tray | sed -E 's/.*-F ([^ ]+).*/\\1/')\n\
+         \"$func\" osaurus-tray '{cur}' '{prev}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        words = quoted.join(" "),
+        line = words.join(" "),
+        cur = words[n],
+    );
+    let out = Command::new("bash").arg("-c").arg(driver).output().unwrap();
+    assert!(out.status.success(), "bash: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).filter(|l| !l.is_empty()).collect()
+}
+
+#[test]
+fn bash_completes_subcommands_their_flags_and_their_values() {
+    let top = bash_completes(&["osaurus-tray", ""]);
+    assert!(top.contains(&"list".to_owned()) && top.contains(&"watch".to_owned()), "{top:?}");
+    let list = bash_completes(&["osaurus-tray", "list", "--"]);
+    for flag in ["--json", "--all", "--no-probe"] {
+        assert!(list.contains(&flag.to_owned()), "list --<TAB> offers {list:?}");
+    }
+    let watch = bash_completes(&["osaurus-tray", "watch", "--pr"]);
+    assert_eq!(watch, ["--probe-interval"], "watch --pr<TAB>");
+    let shells = bash_completes(&["osaurus-tray", "completions", ""]);
+    for shell in ["bash", "zsh", "fish"] {
+        assert!(shells.contains(&shell.to_owned()), "completions <TAB> offers {shells:?}");
+    }
+}
+
 #[test]
 fn the_man_page_documents_the_commands() {
     let out = run(&["man"]);

@@ -19,6 +19,20 @@ impl Completions {
         // Made in memory first: clap_complete panics when a write fails.
         let mut script = Vec::new();
         clap_complete::generate(self.shell, &mut Cli::command(), "osaurus-tray", &mut script);
-        super::emit(&String::from_utf8_lossy(&script))
+        let script = String::from_utf8_lossy(&script);
+        match self.shell {
+            Shell::Bash => super::emit(&bash_states_named_alike(&script)),
+            _ => super::emit(&script),
+        }
     }
+}
+
+/// clap_complete's bash script names each subcommand's state twice, and
+/// for a hyphenated binary name differently: the walk over the words sets
+/// `osaurus__tray__subcmd__list`, the table of states expects
+/// `osaurus__subcmd__tray__subcmd__list` (the hyphen read as a subcommand
+/// separator; clap issues 6421 and 6529), so nothing after a subcommand
+/// completed. One spelling for both.
+fn bash_states_named_alike(script: &str) -> String {
+    script.replace("osaurus__subcmd__tray", "osaurus__tray")
 }
