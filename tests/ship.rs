@@ -174,6 +174,45 @@ fn bash_completes_subcommands_their_flags_and_their_values() {
     }
 }
 
+/// What fish offers for `line`, or None where fish is not installed (CI
+/// installs it and sets OSAURUS_TRAY_SHELLS_REQUIRED=1).
+fn fish_completes(line: &str) -> Option<Vec<String>> {
+    let script = stdout(&run(&["completions", "fish"]));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("osaurus-tray.fish");
+    std::fs::write(&path, script).unwrap();
+    let out =
+        match Command::new("fish").arg("-c").arg(format!("source {}; complete -C '{line}'", path.display())).output() {
+            Ok(out) => out,
+            Err(e) if std::env::var_os("OSAURUS_TRAY_SHELLS_REQUIRED").is_none() => {
+                eprintln!("fish cannot run here ({e}): its completion is not checked");
+                return None;
+            }
+            Err(e) => panic!("fish: {e}"),
+        };
+    assert!(out.status.success(), "fish: {}", String::from_utf8_lossy(&out.stderr));
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
+            .collect(),
+    )
+}
+
+#[test]
+fn fish_completes_subcommands_their_flags_and_their_values() {
+    let Some(list) = fish_completes("osaurus-tray list --") else { return };
+    for flag in ["--json", "--all", "--no-probe"] {
+        assert!(list.contains(&flag.to_owned()), "list --<TAB> offers {list:?}");
+    }
+    let watch = fish_completes("osaurus-tray watch --pr").unwrap();
+    assert_eq!(watch, ["--probe-interval"], "watch --pr<TAB>");
+    let shells = fish_completes("osaurus-tray completions ").unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        assert!(shells.contains(&shell.to_owned()), "completions <TAB> offers {shells:?}");
+    }
+}
+
 #[test]
 fn the_man_page_documents_the_commands() {
     let out = run(&["man"]);

@@ -22,6 +22,7 @@ impl Completions {
         let script = String::from_utf8_lossy(&script);
         match self.shell {
             Shell::Bash => super::emit(&bash_states_named_alike(&script)),
+            Shell::Fish => super::emit(&format!("{script}{}", fish_positional_values(&Cli::command()))),
             _ => super::emit(&script),
         }
     }
@@ -35,4 +36,27 @@ impl Completions {
 /// completed. One spelling for both.
 fn bash_states_named_alike(script: &str) -> String {
     script.replace("osaurus__subcmd__tray", "osaurus__tray")
+}
+
+/// The values of each subcommand's positional arguments, which
+/// clap_complete's fish script leaves out (`completions <TAB>` offered
+/// files): one `complete` line per subcommand, in the script's own terms.
+fn fish_positional_values(cli: &clap::Command) -> String {
+    let mut lines = String::new();
+    for sub in cli.get_subcommands() {
+        let values: Vec<String> = sub
+            .get_positionals()
+            .flat_map(|a| a.get_possible_values())
+            .filter(|v| !v.is_hide_set())
+            .map(|v| v.get_name().to_owned())
+            .collect();
+        if !values.is_empty() {
+            lines.push_str(&format!(
+                "complete -c osaurus-tray -n \"__fish_osaurus_tray_using_subcommand {}\" -f -a \"{}\"\n",
+                sub.get_name(),
+                values.join(" ")
+            ));
+        }
+    }
+    lines
 }
