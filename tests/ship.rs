@@ -221,6 +221,28 @@ fn the_man_page_documents_the_commands() {
     for cmd in ["list", "watch", "prune", "models"] {
         assert!(page.contains(cmd), "the man page does not mention {cmd}");
     }
+    for section in [".SH COMMANDS", ".SH \"EXIT STATUS\"", ".SH ENVIRONMENT", ".SH FILES"] {
+        assert!(page.contains(section), "the man page has no {section}");
+    }
+    for name in ["OSAURUS_RUNTIME_DIR", "OSAURUS_API_KEY", "configuration.json", "settings.json"] {
+        assert!(page.contains(&name.replace('-', "\\-")), "the man page does not name {name}");
+    }
+    // Each command's options are on this page; there are no pages per command to refer to.
+    assert!(page.contains("osaurus\\-tray watch [\\-\\-json] [\\-\\-no\\-probe] [\\-\\-probe\\-interval S]"), "{page}");
+    assert!(!page.contains("osaurus\\-tray\\-list(1)"), "the page refers to a page that does not exist");
+    // man itself reads it without a warning, where man is installed.
+    if let Ok(check) = Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        use std::io::Write;
+        let mut check = check;
+        check.stdin.take().unwrap().write_all(page.as_bytes()).unwrap();
+        let out = check.wait_with_output().unwrap();
+        assert!(out.stderr.is_empty(), "groff: {}", String::from_utf8_lossy(&out.stderr));
+    }
 }
 
 #[test]
