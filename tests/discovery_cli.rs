@@ -377,3 +377,19 @@ fn usage_errors_exit_2() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_runtime_folder_that_does_not_exist_is_called_missing_not_empty() {
+    let outer = tempfile::tempdir().unwrap();
+    let missing = outer.path().join("no-such-folder");
+    for args in [&["list"][..], &["list", "--all"], &["url", "--no-probe"], &["env", "--no-probe"]] {
+        let out = run_in(&missing, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains("does not exist") && err.contains("no-such-folder"), "{args:?}: {err}");
+    }
+    // An empty folder that exists is still "nothing runs".
+    let empty = tempfile::tempdir().unwrap();
+    let err = stderr(&run_in(empty.path(), &["url", "--no-probe"]));
+    assert!(err.contains("No running Osaurus instance found"), "{err}");
+}
