@@ -7,7 +7,8 @@
 //!
 //! - `burst.rs`: how a burst of events becomes one change (pure, time passed in);
 //! - `watches.rs`: the only code that talks to notify (inotify on Linux,
-//!   FSEvents on macOS, the poll watcher when the OS refuses);
+//!   FSEvents on macOS, the poll watcher when the OS refuses), and the stat
+//!   poll for what a stream may not watch;
 //! - `folders.rs`: the entries, the runtime folders' warnings and the
 //!   retries; it re-reads only what changed, so the cost of one change does
 //!   not grow with the number of instances;

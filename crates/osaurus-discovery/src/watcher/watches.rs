@@ -928,4 +928,27 @@ mod tests {
         assert!(!denied(&notify::Error::new(notify::ErrorKind::MaxFilesWatch)));
         assert!(!denied(&notify::Error::path_not_found()));
     }
+
+    #[test]
+    fn a_watcher_that_fell_back_to_polling_goes_native_again_at_a_later_rescan() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = fs::canonicalize(tmp.path()).unwrap().join("runtime");
+        fs::create_dir(&base).unwrap();
+        let mut w = Watches::idle(vec![base.clone()], false, Arc::new(|_| {}));
+        // As after a refusal: polling, native just tried.
+        w.start_watcher(true);
+        w.tried_native = Some(Instant::now());
+        w.rewatch(0, Vec::new);
+        assert!(w.polling, "not tried again at once");
+        w.tried_native = Instant::now().checked_sub(RETRY_NATIVE);
+        w.rewatch(0, Vec::new);
+        assert!(!w.polling, "native again");
+        assert!(w.active.contains_key(&base));
+        assert!(w.take_pending(Instant::now()).everything, "every instance folder is watched again");
+        // Polling asked for is kept.
+        let mut forced = Watches::idle(vec![base], true, Arc::new(|_| {}));
+        forced.start_watcher(true);
+        forced.rewatch(0, Vec::new);
+        assert!(forced.polling);
+    }
 }
