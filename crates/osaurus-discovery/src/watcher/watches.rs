@@ -179,11 +179,10 @@ impl Watches {
         let base = self.bases[b].clone();
         // notify does not follow a symlinked root: watch the real folder.
         let real = fs::canonicalize(&base).ok().filter(|p| p.is_dir());
-        if real != self.real[b] {
+        if let Some(old) = self.real[b].as_ref().filter(|old| real.as_ref() != Some(*old)) {
             // A different folder now: its instance folders are watched anew.
-            for id in ids() {
-                self.unwatch_folder(b, &id);
-            }
+            let gone: Vec<PathBuf> = ids().iter().map(|id| folder_path(old, id)).collect();
+            self.watch_folders(b, gone.iter().map(|p| (p.as_path(), false)));
         }
         self.real[b] = real;
         let ceiling = watch_ceiling(&base, self.home.as_deref());
