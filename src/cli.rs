@@ -62,7 +62,7 @@ pub enum Command {
     /// Print the URL of the best running instance.
     #[command(after_help = "Examples:\n  curl \"$(osaurus-tray url)/v1/models\"")]
     Url(crate::cmd::url::Url),
-    /// Print shell exports of OPENAI_BASE_URL and OPENAI_API_BASE.
+    /// Print shell exports of OPENAI_BASE_URL, OPENAI_API_BASE and OPENAI_API_KEY.
     #[command(after_help = "Examples:\n  eval \"$(osaurus-tray env)\"")]
     Env(crate::cmd::env::Env),
     /// Open the best running instance in the default browser.

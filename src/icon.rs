@@ -60,9 +60,19 @@ impl IconKind {
 pub enum Style {
     /// Black with alpha, for a macOS template image.
     Template,
-    /// Light grey glyph and an amber badge, for Linux panels.
+    /// A mid-grey glyph and a red-orange badge, legible on light and dark
+    /// Linux panels.
     Colour,
 }
+
+/// The glyph's colour on Linux panels: a mid grey that stands out at 3:1 or
+/// more on light panels (#DCDAD5) and dark ones (#2B2B2B) alike
+/// (`tests/assets.rs` computes it from the PNGs).
+pub const COLOUR_GLYPH: [u8; 3] = [0x77, 0x77, 0x77];
+
+/// The LAN badge's colour on Linux panels: a red-orange with the same 3:1 on
+/// both.
+pub const COLOUR_BADGE: [u8; 3] = [0xE4, 0x2C, 0x00];
 
 /// Draws `kind` as `size`×`size` RGBA pixels (row-major, 4 bytes a pixel).
 pub fn render(kind: IconKind, size: u32, style: Style) -> Vec<u8> {
@@ -91,8 +101,8 @@ pub fn render(kind: IconKind, size: u32, style: Style) -> Vec<u8> {
             }
             let colour = match (style, badge_hits > glyph_hits) {
                 (Style::Template, _) => [0, 0, 0],
-                (Style::Colour, false) => [0xE8, 0xE8, 0xE8],
-                (Style::Colour, true) => [0xFF, 0xA0, 0x00],
+                (Style::Colour, false) => COLOUR_GLYPH,
+                (Style::Colour, true) => COLOUR_BADGE,
             };
             let i = ((y * size + x) * 4) as usize;
             rgba[i..i + 3].copy_from_slice(&colour);
@@ -232,12 +242,12 @@ mod tests {
     }
 
     #[test]
-    fn template_pixels_are_black_and_colour_badge_is_amber() {
+    fn template_pixels_are_black_and_colour_badge_is_red_orange() {
         let k = IconKind { glyph: Glyph::Running, lan_badge: true };
         let t = render(k, 22, Style::Template);
         assert!(t.chunks(4).all(|p| p[..3] == [0, 0, 0]));
         let c = render(k, 44, Style::Colour);
         let i = ((40 * 44 + 38) * 4) as usize;
-        assert_eq!(&c[i..i + 3], &[0xFF, 0xA0, 0x00]);
+        assert_eq!(&c[i..i + 3], &COLOUR_BADGE);
     }
 }

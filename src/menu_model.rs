@@ -189,6 +189,14 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
         n => format!("Osaurus: {n} instances running"),
     };
     items.push(Item::info(header).keyed("header".into()));
+    // A runtime folder that cannot be read hides whatever runs there: say
+    // so, or "not running" would be believed.
+    for (n, warning) in snap.warnings.iter().enumerate() {
+        let text = format!("⚠ {}", sanitize(&capitalized(warning), 400));
+        for (line, text) in wrap(&text, MAX_LABEL).into_iter().enumerate() {
+            items.push(Item::info(text).keyed(format!("folder-warning:{n}:{line}")));
+        }
+    }
     for i in &exposed {
         let access = match i.lan_access {
             Some(LanAccess::Open) => " — open to anyone",
@@ -290,6 +298,12 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
 /// `text` in lines of at most `width` characters, broken at spaces (a word
 /// longer than a line is cut); later lines are indented under the first's
 /// text.
+/// `text` with its first letter in upper case, as a row begins.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
@@ -588,6 +602,19 @@ mod tests {
         assert!(!labels(&m.items).contains(&"Start Osaurus"));
         let mac = build(&snap(vec![]), &Context { can_start_osaurus: true, ..ctx() });
         assert_eq!(action_of(find(&mac.items, "Start Osaurus")), Some(&Action::StartOsaurus));
+    }
+
+    #[test]
+    fn a_folder_that_cannot_be_read_is_said_under_the_header_until_it_can() {
+        let mut unreadable = snap(vec![]);
+        unreadable.warnings = vec!["cannot read runtime folder /home/u/.osaurus/runtime: permission denied".into()];
+        let m = build(&unreadable, &ctx());
+        assert_eq!(m.items[0].label(), "Osaurus is not running");
+        assert_eq!(m.items[1].label(), "⚠ Cannot read runtime folder /home/u/.osaurus/runtime: permission denied");
+        assert_eq!(m.items[1].key(), Some("folder-warning:0:0"));
+        assert_eq!(action_of(&m.items[1]), None);
+        let back = build(&snap(vec![]), &ctx());
+        assert!(!labels(&back.items).iter().any(|l| l.contains("Cannot read")), "{:?}", labels(&back.items));
     }
 
     #[test]

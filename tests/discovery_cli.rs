@@ -283,9 +283,38 @@ fn env_prints_exports_that_a_shell_evaluates() {
     publish(rt.path(), "E", &running_config("E", 1337, T1, false));
     let out = run_in(rt.path(), &["env", "--no-probe"]);
     assert!(out.status.success());
-    let script = format!("{}\nprintf '%s|%s' \"$OPENAI_BASE_URL\" \"$OPENAI_API_BASE\"", stdout(&out));
+    let script =
+        format!("{}\nprintf '%s|%s|%s' \"$OPENAI_BASE_URL\" \"$OPENAI_API_BASE\" \"$OPENAI_API_KEY\"", stdout(&out));
     let sh = Command::new("sh").arg("-c").arg(script).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&sh.stdout), "http://127.0.0.1:1337/v1|http://127.0.0.1:1337/v1");
+    // The OpenAI SDKs refuse to start without a key: a placeholder, said so.
+    assert_eq!(String::from_utf8_lossy(&sh.stdout), "http://127.0.0.1:1337/v1|http://127.0.0.1:1337/v1|osaurus");
+    assert!(stdout(&out).contains("# OPENAI_API_KEY: a placeholder"), "{}", stdout(&out));
+}
+
+#[test]
+fn env_with_key_exports_the_configured_key_and_says_so_when_there_is_none() {
+    let rt = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    publish(rt.path(), "E", &running_config("E", 1337, T1, false));
+    let env = |key: Option<&str>| {
+        let mut c = bin();
+        c.env("HOME", home.path()).env("XDG_CONFIG_HOME", home.path().join(".config")).env_remove("OSAURUS_API_KEY");
+        if let Some(k) = key {
+            c.env("OSAURUS_API_KEY", k);
+        }
+        c.arg("--runtime-dir").arg(rt.path()).args(["env", "--no-probe", "--with-key"]);
+        run_with_deadline(c, std::time::Duration::from_secs(20))
+    };
+    let out = env(Some("osk-a'b$c"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = format!("{}\nprintf '%s' \"$OPENAI_API_KEY\"", stdout(&out));
+    let sh = Command::new("sh").arg("-c").arg(script).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&sh.stdout), "osk-a'b$c", "the key, quoted for the shell");
+    assert!(stdout(&out).contains("# OPENAI_API_KEY: the configured Osaurus access key."));
+    let none = env(None);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(stdout(&none).is_empty(), "nothing to eval: {}", stdout(&none));
+    assert!(stderr(&none).contains("No access key is configured") && stderr(&none).contains("OSAURUS_API_KEY"));
 }
 
 #[test]
@@ -347,4 +376,20 @@ fn usage_errors_exit_2() {
         Duration::from_secs(20),
     );
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_runtime_folder_that_does_not_exist_is_called_missing_not_empty() {
+    let outer = tempfile::tempdir().unwrap();
+    let missing = outer.path().join("no-such-folder");
+    for args in [&["list"][..], &["list", "--all"], &["url", "--no-probe"], &["env", "--no-probe"]] {
+        let out = run_in(&missing, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains("does not exist") && err.contains("no-such-folder"), "{args:?}: {err}");
+    }
+    // An empty folder that exists is still "nothing runs".
+    let empty = tempfile::tempdir().unwrap();
+    let err = stderr(&run_in(empty.path(), &["url", "--no-probe"]));
+    assert!(err.contains("No running Osaurus instance found"), "{err}");
 }

@@ -137,6 +137,82 @@ fn completions_load_in_their_shells() {
     assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2));
 }
 
+/// What bash's completion offers for the command line `words` (the last
+/// word being the one completed), by the generated script's own function,
+/// called as bash's programmable completion calls it.
+fn bash_completes(words: &[&str]) -> Vec<String> {
+    let script = stdout(&run(&["completions", "bash"]));
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let n = words.len() - 1;
+    let prev = if n > 0 { words[n - 1] } else { "" };
+    let driver = format!(
+        "{script}\nCOMP_WORDS=({words})\nCOMP_CWORD={n}\nCOMP_LINE='{line}'\nCOMP_POINT=${{#COMP_LINE}}\n\
+         func=$(complete -p osaurus-tray | sed -E 's/.*-F ([^ ]+).*/\\1/')\n\
+         \"$func\" osaurus-tray '{cur}' '{prev}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        words = quoted.join(" "),
+        line = words.join(" "),
+        cur = words[n],
+    );
+    let out = Command::new("bash").arg("-c").arg(driver).output().unwrap();
+    assert!(out.status.success(), "bash: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).filter(|l| !l.is_empty()).collect()
+}
+
+#[test]
+fn bash_completes_subcommands_their_flags_and_their_values() {
+    let top = bash_completes(&["osaurus-tray", ""]);
+    assert!(top.contains(&"list".to_owned()) && top.contains(&"watch".to_owned()), "{top:?}");
+    let list = bash_completes(&["osaurus-tray", "list", "--"]);
+    for flag in ["--json", "--all", "--no-probe"] {
+        assert!(list.contains(&flag.to_owned()), "list --<TAB> offers {list:?}");
+    }
+    let watch = bash_completes(&["osaurus-tray", "watch", "--pr"]);
+    assert_eq!(watch, ["--probe-interval"], "watch --pr<TAB>");
+    let shells = bash_completes(&["osaurus-tray", "completions", ""]);
+    for shell in ["bash", "zsh", "fish"] {
+        assert!(shells.contains(&shell.to_owned()), "completions <TAB> offers {shells:?}");
+    }
+}
+
+/// What fish offers for `line`, or None where fish is not installed (CI
+/// installs it and sets OSAURUS_TRAY_SHELLS_REQUIRED=1).
+fn fish_completes(line: &str) -> Option<Vec<String>> {
+    let script = stdout(&run(&["completions", "fish"]));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("osaurus-tray.fish");
+    std::fs::write(&path, script).unwrap();
+    let out =
+        match Command::new("fish").arg("-c").arg(format!("source {}; complete -C '{line}'", path.display())).output() {
+            Ok(out) => out,
+            Err(e) if std::env::var_os("OSAURUS_TRAY_SHELLS_REQUIRED").is_none() => {
+                eprintln!("fish cannot run here ({e}): its completion is not checked");
+                return None;
+            }
+            Err(e) => panic!("fish: {e}"),
+        };
+    assert!(out.status.success(), "fish: {}", String::from_utf8_lossy(&out.stderr));
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
+            .collect(),
+    )
+}
+
+#[test]
+fn fish_completes_subcommands_their_flags_and_their_values() {
+    let Some(list) = fish_completes("osaurus-tray list --") else { return };
+    for flag in ["--json", "--all", "--no-probe"] {
+        assert!(list.contains(&flag.to_owned()), "list --<TAB> offers {list:?}");
+    }
+    let watch = fish_completes("osaurus-tray watch --pr").unwrap();
+    assert_eq!(watch, ["--probe-interval"], "watch --pr<TAB>");
+    let shells = fish_completes("osaurus-tray completions ").unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        assert!(shells.contains(&shell.to_owned()), "completions <TAB> offers {shells:?}");
+    }
+}
+
 #[test]
 fn the_man_page_documents_the_commands() {
     let out = run(&["man"]);
@@ -144,6 +220,28 @@ fn the_man_page_documents_the_commands() {
     assert!(page.contains(".TH osaurus-tray 1"), "{page}");
     for cmd in ["list", "watch", "prune", "models"] {
         assert!(page.contains(cmd), "the man page does not mention {cmd}");
+    }
+    for section in [".SH COMMANDS", ".SH \"EXIT STATUS\"", ".SH ENVIRONMENT", ".SH FILES"] {
+        assert!(page.contains(section), "the man page has no {section}");
+    }
+    for name in ["OSAURUS_RUNTIME_DIR", "OSAURUS_API_KEY", "configuration.json", "settings.json"] {
+        assert!(page.contains(&name.replace('-', "\\-")), "the man page does not name {name}");
+    }
+    // Each command's options are on this page; there are no pages per command to refer to.
+    assert!(page.contains("osaurus\\-tray watch [\\-\\-json] [\\-\\-no\\-probe] [\\-\\-probe\\-interval S]"), "{page}");
+    assert!(!page.contains("osaurus\\-tray\\-list(1)"), "the page refers to a page that does not exist");
+    // man itself reads it without a warning, where man is installed.
+    if let Ok(check) = Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        use std::io::Write;
+        let mut check = check;
+        check.stdin.take().unwrap().write_all(page.as_bytes()).unwrap();
+        let out = check.wait_with_output().unwrap();
+        assert!(out.stderr.is_empty(), "groff: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
 

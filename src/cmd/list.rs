@@ -52,7 +52,9 @@ impl List {
         }
         if shown.is_empty() {
             return Err(match self.all {
-                true => Failure::NotFound(format!("No Osaurus instance folders found in {}.", dirs.describe())),
+                true => super::missing_folder(dirs).unwrap_or_else(|| {
+                    Failure::NotFound(format!("No Osaurus instance folders found in {}.", dirs.describe()))
+                }),
                 false => super::none_running(dirs),
             });
         }

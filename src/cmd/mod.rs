@@ -60,7 +60,21 @@ pub fn snapshot(dirs: &RuntimeDirs, probe: ProbeArgs) -> Snapshot {
 
 /// The sentence used when nothing runs.
 pub fn none_running(dirs: &RuntimeDirs) -> Failure {
-    Failure::NotFound(format!("No running Osaurus instance found in {}.", dirs.describe()))
+    missing_folder(dirs)
+        .unwrap_or_else(|| Failure::NotFound(format!("No running Osaurus instance found in {}.", dirs.describe())))
+}
+
+/// When the one folder the user named does not exist, that is what went
+/// wrong, not "nothing runs there": a mistyped path reads as such.
+pub fn missing_folder(dirs: &RuntimeDirs) -> Option<Failure> {
+    let [dir] = &dirs.bases[..] else { return None };
+    let missing = dirs.explicit && std::fs::symlink_metadata(dir).is_err_and(|e| e.kind() == io::ErrorKind::NotFound);
+    missing.then(|| {
+        Failure::NotFound(format!(
+            "The runtime folder {} does not exist (named by --runtime-dir or OSAURUS_RUNTIME_DIR).",
+            crate::text::sanitize(&dir.display().to_string(), 400)
+        ))
+    })
 }
 
 /// The best running instance, or the "none found" failure.

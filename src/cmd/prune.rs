@@ -1,15 +1,18 @@
 //! `osaurus-tray prune`: remove instance folders left behind by a crash.
 
+use std::collections::HashMap;
 use std::thread::sleep;
 use std::time::Instant;
+
+use chrono::{DateTime, Utc};
 
 use clap::Args;
 
 use super::{Failure, Outcome};
 use crate::discovery::read::read_instance;
 use crate::discovery::{Instance, RuntimeDirs};
-use crate::leftover::{no_server, Leftovers, LEFTOVER_AFTER};
-use crate::probe::Prober;
+use crate::leftover::{is_gone, no_server, Leftovers, LEFTOVER_AFTER};
+use crate::probe::{newest_first, Prober, Reply};
 use crate::prune::Removal;
 use crate::snapshot::Snapshot;
 use crate::text::sanitize;
@@ -39,20 +42,20 @@ impl Prune {
             .map(|(i, path)| if path == i.dir { i.clone() } else { read_instance(&path, i.instance_id.clone()) })
             .filter(Instance::is_running)
             .collect();
-        // One look at each copy's port, by the one leftover rule; two looks
-        // LEFTOVER_AFTER apart make a leftover.
+        // One look at every copy, by the one leftover rule, in one bounded
+        // round; two looks LEFTOVER_AFTER apart make a leftover.
         let mut looks = Leftovers::default();
-        let mut look = |i: &Instance, say: bool| {
-            let Some(port) = i.port else { return (false, false) };
-            let outcome = prober.health(port);
-            let found = no_server(port, &outcome, crate::process::Listeners::read().as_ref());
-            if let (Err(live), true) = (&found, say && crate::leftover::is_gone(&outcome)) {
+        let mut suspects: Vec<&Instance> = Vec::new();
+        let all: Vec<&Instance> = copies.iter().collect();
+        for (i, look) in all.iter().zip(look_all(&prober, &all)) {
+            if let (Err(live), true) = (&look.found, look.no_osaurus) {
                 say!("osaurus-tray: kept {}: {live}", shown(i));
             }
-            let leftover = looks.observe(&i.dir.to_string_lossy(), port, found.is_ok(), Instant::now());
-            (found.is_ok(), leftover)
-        };
-        let suspects: Vec<&Instance> = copies.iter().filter(|i| look(i, true).0).collect();
+            if let (Some(port), Ok(())) = (i.port, &look.found) {
+                looks.observe(&i.dir.to_string_lossy(), port, true, Instant::now());
+                suspects.push(i);
+            }
+        }
         if suspects.is_empty() && !snap.warnings.is_empty() {
             return Err(Failure::Other("Some runtime folders could not be read (see above); nothing removed.".into()));
         }
@@ -68,7 +71,16 @@ impl Prune {
             LEFTOVER_AFTER.as_secs()
         );
         sleep(LEFTOVER_AFTER);
-        let leftovers: Vec<&Instance> = suspects.into_iter().filter(|i| look(i, false).1).collect();
+        let second = look_all(&prober, &suspects);
+        let now = Instant::now();
+        let leftovers: Vec<&Instance> = suspects
+            .into_iter()
+            .zip(second)
+            .filter_map(|(i, look)| {
+                let port = i.port?;
+                looks.observe(&i.dir.to_string_lossy(), port, look.found.is_ok(), now).then_some(i)
+            })
+            .collect();
         if leftovers.is_empty() {
             say!("No leftovers: the servers came back.");
             return Ok(());
@@ -105,6 +117,42 @@ impl Prune {
             ))),
         }
     }
+}
+
+/// What one look found at an entry's port.
+struct Look {
+    /// The probe found no Osaurus there (refused, or another program answered).
+    no_osaurus: bool,
+    /// By the one leftover rule: `Ok` when no server is there, or why one may be.
+    found: Result<(), String>,
+}
+
+/// One look at each of `entries`, in one round bounded as `list`'s is
+/// ([`Prober::health_many`]): each port asked once, the newest file's first,
+/// and the machine's socket table read once for all of them. An entry
+/// without a port has nothing to look at, and is never a leftover.
+fn look_all(prober: &Prober, entries: &[&Instance]) -> Vec<Look> {
+    let mut newest: HashMap<u16, Option<DateTime<Utc>>> = HashMap::new();
+    for i in entries {
+        if let Some(port) = i.port {
+            let at = newest.entry(port).or_insert(i.updated_at);
+            *at = (*at).max(i.updated_at);
+        }
+    }
+    let mut ports: Vec<(u16, Option<DateTime<Utc>>)> = newest.into_iter().collect();
+    newest_first(&mut ports, |&(_, at)| at);
+    let asked: Vec<(u16, u16)> = ports.iter().map(|&(port, _)| (port, port)).collect();
+    let replies: HashMap<u16, Reply> = prober.health_many(&asked).into_iter().collect();
+    let listeners = crate::process::Listeners::read();
+    entries
+        .iter()
+        .map(|i| match i.port.and_then(|port| replies.get(&port).map(|r| (port, r))) {
+            Some((port, reply)) => {
+                Look { no_osaurus: is_gone(reply), found: no_server(port, reply, listeners.as_ref()) }
+            }
+            None => Look { no_osaurus: false, found: Err("it has no port".into()) },
+        })
+        .collect()
 }
 
 /// An entry as `prune` names it: its short id and its folder, sanitised.

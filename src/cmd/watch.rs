@@ -18,7 +18,7 @@ use crate::watcher;
 /// Print the instances now and again on every change, until interrupted.
 #[derive(Debug, Args)]
 pub struct Watch {
-    /// One JSON object per line: {"at": ..., "instances": [...], "exposure": {...}}.
+    /// One JSON object per line: {"at": ..., "instances": [...], "warnings": [...], "exposure": {...}}.
     #[arg(long)]
     pub json: bool,
     /// Do not probe /health.
@@ -36,6 +36,10 @@ pub struct Line<'a> {
     pub at: String,
     /// Exactly the objects of `list --all --json`.
     pub instances: &'a [Arc<Instance>],
+    /// Why a runtime folder could not be read, one sentence each (what
+    /// `list` prints on stderr): without them an unreadable folder would
+    /// read as "nothing runs". Empty when every folder was read.
+    pub warnings: &'a [String],
     /// Relay tunnels and CORS from Osaurus's settings, as `list --json --exposure`.
     pub exposure: &'a Exposure,
 }
@@ -244,7 +248,8 @@ impl JsonLines {
             left -= if keep { json.len() } else { 0 };
             next.push(if keep { json } else { Box::default() });
         }
-        out.write_all(b"],\"exposure\":")?;
+        let warnings = serde_json::to_string(&snap.warnings).expect("strings serialise");
+        write!(out, "],\"warnings\":{warnings},\"exposure\":")?;
         serde_json::to_writer(&mut *out, exposure).map_err(std::io::Error::other)?;
         out.write_all(b"}\n")?;
         self.last = Arc::clone(&snap.instances);
@@ -289,7 +294,8 @@ mod tests {
 
     /// The line as serde writes it from [`Line`]: what [`JsonLines`] must give.
     fn json_line_at(snap: &Snapshot, now: chrono::DateTime<Utc>) -> String {
-        let line = Line { at: at(now), instances: &snap.instances, exposure: &Exposure::default() };
+        let line =
+            Line { at: at(now), instances: &snap.instances, warnings: &snap.warnings, exposure: &Exposure::default() };
         let mut s = serde_json::to_string(&line).expect("snapshots always serialise");
         s.push('\n');
         s
@@ -348,6 +354,10 @@ mod tests {
         check(&snap, "everything gone");
         edit(&mut snap, |l| l.push(Arc::new(entry("I9", 9))));
         check(&snap, "one back");
+        snap.warnings = vec!["cannot read runtime folder /r: permission denied".into(), "a \"quoted\"\nline".into()];
+        check(&snap, "folders that cannot be read");
+        snap.warnings.clear();
+        check(&snap, "every folder read again");
     }
 
     #[test]
@@ -367,7 +377,7 @@ mod tests {
         };
         let mut out = Vec::new();
         JsonLines::default().write(&snap, &web, t, &mut out).unwrap();
-        let line = Line { at: at(t), instances: &snap.instances, exposure: &web };
+        let line = Line { at: at(t), instances: &snap.instances, warnings: &snap.warnings, exposure: &web };
         assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&line).unwrap() + "\n");
         let v: serde_json::Value = serde_json::to_value(&line).unwrap();
         assert_eq!(v["exposure"]["tunnels"][0]["agentId"], "5B0E7C1D-2F3A-4B5C-8D6E-7F8091A2B3C4");

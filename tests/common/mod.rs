@@ -236,13 +236,19 @@ pub struct WatchProc {
 
 impl WatchProc {
     pub fn start(runtime: &Path, extra: &[&str], envs: &[(&str, &str)]) -> WatchProc {
-        let stderr_dir = tempfile::tempdir().unwrap();
-        let stderr_path = stderr_dir.path().join("stderr");
         let mut c = bin();
         c.arg("--runtime-dir").arg(runtime).args(["watch", "--json"]).args(extra);
         for (k, v) in envs {
             c.env(k, v);
         }
+        Self::spawn(c)
+    }
+
+    /// Starts `c`, a prepared `watch --json` command (wrapped in another
+    /// program, for example), and reads its lines.
+    pub fn spawn(mut c: Command) -> WatchProc {
+        let stderr_dir = tempfile::tempdir().unwrap();
+        let stderr_path = stderr_dir.path().join("stderr");
         c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(fs::File::create(&stderr_path).unwrap());
         let mut child = c.spawn().expect("spawn watch");
         let out = child.stdout.take().unwrap();

@@ -92,6 +92,12 @@ impl AccessKey {
         }
     }
 
+    /// The key itself, for `osaurus-tray env --with-key`: the one place a
+    /// person asks for it to be printed. Nothing else prints it.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+
     /// The `Authorization` header's value.
     pub(crate) fn bearer(&self) -> String {
         format!("Bearer {}", self.0)

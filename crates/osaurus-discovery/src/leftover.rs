@@ -1,6 +1,6 @@
 //! Is this folder a crash leftover? The one rule, used by the watcher (so
 //! the menu's mark and its removal), by `prune`, and by the re-check right
-//! before a folder is deleted ([`crate::prune::remove`]).
+//! before a folder is deleted ([`crate::prune::remove_checked`]).
 //!
 //! An entry that says running is a leftover when, at two looks on the same
 //! port at least [`LEFTOVER_AFTER`] apart, no Osaurus answered on 127.0.0.1

@@ -7,7 +7,8 @@
 //!
 //! - `burst.rs`: how a burst of events becomes one change (pure, time passed in);
 //! - `watches.rs`: the only code that talks to notify (inotify on Linux,
-//!   FSEvents on macOS, the poll watcher when the OS refuses);
+//!   FSEvents on macOS, the poll watcher when the OS refuses), and the stat
+//!   poll for what a stream may not watch;
 //! - `folders.rs`: the entries, the runtime folders' warnings and the
 //!   retries; it re-reads only what changed, so the cost of one change does
 //!   not grow with the number of instances;
@@ -169,13 +170,21 @@ impl Worker {
                 Some(Msg::Stop) => return,
                 None => {}
             }
-            self.on_time(Instant::now());
+            // What the stat poll found, or a restart of the native stream
+            // may have lost, is read as a burst of its own.
+            let now = Instant::now();
+            let unannounced = self.watches.take_pending(now);
+            if !unannounced.is_empty() {
+                self.burst.add_event(unannounced, false, now);
+            }
+            self.on_time(now);
         }
     }
 
     /// The next moment there is work without a message: the end of the
-    /// open burst; else a folder's retry, or an `updatedAt` from the future
-    /// that begins to count (the order changes, and is published).
+    /// open burst; else a folder's retry, an `updatedAt` from the future
+    /// that begins to count (the order changes, and is published), or the
+    /// watches' stat poll or re-read.
     fn next_wake(&self) -> Option<Instant> {
         if self.burst.is_open() {
             return self.burst.next_tick();
@@ -184,7 +193,7 @@ impl Worker {
             let wait = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
             Instant::now().checked_add(wait)
         });
-        self.folders.next_retry().into_iter().chain(reorder).min()
+        self.folders.next_retry().into_iter().chain(reorder).chain(self.watches.next_wake()).min()
     }
 
     /// One file-system event joins the burst; a file it completes is read

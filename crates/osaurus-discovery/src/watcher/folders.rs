@@ -118,25 +118,21 @@ impl Folders {
         // `found` is sorted by id.
         let listed = |id: &str| found.binary_search_by(|f| f.id.as_str().cmp(id)).ok();
         let gone: Vec<String> = self.entries.ids_in(b).filter(|id| listed(id).is_none()).cloned().collect();
+        let gone_paths: Vec<_> = gone.iter().map(|id| folder_path(&base, id)).collect();
         let mut changed = Vec::new();
         for id in gone {
-            watches.unwatch_folder(b, &id);
             self.entries.remove(b, &id);
             changed.push(FolderKey { base: b, id });
         }
         // Watch each folder before reading it, so that nothing written in
         // between is missed (afresh: the folder by a name may be a new one);
-        // stop watching folders that went.
+        // stop watching folders that went, all in one batch. (A watch whose
+        // folder was deleted went with it.)
         let is_folder: Vec<bool> =
             found.iter().map(|f| f.plain || fs::symlink_metadata(&f.path).is_ok_and(|m| m.is_dir())).collect();
-        // (A watch whose folder was deleted went with it.)
-        for (f, folder) in found.iter().zip(is_folder) {
-            if folder {
-                watches.watch_folder_at(b, &f.path);
-            } else {
-                watches.unwatch_folder(b, &f.id);
-            }
-        }
+        let unwatch = gone_paths.iter().map(|p| (p.as_path(), false));
+        watches
+            .watch_folders(b, unwatch.chain(found.iter().zip(is_folder).map(|(f, folder)| (f.path.as_path(), folder))));
         // After the first scan, a folder that reads as invalid gets the same
         // patience as after an event: an overflow can land mid-write.
         let patient = self.patient_rescans;
