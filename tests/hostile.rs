@@ -988,7 +988,6 @@ fn a_thousand_ports_that_never_answer_take_one_probe_round() {
 #[test]
 fn when_a_round_runs_short_of_time_the_newest_file_was_asked_first() {
     use osaurus_tray::discovery::{Instance, State};
-    let live = HealthServer::start();
     let entry = |id: &str, port: u16, updated: &str| {
         let mut i = Instance::invalid(id.into(), PathBuf::from(format!("/rt/{id}")), "x");
         i.state = State::Running;
@@ -997,24 +996,34 @@ fn when_a_round_runs_short_of_time_the_newest_file_was_asked_first() {
         i.updated_at = Some(updated.parse().unwrap());
         i
     };
-    // 640 old files whose ports accept and never answer, then the live
-    // server's newer file, last in the folders' order.
+    // 640 old files, then a newer one last in the folders' order; every port
+    // accepts and never answers. Whether a port was asked is read from its
+    // own backlog (the kernel completes the connection), not from an answer
+    // that a loaded machine could be late to give.
     raise_file_limit();
-    let mut hanging = Vec::new();
+    let mut listeners = Vec::new();
     let mut instances = Vec::new();
-    for n in 0..640 {
+    for n in 0..641 {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        instances.push(entry(&format!("A{n:03}"), l.local_addr().unwrap().port(), "2025-06-01T00:00:00Z"));
-        hanging.push(l);
+        let (id, updated) = if n == 640 {
+            ("Z".to_owned(), "2025-09-08T12:00:00Z")
+        } else {
+            (format!("A{n:03}"), "2025-06-01T00:00:00Z")
+        };
+        instances.push(entry(&id, l.local_addr().unwrap().port(), updated));
+        listeners.push(l);
     }
-    instances.push(entry("Z", live.port, "2025-09-08T12:00:00Z"));
     // A round far too short for them all: ten waves of 64 probes that wait
-    // 50 ms each would be needed, and about five fit in 250 ms. The rest of
-    // the round leaves a loaded machine time to start its threads and let
-    // the live server answer.
+    // 50 ms each would be needed, and about five fit in 250 ms.
     osaurus_tray::probe::Prober::default().probe_all_within(&mut instances, Duration::from_millis(250));
-    assert_eq!(instances.last().unwrap().reachable, Some(true), "the live server was asked");
-    assert!(instances[..640].iter().all(|i| i.reachable == Some(false)));
+    let asked = |l: &std::net::TcpListener| {
+        l.set_nonblocking(true).unwrap();
+        l.accept().is_ok()
+    };
+    assert!(asked(&listeners[640]), "the newest file's port was not asked");
+    let old_asked = listeners[..640].iter().filter(|l| asked(l)).count();
+    assert!(old_asked < 640, "every port was asked: the round was not short, and the test shows nothing");
+    assert!(instances.iter().all(|i| i.reachable == Some(false)));
 }
 
 // ---- odd answers and odd URLs --------------------------------------------------
