@@ -56,6 +56,9 @@ fn main() {
     write(&root.join("bundle/linux/osaurus-tray-128.png"), png_of(128));
 }
 
+/// The disc's colour on the dark square.
+const DISC: [u8; 3] = [0xE8, 0xE8, 0xE8];
+
 /// The app icon as `size`×`size` RGBA pixels (straight alpha, row-major).
 pub fn app_icon(size: u32) -> Vec<u8> {
     let mut px = background(size);
@@ -70,7 +73,10 @@ pub fn app_icon(size: u32) -> Vec<u8> {
         for x in 0..g {
             let src = ((y * g + x) * 4) as usize;
             let dst = (((y + off) * size + x + off) * 4) as usize;
-            let over = over(&glyph[src..src + 4], &px[dst..dst + 4]);
+            // The glyph's shape, in the app icon's own light colour: the
+            // panel colour is chosen for panels, this square is always dark.
+            let light = [DISC[0], DISC[1], DISC[2], glyph[src + 3]];
+            let over = over(&light, &px[dst..dst + 4]);
             px[dst..dst + 4].copy_from_slice(&over);
         }
     }
