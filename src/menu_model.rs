@@ -174,6 +174,13 @@ pub struct Context {
 /// The longest agent name in an "Internet:" row, so that the row keeps its URL.
 const AGENT_NAME_CHARS: usize = 16;
 
+/// The version the About row names: the package's, and the commit it was
+/// built from when built from git (as `osaurus-tray --version`).
+pub const VERSION: &str = env!("OSAURUS_TRAY_VERSION");
+
+/// Where About leads: the project's page.
+pub const PROJECT_URL: &str = env!("CARGO_PKG_REPOSITORY");
+
 /// Builds the menu for `snap`.
 pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
     let running: Vec<&Instance> = snap.running().collect();
@@ -262,6 +269,8 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
         Some(dir) => Item::action("Open Runtime Folder", Action::OpenFolder(dir.clone())),
         None => Item::info("Open Runtime Folder"),
     });
+    items.push(Item::Separator);
+    items.push(Item::action(format!("About Osaurus Tray {VERSION}"), Action::OpenUrl(PROJECT_URL.into())));
     items.push(Item::action("Quit Osaurus Tray", Action::Quit));
 
     let any_dead = running.iter().any(|i| i.reachable == Some(false));
@@ -615,6 +624,17 @@ mod tests {
         assert_eq!(action_of(&m.items[1]), None);
         let back = build(&snap(vec![]), &ctx());
         assert!(!labels(&back.items).iter().any(|l| l.contains("Cannot read")), "{:?}", labels(&back.items));
+    }
+
+    #[test]
+    fn about_names_the_version_and_leads_to_the_project_and_quit_stands_alone() {
+        let m = build(&snap(vec![]), &ctx());
+        let n = m.items.len();
+        assert_eq!(m.items[n - 1].label(), "Quit Osaurus Tray");
+        let about = &m.items[n - 2];
+        assert!(about.label().starts_with("About Osaurus Tray 0.1.0"), "{}", about.label());
+        assert_eq!(action_of(about), Some(&Action::OpenUrl("https://github.com/osaurus-tray/osaurus-tray".into())));
+        assert!(matches!(m.items[n - 3], Item::Separator), "About and Quit in their own section");
     }
 
     #[test]
