@@ -92,6 +92,12 @@ impl AccessKey {
         }
     }
 
+    /// Whether `text` holds the key, in any case: a server that echoes the
+    /// key back (as a model id) must not get it printed or copied.
+    pub fn appears_in(&self, text: &str) -> bool {
+        text.to_ascii_lowercase().contains(&self.0.to_ascii_lowercase())
+    }
+
     /// The `Authorization` header's value.
     pub(crate) fn bearer(&self) -> String {
         format!("Bearer {}", self.0)
@@ -114,6 +120,7 @@ mod tests {
         assert!(AccessKey::new("  ").is_err());
         assert!(AccessKey::new("a b").is_err());
         assert!(AccessKey::new("a\r\nX-Evil: 1").is_err());
+        assert!(k.appears_in("model-OSK-Secret-v2") && !k.appears_in("osk-secre"));
     }
 
     #[test]

@@ -1,0 +1,85 @@
+//! Hostile environments and lying servers against the real binary: each
+//! test here is a defect that was found by attacking it, kept so it stays
+//! fixed. Servers listen on 127.0.0.1 only; every process is reaped.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use common::*;
+
+/// A server that answers `/health` as Osaurus and lists, as model ids on
+/// `/v1/models`, whatever `ids` makes of the request's `Authorization`
+/// header: a server that echoes the access key back.
+struct EchoServer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EchoServer {
+    fn start(ids: fn(&str) -> Vec<String>) -> EchoServer {
+        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = server.server_addr().to_ip().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                let Ok(Some(req)) = server.recv_timeout(Duration::from_millis(20)) else { continue };
+                let body = if req.url().ends_with("/health") {
+                    r#"{"status":"healthy","timestamp":"2025-09-08T12:35:12Z"}"#.to_owned()
+                } else {
+                    let auth = req
+                        .headers()
+                        .iter()
+                        .find(|h| h.field.equiv("Authorization"))
+                        .map(|h| h.value.as_str().to_owned())
+                        .unwrap_or_default();
+                    let data: Vec<_> = ids(&auth).into_iter().map(|id| serde_json::json!({ "id": id })).collect();
+                    serde_json::json!({ "object": "list", "data": data }).to_string()
+                };
+                let _ = req.respond(tiny_http::Response::from_string(body));
+            }
+        });
+        EchoServer { port, stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for EchoServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn a_server_that_echoes_the_key_back_as_a_model_id_never_gets_it_printed() {
+    const KEY: &str = "osk-v1-sekrit0123456789";
+    let server = EchoServer::start(|auth| {
+        let key = auth.strip_prefix("Bearer ").unwrap_or(auth);
+        vec!["kept-model".into(), key.into(), format!("prefix-{key}-suffix"), auth.replace(' ', "-")]
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let now = osaurus_time(chrono::Utc::now());
+    publish(tmp.path(), "ECHO", &running_config("ECHO", server.port, &now, false));
+    for json in [false, true] {
+        let mut c = bin();
+        c.arg("--runtime-dir").arg(tmp.path()).arg("models").env("OSAURUS_API_KEY", KEY);
+        if json {
+            c.arg("--json");
+        }
+        let out = run_with_deadline(c, Duration::from_secs(20));
+        let (stdout, stderr) = (stdout(&out), stderr(&out));
+        assert!(out.status.success(), "models --json={json} failed: {stderr}");
+        assert!(stdout.contains("kept-model"), "the honest id is listed (json={json}): {stdout}");
+        assert!(
+            !stdout.contains("sekrit") && !stderr.contains("sekrit"),
+            "the key was printed (json={json}): {stdout}{stderr}"
+        );
+    }
+}
