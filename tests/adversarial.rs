@@ -83,3 +83,21 @@ fn a_server_that_echoes_the_key_back_as_a_model_id_never_gets_it_printed() {
         );
     }
 }
+
+#[test]
+fn watch_json_says_on_stderr_that_a_runtime_folder_cannot_be_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let not_a_folder = tmp.path().join("runtime");
+    std::fs::write(&not_a_folder, b"a file where the runtime folder should be").unwrap();
+    let listed = run_in(&not_a_folder, &["list"]);
+    assert!(stderr(&listed).contains("cannot read runtime folder"), "list says so: {}", stderr(&listed));
+    let mut watch = WatchProc::start(&not_a_folder, &["--no-probe"], &[]);
+    let first = watch.next(Duration::from_secs(20)).expect("a first line");
+    assert_eq!(first["instances"].as_array().map(Vec::len), Some(0));
+    let said = watch.stderr();
+    assert!(
+        said.contains("cannot read runtime folder") && said.contains("not a folder"),
+        "an empty list with no reason misleads; stderr: {said}"
+    );
+    assert!(watch.stop_with("TERM").success());
+}

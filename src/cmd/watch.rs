@@ -138,6 +138,13 @@ impl Printer {
             return;
         }
         let written = if self.json {
+            // The line has no room for them: said on stderr, as `list` says
+            // them, so that an empty list never stands without its reason.
+            if self.shown.as_ref().is_none_or(|(s, _)| s.warnings != snap.warnings) {
+                for w in &snap.warnings {
+                    say!("osaurus-tray: {w}");
+                }
+            }
             self.lines.write(snap, &web, Utc::now(), &mut self.out)
         } else {
             self.out.write_all(human(snap, &web).as_bytes())
