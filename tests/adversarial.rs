@@ -141,3 +141,23 @@ fn watch_sees_a_relative_runtime_folder_that_is_removed_and_made_again() {
     publish(&rt, "AGAIN", &running_config("AGAIN", server.port, &now, false));
     wait_for(&["AGAIN"]);
 }
+
+#[test]
+fn models_never_hangs_on_a_settings_file_that_is_a_fifo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = HealthServer::start();
+    let now = osaurus_time(chrono::Utc::now());
+    publish(&tmp.path().join("rt"), "FIFO", &running_config("FIFO", server.port, &now, false));
+    let config = tmp.path().join("config");
+    let settings = config.join("osaurus-tray").join("settings.json");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(&settings).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let mut c = bin();
+    c.arg("--runtime-dir").arg(tmp.path().join("rt")).arg("models");
+    c.env("XDG_CONFIG_HOME", &config).env("HOME", tmp.path()).env_remove("OSAURUS_API_KEY");
+    // Panics if it does not finish: opening a FIFO for reading blocks until
+    // a writer comes, which never does.
+    let out = run_with_deadline(c, Duration::from_secs(10));
+    assert!(stderr(&out).contains("Could not list the models"), "it went on to the server: {}", stderr(&out));
+}
