@@ -161,3 +161,35 @@ fn models_never_hangs_on_a_settings_file_that_is_a_fifo() {
     let out = run_with_deadline(c, Duration::from_secs(10));
     assert!(stderr(&out).contains("Could not list the models"), "it went on to the server: {}", stderr(&out));
 }
+
+#[test]
+fn a_runtime_folder_named_dot_still_shows_the_tunnel_and_cors_of_its_data_root() {
+    let fixture = |name: &str| {
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exposure").join(name))
+            .unwrap()
+    };
+    const AGENT: &str = "5B0E7C1D-2F3A-4B5C-8D6E-7F8091A2B3C4";
+    let root = tempfile::tempdir().unwrap();
+    let runtime = root.path().join("runtime");
+    publish(&runtime, "A", &running_config("A", 1337, "2025-09-08T12:00:00Z", false));
+    for (rel, name) in [
+        ("config/relay.json", "relay.json"),
+        ("config/server.json", "server.json"),
+        (&*format!("agents/{AGENT}.json"), &*format!("{AGENT}.json")),
+    ] {
+        let path = root.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, fixture(name)).unwrap();
+    }
+    // The same runtime folder named four ways: every one has the same data root.
+    let deeper = runtime.join("A");
+    for (cwd, name) in [(root.path(), "runtime"), (&*runtime, "."), (&*deeper, ".."), (root.path(), "runtime/A/..")] {
+        let mut c = bin();
+        c.current_dir(cwd).args(["--runtime-dir", name, "list", "--no-probe"]);
+        let out = run_with_deadline(c, Duration::from_secs(20));
+        let text = stdout(&out);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert!(text.contains("warning: Internet: Researcher at https://0x"), "{name} hides the tunnel: {text}");
+        assert!(text.contains("warning: Any website you open can use this server"), "{name} hides CORS: {text}");
+    }
+}
