@@ -193,3 +193,23 @@ fn a_runtime_folder_named_dot_still_shows_the_tunnel_and_cors_of_its_data_root()
         assert!(text.contains("warning: Any website you open can use this server"), "{name} hides CORS: {text}");
     }
 }
+
+#[test]
+fn a_runtime_folder_path_with_escapes_and_line_breaks_is_one_clean_line_on_stderr() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gone = tmp.path().join("rt\u{1b}]0;owned\u{7}\nosaurus-tray: all is well");
+    let file = tmp.path().join("file\u{1b}[2J\rname");
+    std::fs::write(&file, b"not a folder").unwrap();
+    for (dir, lines) in [(&gone, 1), (&file, 2)] {
+        for args in [&["url"][..], &["list", "--all"][..]] {
+            let mut c = bin();
+            c.arg("--runtime-dir").arg(dir).args(args);
+            let out = run_with_deadline(c, Duration::from_secs(20));
+            let said = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {said}");
+            assert!(!said.contains(['\u{1b}', '\u{7}', '\r']), "{args:?} wrote raw control characters: {said:?}");
+            assert_eq!(said.lines().count(), lines, "{args:?}: one line per message: {said:?}");
+            assert!(said.contains("\\u{1B}"), "{args:?} shows the escape as text: {said:?}");
+        }
+    }
+}
