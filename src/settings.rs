@@ -108,14 +108,14 @@ impl Settings {
     }
 }
 
-/// The largest settings file read.
+/// The largest settings file (or login entry) read.
 const MAX_SETTINGS_BYTES: u64 = 1 << 20;
 
 /// The bytes of the settings file: a regular file (a link to one is
 /// followed, as dotfile managers make them) of at most 1 MiB. Opening it
 /// never blocks (a FIFO is refused, not waited on), and a device such as
 /// `/dev/zero` is refused, not read without end.
-fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let file = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
