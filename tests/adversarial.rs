@@ -213,3 +213,34 @@ fn a_runtime_folder_path_with_escapes_and_line_breaks_is_one_clean_line_on_stder
         }
     }
 }
+
+#[test]
+fn output_to_a_descriptor_that_cannot_be_written_is_a_failure_not_a_silent_success() {
+    let tmp = tempfile::tempdir().unwrap();
+    let now = osaurus_time(chrono::Utc::now());
+    publish(&tmp.path().join("rt"), "RO", &running_config("RO", 1337, &now, false));
+    let read_only = tmp.path().join("read-only");
+    std::fs::write(&read_only, b"").unwrap();
+    for args in [&["url", "--no-probe"][..], &["env", "--no-probe"], &["list", "--json", "--no-probe"]] {
+        // Standard output opened for reading only, as `3<file >&3` would
+        // give it: every write fails with EBADF.
+        let mut c = bin();
+        c.arg("--runtime-dir").arg(tmp.path().join("rt")).args(args);
+        c.stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::open(&read_only).unwrap())
+            .stderr(std::process::Stdio::piped());
+        let out = Reaped(c.spawn().unwrap());
+        let out = out_of(out);
+        assert_eq!(out.status.code(), Some(1), "{args:?} said it succeeded: {}", stderr(&out));
+        assert!(stderr(&out).contains("cannot write to standard output"), "{args:?}: {}", stderr(&out));
+    }
+}
+
+/// Waits for a reaped child and collects its stderr.
+fn out_of(mut child: Reaped) -> std::process::Output {
+    use std::io::Read;
+    let mut err = Vec::new();
+    child.0.stderr.take().unwrap().read_to_end(&mut err).unwrap();
+    let status = child.0.wait().unwrap();
+    std::process::Output { status, stdout: Vec::new(), stderr: err }
+}

@@ -82,6 +82,13 @@ pub fn print_warnings(snap: &Snapshot) {
 /// `print!`, which panics when the write fails.
 pub fn emit(text: &str) -> Outcome {
     let mut out = io::stdout().lock();
+    // Through a duplicate of the descriptor: `io::stdout()` takes EBADF
+    // (standard output opened for reading only, or a folder) for success,
+    // and the command would end with 0 having printed nothing.
+    #[cfg(unix)]
+    if let Ok(fd) = std::os::fd::AsFd::as_fd(&io::stdout()).try_clone_to_owned() {
+        return std::fs::File::from(fd).write_all(text.as_bytes()).map_err(|e| write_failure(&e));
+    }
     out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| write_failure(&e))
 }
 
