@@ -244,3 +244,28 @@ fn out_of(mut child: Reaped) -> std::process::Output {
     let status = child.0.wait().unwrap();
     std::process::Output { status, stdout: Vec::new(), stderr: err }
 }
+
+#[test]
+fn watch_never_waits_on_a_time_zone_file_that_is_a_fifo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let now = osaurus_time(chrono::Utc::now());
+    publish(&tmp.path().join("rt"), "TZ", &running_config("TZ", 1337, &now, false));
+    let fifo = tmp.path().join("zone");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let mut c = bin();
+    c.arg("--runtime-dir").arg(tmp.path().join("rt")).args(["watch", "--no-probe"]);
+    // chrono's local time zone reads the file TZ names, whole and blocking.
+    c.env("TZ", format!(":{}", fifo.display()));
+    c.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+    let mut child = Reaped(c.spawn().unwrap());
+    let out = child.0.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut first = String::new();
+        let _ = std::io::BufReader::new(out).read_line(&mut first);
+        let _ = tx.send(first);
+    });
+    let first = rx.recv_timeout(Duration::from_secs(15)).expect("watch printed nothing: it waits on the FIFO");
+    assert!(first.starts_with("-- ") && first.trim_end().ends_with("UTC --"), "the time is told in UTC: {first}");
+}

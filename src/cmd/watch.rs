@@ -262,7 +262,12 @@ impl JsonLines {
 
 fn human(snap: &Snapshot, exposure: &Exposure) -> String {
     let now = Utc::now();
-    let mut s = format!("-- {} --\n", now.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S"));
+    // In UTC, said so, when the local zone's file cannot be read safely.
+    let when = match crate::text::local_offset(now) {
+        Some(offset) => now.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S").to_string(),
+        None => now.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    };
+    let mut s = format!("-- {when} --\n");
     for w in &snap.warnings {
         s.push_str(&format!("warning: {w}\n"));
     }
