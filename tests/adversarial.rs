@@ -269,3 +269,37 @@ fn watch_never_waits_on_a_time_zone_file_that_is_a_fifo() {
     let first = rx.recv_timeout(Duration::from_secs(15)).expect("watch printed nothing: it waits on the FIFO");
     assert!(first.starts_with("-- ") && first.trim_end().ends_with("UTC --"), "the time is told in UTC: {first}");
 }
+
+#[test]
+fn a_non_blocking_standard_output_with_a_slow_reader_gets_every_byte() {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let tmp = tempfile::tempdir().unwrap();
+    let rt = tmp.path().join("rt");
+    for n in 0..2000 {
+        let id = format!("NONBLOCKING-{n:05}");
+        publish(&rt, &id, &running_config(&id, 1337, "2025-09-08T12:00:00Z", false));
+    }
+    let mut fds = [0; 2];
+    // SAFETY: two descriptors are written into `fds`, and owned below.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both are fresh descriptors from pipe(2), owned by nobody else.
+    let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // As a parent that made its end non-blocking (node, some shells) leaves it.
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe { libc::fcntl(fds[1], libc::F_SETFL, libc::fcntl(fds[1], libc::F_GETFL) | libc::O_NONBLOCK) };
+    let mut c = bin();
+    c.arg("--runtime-dir").arg(&rt).args(["list", "--all", "--json", "--no-probe"]);
+    c.stdin(std::process::Stdio::null()).stdout(write_end).stderr(std::process::Stdio::piped());
+    let mut child = Reaped(c.spawn().unwrap());
+    drop(c);
+    std::thread::sleep(Duration::from_millis(1500)); // a slow reader: the pipe fills
+    let mut out = Vec::new();
+    std::fs::File::from(read_end).read_to_end(&mut out).unwrap();
+    let mut err = String::new();
+    child.0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let status = child.0.wait().unwrap();
+    assert!(status.success(), "{status}: {err}");
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&out).expect("the whole array");
+    assert_eq!(list.len(), 2000);
+}

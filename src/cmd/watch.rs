@@ -165,11 +165,8 @@ impl Printer {
 /// whole by the caller.
 fn unbuffered_stdout() -> Box<dyn Write + Send> {
     #[cfg(unix)]
-    {
-        use std::os::fd::AsFd;
-        if let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() {
-            return Box::new(std::fs::File::from(fd));
-        }
+    if let Some(file) = super::stdout_file() {
+        return Box::new(file);
     }
     Box::new(std::io::stdout())
 }
