@@ -54,7 +54,10 @@ impl Autostart {
 
     /// True when the system will start the app at login, as read from disk.
     pub fn is_enabled(&self) -> bool {
-        let Ok(text) = fs::read_to_string(self.file()) else { return false };
+        // Bounded, and never waiting on a FIFO by that name.
+        let Some(text) = crate::settings::read_bounded(self.file()).ok().and_then(|b| String::from_utf8(b).ok()) else {
+            return false;
+        };
         match self {
             Autostart::Xdg { .. } => {
                 let key_is = |key: &str, value: &str| {
@@ -213,6 +216,17 @@ mod tests {
             assert_eq!(login_note(status, true).as_deref(), Some(TRANSLOCATED), "{status:?}");
         }
         assert!(TRANSLOCATED.contains("/Applications") && !TRANSLOCATED.contains("  "));
+    }
+
+    #[test]
+    fn a_login_entry_that_is_a_fifo_is_off_and_never_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Autostart::xdg(dir.path());
+        fs::create_dir_all(a.file().parent().unwrap()).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(a.file()).status().unwrap().success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(a.is_enabled()));
+        assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5)), Ok(false), "is_enabled waited on a FIFO");
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl Settings {
     /// cannot be understood is moved aside (never deleted) and the defaults
     /// are used; the message says so, for the user to be told once.
     pub fn load(path: &Path) -> (Settings, Option<String>) {
-        let bytes = match fs::read(path) {
+        let bytes = match read_bounded(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Settings::default(), None),
             Err(e) => {
@@ -76,7 +76,7 @@ impl Settings {
     /// Reads the settings without changing anything on disk (for the
     /// command line): the defaults when the file is missing or unreadable.
     pub fn peek(path: &Path) -> Settings {
-        fs::read(path)
+        read_bounded(path)
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Settings>(&bytes).ok())
             .map_or_else(Settings::default, Settings::clamped)
@@ -108,6 +108,28 @@ impl Settings {
     }
 }
 
+/// The largest settings file (or login entry) read.
+const MAX_SETTINGS_BYTES: u64 = 1 << 20;
+
+/// The bytes of the settings file: a regular file (a link to one is
+/// followed, as dotfile managers make them) of at most 1 MiB. Opening it
+/// never blocks (a FIFO is refused, not waited on), and a device such as
+/// `/dev/zero` is refused, not read without end.
+pub(crate) fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SETTINGS_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SETTINGS_BYTES {
+        return Err(std::io::Error::other(format!("it is over {} KiB", MAX_SETTINGS_BYTES / 1024)));
+    }
+    Ok(bytes)
+}
+
 /// `settings.json` → `settings.json.corrupt-<unix seconds>` (unique).
 fn aside_path(path: &Path) -> PathBuf {
     let stamp = chrono::Utc::now().timestamp();
@@ -126,6 +148,30 @@ fn aside_path(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fifo_a_device_or_an_oversized_file_is_refused_unread_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.json");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let zero = dir.path().join("zero.json");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let big = dir.path().join("big.json");
+        let mut text = " ".repeat(MAX_SETTINGS_BYTES as usize);
+        text.push_str(r#"{"probeIntervalSecs": 30}"#);
+        fs::write(&big, text).unwrap();
+        for path in [&fifo, &zero, &big] {
+            assert_eq!(Settings::peek(path), Settings::default(), "{}", path.display());
+            let (s, msg) = Settings::load(path);
+            assert_eq!(s, Settings::default());
+            assert!(msg.is_some_and(|m| m.starts_with("Could not read")), "{}", path.display());
+            assert!(fs::symlink_metadata(path).is_ok(), "never moved aside: {}", path.display());
+        }
+        let linked = dir.path().join("linked.json");
+        fs::write(dir.path().join("real.json"), r#"{"probeIntervalSecs": 30}"#).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real.json"), &linked).unwrap();
+        assert_eq!(Settings::peek(&linked).probe_interval_secs, 30, "a link to a regular file is read");
+    }
 
     #[test]
     fn missing_file_gives_defaults_silently() {

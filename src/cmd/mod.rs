@@ -96,7 +96,50 @@ pub fn print_warnings(snap: &Snapshot) {
 /// `print!`, which panics when the write fails.
 pub fn emit(text: &str) -> Outcome {
     let mut out = io::stdout().lock();
+    // Through a duplicate of the descriptor: `io::stdout()` takes EBADF
+    // (standard output opened for reading only, or a folder) for success,
+    // and the command would end with 0 having printed nothing.
+    #[cfg(unix)]
+    if let Some(mut file) = stdout_file() {
+        return file.write_all(text.as_bytes()).map_err(|e| write_failure(&e));
+    }
     out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| write_failure(&e))
+}
+
+/// Standard output as a file of its own (a duplicate of the descriptor),
+/// which waits when the descriptor is non-blocking and full: a parent may
+/// leave its pipe `O_NONBLOCK` (node, some shells), and a write to a slow
+/// reader would fail with EAGAIN part-way.
+#[cfg(unix)]
+pub fn stdout_file() -> Option<Waiting> {
+    std::os::fd::AsFd::as_fd(&io::stdout()).try_clone_to_owned().ok().map(|fd| Waiting(std::fs::File::from(fd)))
+}
+
+/// A file whose writes wait (poll(2) for POLLOUT) instead of failing with
+/// EAGAIN on a non-blocking descriptor.
+#[cfg(unix)]
+pub struct Waiting(std::fs::File);
+
+#[cfg(unix)]
+impl Write for Waiting {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            match self.0.write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let fd = std::os::fd::AsRawFd::as_raw_fd(&self.0);
+                    let mut p = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+                    // SAFETY: one valid pollfd, and its count. Its answer is
+                    // not needed: the next write tells (EPIPE, or it goes).
+                    unsafe { libc::poll(&mut p, 1, -1) };
+                }
+                r => return r,
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// What a failed write to standard output means: a closed pipe ends the

@@ -142,6 +142,13 @@ impl Printer {
             return;
         }
         let written = if self.json {
+            // The line has no room for them: said on stderr, as `list` says
+            // them, so that an empty list never stands without its reason.
+            if self.shown.as_ref().is_none_or(|(s, _)| s.warnings != snap.warnings) {
+                for w in &snap.warnings {
+                    say!("osaurus-tray: {w}");
+                }
+            }
             self.lines.write(snap, &web, Utc::now(), &mut self.out)
         } else {
             self.out.write_all(human(snap, &web).as_bytes())
@@ -162,11 +169,8 @@ impl Printer {
 /// whole by the caller.
 fn unbuffered_stdout() -> Box<dyn Write + Send> {
     #[cfg(unix)]
-    {
-        use std::os::fd::AsFd;
-        if let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() {
-            return Box::new(std::fs::File::from(fd));
-        }
+    if let Some(file) = super::stdout_file() {
+        return Box::new(file);
     }
     Box::new(std::io::stdout())
 }
@@ -260,7 +264,12 @@ impl JsonLines {
 
 fn human(snap: &Snapshot, exposure: &Exposure) -> String {
     let now = Utc::now();
-    let mut s = format!("-- {} --\n", now.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S"));
+    // In UTC, said so, when the local zone's file cannot be read safely.
+    let when = match crate::text::local_offset(now) {
+        Some(offset) => now.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S").to_string(),
+        None => now.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    };
+    let mut s = format!("-- {when} --\n");
     for w in &snap.warnings {
         s.push_str(&format!("warning: {w}\n"));
     }

@@ -133,10 +133,16 @@ impl Tunnel {
 /// Osaurus's data root for `dirs`: the parent of the first runtime folder.
 /// With the defaults that is `~/.osaurus`; with `--runtime-dir DIR` (or
 /// `OSAURUS_RUNTIME_DIR`) it is DIR's parent, so that a folder laid out like
-/// `~/.osaurus` (`runtime/`, `config/`, `agents/`) is read as one. `None`
-/// when the folder has no parent (`/`).
+/// `~/.osaurus` (`runtime/`, `config/`, `agents/`) is read as one (DIR
+/// `.` or ending in `..` included). `None` when the folder has no parent (`/`).
 pub fn data_root(dirs: &RuntimeDirs) -> Option<PathBuf> {
-    let parent = dirs.bases.first()?.parent()?;
+    let base = dirs.bases.first()?;
+    let parent = base.parent()?;
+    // `.` and `..` (alone or at the end) name a folder whose parent is not
+    // the path's: `Path::parent` only drops the last component.
+    if base.file_name().is_none() {
+        return Some(base.join(".."));
+    }
     Some(if parent.as_os_str().is_empty() { PathBuf::from(".") } else { parent.to_path_buf() })
 }
 
@@ -646,6 +652,9 @@ mod tests {
         assert_eq!(data_root(&RuntimeDirs::explicit("/tmp/x/runtime".into())), Some(PathBuf::from("/tmp/x")));
         assert_eq!(data_root(&RuntimeDirs::explicit("runtime".into())), Some(PathBuf::from(".")));
         assert_eq!(data_root(&RuntimeDirs::explicit("/".into())), None);
+        assert_eq!(data_root(&RuntimeDirs::explicit(".".into())), Some(PathBuf::from("./..")));
+        assert_eq!(data_root(&RuntimeDirs::explicit("/x/rt/A/..".into())), Some(PathBuf::from("/x/rt/A/../..")));
+        assert_eq!(data_root(&RuntimeDirs::explicit("/x/rt/.".into())), Some(PathBuf::from("/x")));
     }
 
     #[test]

@@ -59,12 +59,17 @@ pub fn parse_models(body: &str) -> Result<Vec<String>, String> {
 /// [`parse_models`], keeping at most `max` ids (`usize::MAX`: every one,
 /// as the `models` command prints them).
 pub fn parse_models_up_to(body: &str, max: usize) -> Result<Vec<String>, String> {
+    parse_models_except(body, max, |_| false)
+}
+
+/// [`parse_models_up_to`], leaving out the ids `hidden` says to.
+fn parse_models_except(body: &str, max: usize, hidden: impl Fn(&str) -> bool) -> Result<Vec<String>, String> {
     let v: serde_json::Value = serde_json::from_str(body).map_err(|e| format!("not JSON ({e})"))?;
     let data = v.get("data").and_then(|d| d.as_array()).ok_or("no \"data\" list")?;
     Ok(data
         .iter()
         .filter_map(|m| m.get("id").and_then(|id| id.as_str()))
-        .filter(|id| !id.is_empty() && crate::text::reads_as_written(id))
+        .filter(|id| !id.is_empty() && crate::text::reads_as_written(id) && !hidden(id))
         .take(max)
         .map(str::to_owned)
         .collect())
@@ -76,10 +81,11 @@ pub fn fetch_models(prober: &Prober, port: u16, key: Option<&AccessKey>) -> Mode
     fetch_models_up_to(prober, port, key, MAX_MODELS)
 }
 
-/// [`fetch_models`], keeping at most `max` ids.
+/// [`fetch_models`], keeping at most `max` ids. An id that holds the key
+/// (a server that echoes it back) is left out: the key is never printed.
 pub fn fetch_models_up_to(prober: &Prober, port: u16, key: Option<&AccessKey>, max: usize) -> Models {
     match prober.models(port, key, MODELS_LIMIT) {
-        Ok((200, body)) => match parse_models_up_to(&body, max) {
+        Ok((200, body)) => match parse_models_except(&body, max, |id| key.is_some_and(|k| k.appears_in(id))) {
             Ok(ids) => Models::Listed(ids),
             Err(why) => Models::Unavailable(format!("the model list is {why}")),
         },

@@ -30,11 +30,16 @@ impl fmt::Debug for AccessKey {
 
 impl AccessKey {
     /// A key from text; surrounding whitespace (a file's final newline) is
-    /// dropped. Refused when empty or holding anything but visible ASCII.
+    /// dropped. Refused when empty, over 4 KiB (as a key file is, so that
+    /// `OSAURUS_API_KEY` cannot be a 100 KiB header either) or holding
+    /// anything but visible ASCII.
     pub fn new(text: &str) -> Result<AccessKey, String> {
         let key = text.trim();
         if key.is_empty() {
             return Err("it is empty".into());
+        }
+        if key.len() as u64 > MAX_KEY_BYTES {
+            return Err(format!("it is over {MAX_KEY_BYTES} bytes"));
         }
         if !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err("it holds spaces, control or non-ASCII characters, which a key cannot have".into());
@@ -98,6 +103,12 @@ impl AccessKey {
         &self.0
     }
 
+    /// Whether `text` holds the key, in any case: a server that echoes the
+    /// key back (as a model id) must not get it printed or copied.
+    pub fn appears_in(&self, text: &str) -> bool {
+        text.to_ascii_lowercase().contains(&self.0.to_ascii_lowercase())
+    }
+
     /// The `Authorization` header's value.
     pub(crate) fn bearer(&self) -> String {
         format!("Bearer {}", self.0)
@@ -120,6 +131,8 @@ mod tests {
         assert!(AccessKey::new("  ").is_err());
         assert!(AccessKey::new("a b").is_err());
         assert!(AccessKey::new("a\r\nX-Evil: 1").is_err());
+        assert!(AccessKey::new(&"k".repeat(4096)).is_ok() && AccessKey::new(&"k".repeat(4097)).is_err());
+        assert!(k.appears_in("model-OSK-Secret-v2") && !k.appears_in("osk-secre"));
     }
 
     #[test]

@@ -1,6 +1,38 @@
 //! Small text helpers shared by the command line and the menu.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+
+/// This machine's offset from UTC at `now`, as chrono's `Local` gives it;
+/// `None` when the zone file `TZ` names cannot be read safely, see
+/// [`zone_file_is_safe`].
+pub fn local_offset(now: DateTime<Utc>) -> Option<FixedOffset> {
+    let tz = std::env::var("TZ").ok();
+    zone_file_is_safe(tz.as_deref()).then(|| now.with_timezone(&chrono::Local).offset().fix())
+}
+
+/// Whether chrono's `Local` may be asked, given `TZ`: it reads the file
+/// `TZ` names (`:path`, an absolute path, or a name under the zoneinfo
+/// folders, `..` included) whole and with a blocking open, so `/dev/zero`
+/// fills memory and a FIFO hangs. Safe when that file, if there is one, is
+/// a regular file of at most 1 MiB (or a folder, which chrono fails to
+/// read); without `TZ` it reads the system's `/etc/localtime`.
+pub fn zone_file_is_safe(tz: Option<&str>) -> bool {
+    let Some(tz) = tz.filter(|t| !t.is_empty() && *t != "localtime") else { return true };
+    let name = std::path::Path::new(tz.strip_prefix(':').unwrap_or(tz));
+    let candidates: Vec<std::path::PathBuf> = if name.is_absolute() {
+        vec![name.to_path_buf()]
+    } else {
+        ["/usr/share/zoneinfo", "/share/zoneinfo", "/etc/zoneinfo", "/usr/share/lib/zoneinfo"]
+            .iter()
+            .map(|d| std::path::Path::new(d).join(name))
+            .collect()
+    };
+    // The first that exists is what chrono opens; stat waits on nothing.
+    match candidates.iter().find_map(|p| std::fs::metadata(p).ok()) {
+        Some(meta) => meta.is_dir() || (meta.is_file() && meta.len() <= 1 << 20),
+        None => true,
+    }
+}
 
 /// Makes untrusted text safe to show on one line, and makes different texts
 /// look different: control characters, bidi controls, every invisible
@@ -143,6 +175,24 @@ pub fn quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_zone_file_that_is_no_small_regular_file_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let fifo = fifo.display().to_string();
+        let up = "../".repeat(12);
+        for tz in [format!(":{fifo}"), fifo.clone(), ":/dev/zero".into(), format!("{up}dev/zero")] {
+            assert!(!zone_file_is_safe(Some(&tz)), "{tz}");
+        }
+        for tz in [None, Some(""), Some("localtime"), Some("UTC0"), Some("CET-1CEST"), Some(":/nonexistent/zone")] {
+            assert!(zone_file_is_safe(tz), "{tz:?}");
+        }
+        let small = dir.path().join("zone");
+        std::fs::write(&small, b"TZif").unwrap();
+        assert!(zone_file_is_safe(Some(&format!(":{}", small.display()))));
+    }
     use chrono::TimeZone;
 
     #[test]

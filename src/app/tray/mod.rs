@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{Local, Offset};
+use chrono::{Offset, Utc};
 use tao::event::{Event, StartCause};
 use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
 use tray_icon::menu::MenuEvent;
@@ -32,6 +32,13 @@ use osaurus_tray::settings::Settings;
 use osaurus_tray::single_instance::{self, TrayLock};
 use osaurus_tray::snapshot::Snapshot;
 use osaurus_tray::watcher;
+
+/// The local offset for the menu's times; UTC when the zone file `TZ`
+/// names cannot be read safely (a FIFO, `/dev/zero`).
+fn local_offset() -> chrono::FixedOffset {
+    let now = Utc::now();
+    osaurus_tray::text::local_offset(now).unwrap_or_else(|| Utc.fix())
+}
 
 pub use menu::MenuTree;
 
@@ -173,7 +180,7 @@ impl App {
             eprintln!("osaurus-tray: {msg}");
         }
         let context = Context {
-            local: Local::now().offset().fix(),
+            local: local_offset(),
             runtime_folder: None,
             can_start_osaurus: platform::CAN_START_OSAURUS,
             has_title: platform::HAS_TITLE,
@@ -363,7 +370,7 @@ impl App {
 
     /// Rebuilds the model and applies what changed to the menu and icon.
     fn refresh_menu(&mut self) -> MenuModel {
-        self.context.local = Local::now().offset().fix();
+        self.context.local = local_offset();
         self.context.runtime_folder = runtime_folder(&self.dirs);
         self.context.system_notes = self.notifications_note.iter().chain(&self.login_note).cloned().collect();
         let empty = Snapshot::default();

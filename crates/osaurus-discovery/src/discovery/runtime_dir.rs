@@ -47,7 +47,8 @@ impl RuntimeDirs {
 
     /// The folders as one comma-separated phrase, for messages.
     pub fn describe(&self) -> String {
-        self.bases.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        // Escaped: a path may hold a line break or a terminal escape.
+        self.bases.iter().map(|p| crate::text::escape(&p.display().to_string())).collect::<Vec<_>>().join(", ")
     }
 }
 

@@ -60,7 +60,10 @@ pub fn instance_folders(base: &Path) -> Result<Vec<Listed>, Option<String>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
         Err(e) => {
             let why = if base.is_file() { "it is a file, not a folder".to_owned() } else { io_reason(&e) };
-            return Err(Some(format!("cannot read runtime folder {}: {why}", base.display())));
+            return Err(Some(format!(
+                "cannot read runtime folder {}: {why}",
+                crate::text::escape(&base.display().to_string())
+            )));
         }
     };
     let mut out: Vec<Listed> = entries
