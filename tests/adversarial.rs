@@ -103,7 +103,6 @@ fn watch_json_says_on_stderr_that_a_runtime_folder_cannot_be_read() {
 }
 
 #[test]
-#[ignore = "open defect in watcher/watches.rs: a relative base has no anchor (its parent is \"\"), and events come as paths that do not start with it"]
 fn watch_sees_a_relative_runtime_folder_that_is_removed_and_made_again() {
     let tmp = tempfile::tempdir().unwrap();
     let rt = tmp.path().join("rt");

@@ -37,10 +37,12 @@ impl RuntimeDirs {
     }
 
     /// Chooses the folders: an explicit one if given (an empty string counts
-    /// as not given), else the defaults under the home folder.
+    /// as not given), else the defaults under the home folder. A relative
+    /// folder is taken from the current one, once: the watcher compares the
+    /// paths of events with it, and anchors on its parent while it is gone.
     pub fn resolve(explicit: Option<PathBuf>, home: Option<PathBuf>) -> RuntimeDirs {
         match explicit.filter(|p| !p.as_os_str().is_empty()) {
-            Some(dir) => RuntimeDirs::explicit(dir),
+            Some(dir) => RuntimeDirs::explicit(std::path::absolute(&dir).unwrap_or(dir)),
             None => RuntimeDirs::defaults(&home.unwrap_or_else(|| PathBuf::from("/nonexistent-home"))),
         }
     }
