@@ -19,6 +19,8 @@
 //!
 //! The consumer is called with a new snapshot only when the snapshot changes.
 
+mod anchors;
+mod backend;
 mod burst;
 mod entries;
 mod folders;

@@ -19,7 +19,6 @@
 //! are compared with both spellings ([`spellings`]). [`Watches::change_of`]
 //! says what one event makes dirty.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -28,8 +27,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use notify::event::{AccessKind, AccessMode, ModifyKind};
-use notify::{EventKind, RecursiveMode, Watcher as _};
+use notify::{EventKind, RecursiveMode};
 
+use super::anchors::{denied, links_on_the_way, look, nearest_existing_ancestor, spellings, watch_ceiling, Look};
+use super::backend::native_watcher;
+#[cfg(test)]
+use super::backend::WatchOnce;
 use super::burst::Dirty;
 use super::entries::FolderKey;
 use crate::discovery::scan::{folder_id, folder_path, is_ignored};
@@ -49,15 +52,6 @@ const GAP_READ_EVERY: Duration = Duration::from_secs(1);
 /// While polling because the OS refused, native watching is tried again at
 /// a rescan at most this often.
 const RETRY_NATIVE: Duration = Duration::from_secs(30);
-
-/// What the stat poll looks at for one base: its deepest existing ancestor
-/// (or itself), where that resolves to, and which file it is with which mode.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Look {
-    at: Option<PathBuf>,
-    real: Option<PathBuf>,
-    file: Option<(u64, u64, u32)>,
-}
 
 /// The watches in force, and where the events go.
 pub(crate) struct Watches {
@@ -324,7 +318,12 @@ impl Watches {
         }
         denied_paths
     }
+}
 
+/// What the watches tell the loop (when to wake, what the stat poll and the
+/// stream restarts ask to re-read, what an event makes dirty), and the
+/// instance folders' own watches.
+impl Watches {
     /// The next moment the watches have something to say without an event:
     /// a stat poll, or at once a re-read asked for.
     pub(crate) fn next_wake(&self) -> Option<Instant> {
@@ -438,68 +437,6 @@ impl Watches {
     }
 }
 
-/// Whether a watch was refused for want of permission (a folder that
-/// cannot be read for a while): no reason to poll.
-fn denied(e: &notify::Error) -> bool {
-    matches!(&e.kind, notify::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied)
-}
-
-/// The stat poll's look at `base`.
-fn look(base: &Path) -> Look {
-    use std::os::unix::fs::MetadataExt;
-    let found = base.ancestors().find_map(|p| fs::metadata(p).ok().map(|m| (p, m)));
-    match found {
-        Some((at, m)) => Look {
-            at: Some(at.to_path_buf()),
-            real: fs::canonicalize(at).ok(),
-            file: Some((m.dev(), m.ino(), m.mode())),
-        },
-        None => Look { at: None, real: None, file: None },
-    }
-}
-
-/// The symbolic links among `base` and its ancestors, as spelled from it.
-/// Repointing one moves the base without an event inside what is watched.
-fn links_on_the_way(base: &Path) -> Vec<PathBuf> {
-    base.ancestors()
-        .filter(|p| p.parent().is_some() && fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()))
-        .map(Path::to_path_buf)
-        .collect()
-}
-
-/// The highest folder a recursive (FSEvents) stream may watch for `base`:
-/// never above the first folder Osaurus itself creates. Under the home
-/// folder, `~/Library/Application Support` or `~/Library`, that is the
-/// first folder below them (`~/.osaurus`, `…/com.dinoki.osaurus`); a base
-/// that is one of them is its own ceiling; elsewhere (a folder named with
-/// `--runtime-dir`), the base's parent.
-pub(crate) fn watch_ceiling(base: &Path, home: Option<&Path>) -> PathBuf {
-    if let Some(home) = home {
-        let roots = [home.join("Library/Application Support"), home.join("Library"), home.to_path_buf()];
-        for root in &roots {
-            if let Ok(rest) = base.strip_prefix(root) {
-                return match rest.components().next() {
-                    Some(first) => root.join(first),
-                    None => base.to_path_buf(),
-                };
-            }
-        }
-    }
-    base.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(base).to_path_buf()
-}
-
-/// `path` as reported, then as spelled from the base for each watched
-/// folder it lies under in its resolved form (`spelled`: resolved, spelled
-/// pairs). FSEvents reports resolved paths (`/private/var/…` for
-/// `/var/…`, a linked `~/.osaurus` resolved); the base is compared with all.
-pub(crate) fn spellings<'a>(path: &'a Path, spelled: &'a [(PathBuf, PathBuf)]) -> impl Iterator<Item = Cow<'a, Path>> {
-    let mapped = spelled.iter().filter_map(move |(resolved, given)| {
-        let rest = path.strip_prefix(resolved).ok()?;
-        Some(Cow::Owned(if rest.as_os_str().is_empty() { given.clone() } else { given.join(rest) }))
-    });
-    std::iter::once(Cow::Borrowed(path)).chain(mapped)
-}
-
 /// Whether `event` says a `configuration.json` was completed: renamed into
 /// place (how Osaurus writes) or closed after writing.
 pub(crate) fn completes_a_configuration(event: &Event) -> bool {
@@ -511,161 +448,10 @@ pub(crate) fn completes_a_configuration(event: &Event) -> bool {
     completing && event.paths.last().is_some_and(|p| p.file_name().is_some_and(|n| n == "configuration.json"))
 }
 
-/// The native watcher. On Linux, the lean inotify watcher of
-/// `inotify.rs`: no open or read events, so reading every folder in a rescan
-/// queues nothing and the rescan after an overflow cannot overflow again.
-#[cfg(target_os = "linux")]
-fn native_watcher(
-    handler: impl notify::EventHandler,
-    config: notify::Config,
-    _restarts: &Arc<AtomicUsize>,
-) -> notify::Result<Box<dyn notify::Watcher + Send>> {
-    super::inotify::LeanInotify::new(handler, config).map(|w| Box::new(w) as _)
-}
-
-/// The native watcher (FSEvents on macOS), asked for each path once, and
-/// counting its restarts in `restarts`.
-#[cfg(not(target_os = "linux"))]
-fn native_watcher(
-    handler: impl notify::EventHandler,
-    config: notify::Config,
-    restarts: &Arc<AtomicUsize>,
-) -> notify::Result<Box<dyn notify::Watcher + Send>> {
-    let mut w = WatchOnce::<notify::RecommendedWatcher>::new(handler, config)?;
-    w.restarts = Arc::clone(restarts);
-    Ok(Box::new(w))
-}
-
-/// A watcher that passes each path on once: watching a path it watches, or
-/// unwatching one it does not, does nothing. A rescan asks again for every
-/// folder it lists; FSEvents restarts its stream on every `watch` and
-/// `unwatch` (copying its whole table) and keeps a path added twice twice.
-/// Its `paths_mut` batch passes on only what changes, through the inner
-/// watcher's batch (notify's FSEvents watcher stops its stream when the
-/// batch opens and starts it once on commit), opened only at the first
-/// change. Each restart is counted in `restarts`. It watches paths, not
-/// folders, so a folder re-created under a watched path is still seen.
-#[cfg(any(not(target_os = "linux"), test))]
-struct WatchOnce<W> {
-    inner: W,
-    paths: std::collections::HashSet<PathBuf>,
-    restarts: Arc<AtomicUsize>,
-}
-
-/// Forgets `path`, and every path equal to it ignoring case: notify's
-/// FSEvents watcher drops them all, so that the next watch of one (a folder
-/// renamed by case) asks again instead of believing it holds. False if it
-/// was not watched.
-#[cfg(any(not(target_os = "linux"), test))]
-fn forget(paths: &mut std::collections::HashSet<PathBuf>, path: &Path) -> bool {
-    if !paths.remove(path) {
-        return false;
-    }
-    let folded = path.to_string_lossy().to_lowercase();
-    paths.retain(|p| p.to_string_lossy().to_lowercase() != folded);
-    true
-}
-
-#[cfg(any(not(target_os = "linux"), test))]
-impl<W: notify::Watcher> notify::Watcher for WatchOnce<W> {
-    fn new<F: notify::EventHandler>(handler: F, config: notify::Config) -> notify::Result<Self> {
-        W::new(handler, config).map(|inner| WatchOnce {
-            inner,
-            paths: Default::default(),
-            restarts: Default::default(),
-        })
-    }
-
-    fn watch(&mut self, path: &Path, mode: RecursiveMode) -> notify::Result<()> {
-        if !self.paths.contains(path) {
-            self.restarts.fetch_add(1, Ordering::Relaxed);
-            self.inner.watch(path, mode)?;
-            self.paths.insert(path.to_path_buf());
-        }
-        Ok(())
-    }
-
-    fn unwatch(&mut self, path: &Path) -> notify::Result<()> {
-        if !forget(&mut self.paths, path) {
-            return Err(notify::Error::watch_not_found().add_path(path.to_path_buf()));
-        }
-        self.restarts.fetch_add(1, Ordering::Relaxed);
-        self.inner.unwatch(path)
-    }
-
-    fn paths_mut<'me>(&'me mut self) -> Box<dyn notify::PathsMut + 'me> {
-        Box::new(OncePaths {
-            inner: Some(&mut self.inner),
-            batch: None,
-            paths: &mut self.paths,
-            restarts: &self.restarts,
-        })
-    }
-
-    fn configure(&mut self, option: notify::Config) -> notify::Result<bool> {
-        self.inner.configure(option)
-    }
-
-    fn kind() -> notify::WatcherKind {
-        W::kind()
-    }
-}
-
-/// [`WatchOnce`]'s batch: the inner watcher's, opened at the first change.
-#[cfg(any(not(target_os = "linux"), test))]
-struct OncePaths<'a, W> {
-    inner: Option<&'a mut W>,
-    batch: Option<Box<dyn notify::PathsMut + 'a>>,
-    paths: &'a mut std::collections::HashSet<PathBuf>,
-    restarts: &'a AtomicUsize,
-}
-
-#[cfg(any(not(target_os = "linux"), test))]
-impl<'a, W: notify::Watcher> OncePaths<'a, W> {
-    fn batch(&mut self) -> &mut Box<dyn notify::PathsMut + 'a> {
-        if let Some(inner) = self.inner.take() {
-            self.batch = Some(inner.paths_mut());
-        }
-        self.batch.as_mut().expect("the batch is open once the watcher is taken")
-    }
-}
-
-#[cfg(any(not(target_os = "linux"), test))]
-impl<W: notify::Watcher> notify::PathsMut for OncePaths<'_, W> {
-    fn add(&mut self, path: &Path, mode: RecursiveMode) -> notify::Result<()> {
-        if !self.paths.contains(path) {
-            self.batch().add(path, mode)?;
-            self.paths.insert(path.to_path_buf());
-        }
-        Ok(())
-    }
-
-    fn remove(&mut self, path: &Path) -> notify::Result<()> {
-        if !forget(self.paths, path) {
-            return Err(notify::Error::watch_not_found().add_path(path.to_path_buf()));
-        }
-        self.batch().remove(path)
-    }
-
-    fn commit(self: Box<Self>) -> notify::Result<()> {
-        match self.batch {
-            Some(batch) => {
-                self.restarts.fetch_add(1, Ordering::Relaxed);
-                batch.commit()
-            }
-            None => Ok(()),
-        }
-    }
-}
-
-/// The closest ancestor of `path` that exists (not `path` itself).
-fn nearest_existing_ancestor(path: &Path) -> Option<PathBuf> {
-    path.ancestors().skip(1).find(|p| p.is_dir()).map(Path::to_path_buf)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use notify::Watcher as _;
 
     use std::sync::Mutex;
 
