@@ -1,7 +1,12 @@
 //! Keeps an [`Exposure`](super::Exposure) current from file-system events
 //! on Osaurus's data root: `config/`, `agents/` and the root itself.
 
-use super::*;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{read, Exposure, AGENTS_DIR, LEGACY_AGENTS_DIR, LEGACY_SERVER_FILE};
 
 /// Keeps an [`Exposure`] current: its thread reads it at once and again on
 /// every change to `config/` or `agents/` under the data root, handing each
