@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use common::*;
@@ -14,53 +11,28 @@ use common::*;
 /// A server that answers `/health` as Osaurus and lists, as model ids on
 /// `/v1/models`, whatever `ids` makes of the request's `Authorization`
 /// header: a server that echoes the access key back.
-struct EchoServer {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl EchoServer {
-    fn start(ids: fn(&str) -> Vec<String>) -> EchoServer {
-        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1");
-        let port = server.server_addr().to_ip().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                let Ok(Some(req)) = server.recv_timeout(Duration::from_millis(20)) else { continue };
-                let body = if req.url().ends_with("/health") {
-                    r#"{"status":"healthy","timestamp":"2025-09-08T12:35:12Z"}"#.to_owned()
-                } else {
-                    let auth = req
-                        .headers()
-                        .iter()
-                        .find(|h| h.field.equiv("Authorization"))
-                        .map(|h| h.value.as_str().to_owned())
-                        .unwrap_or_default();
-                    let data: Vec<_> = ids(&auth).into_iter().map(|id| serde_json::json!({ "id": id })).collect();
-                    serde_json::json!({ "object": "list", "data": data }).to_string()
-                };
-                let _ = req.respond(tiny_http::Response::from_string(body));
-            }
-        });
-        EchoServer { port, stop, thread: Some(thread) }
-    }
-}
-
-impl Drop for EchoServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+fn echo_server(ids: fn(&str) -> Vec<String>) -> HealthServer {
+    HealthServer::answering(move |req| {
+        let body = if req.url().ends_with("/health") {
+            r#"{"status":"healthy","timestamp":"2025-09-08T12:35:12Z"}"#.to_owned()
+        } else {
+            let auth = req
+                .headers()
+                .iter()
+                .find(|h| h.field.equiv("Authorization"))
+                .map(|h| h.value.as_str().to_owned())
+                .unwrap_or_default();
+            let data: Vec<_> = ids(&auth).into_iter().map(|id| serde_json::json!({ "id": id })).collect();
+            serde_json::json!({ "object": "list", "data": data }).to_string()
+        };
+        let _ = req.respond(tiny_http::Response::from_string(body));
+    })
 }
 
 #[test]
 fn a_server_that_echoes_the_key_back_as_a_model_id_never_gets_it_printed() {
     const KEY: &str = "osk-v1-sekrit0123456789";
-    let server = EchoServer::start(|auth| {
+    let server = echo_server(|auth| {
         let key = auth.strip_prefix("Bearer ").unwrap_or(auth);
         vec!["kept-model".into(), key.into(), format!("prefix-{key}-suffix"), auth.replace(' ', "-")]
     });

@@ -182,17 +182,25 @@ impl HealthServer {
 
     /// A server whose `/health` answers `status`.
     pub fn with_status(status: u16) -> HealthServer {
+        Self::answering(move |mut req| {
+            let mut sink = Vec::new();
+            let _ = req.as_reader().read_to_end(&mut sink);
+            let body = r#"{"status":"healthy","timestamp":"2025-09-08T12:35:12Z"}"#;
+            let _ = req.respond(tiny_http::Response::from_string(body).with_status_code(status));
+        })
+    }
+
+    /// A server on 127.0.0.1 that hands every request to `answer`, on its
+    /// own thread, until dropped.
+    pub fn answering(answer: impl Fn(tiny_http::Request) + Send + 'static) -> HealthServer {
         let server = tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = server.server_addr().to_ip().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
             while !flag.load(Ordering::Relaxed) {
-                if let Ok(Some(mut req)) = server.recv_timeout(Duration::from_millis(20)) {
-                    let mut sink = Vec::new();
-                    let _ = req.as_reader().read_to_end(&mut sink);
-                    let body = r#"{"status":"healthy","timestamp":"2025-09-08T12:35:12Z"}"#;
-                    let _ = req.respond(tiny_http::Response::from_string(body).with_status_code(status));
+                if let Ok(Some(req)) = server.recv_timeout(Duration::from_millis(20)) {
+                    answer(req);
                 }
             }
         });
