@@ -69,13 +69,9 @@ ICON=$ROOT/bundle/macos/AppIcon.icns
 [[ -f $ICON ]] || die "missing $ICON (regenerate: cargo run --example make_app_icons)"
 
 # The version: the `version = "..."` line of Cargo.toml's [package] table.
-VERSION=$(awk '
-  /^[[:space:]]*\[/ { in_package = ($0 ~ /^[[:space:]]*\[package\][[:space:]]*$/) }
-  in_package && /^[[:space:]]*version[[:space:]]*=/ {
-    sub(/^[^"]*"/, ""); sub(/".*$/, ""); print; exit
-  }' "$ROOT/Cargo.toml")
-[[ $VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] ||
-  die "could not read the [package] version from $ROOT/Cargo.toml (got '${VERSION}')"
+# shellcheck source=scripts/lib/version.sh
+source "$ROOT/scripts/lib/version.sh"
+VERSION=$(package_version) || exit 1
 
 mkdir -p "$OUTDIR"
 OUTDIR=$(cd "$OUTDIR" && pwd)

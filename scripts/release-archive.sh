@@ -34,13 +34,9 @@ EXE=osaurus-tray
 APP_EXE=osaurus-tray-app
 
 # The version: the `version = "..."` line of Cargo.toml's [package] table.
-VERSION=$(awk '
-  /^[[:space:]]*\[/ { in_package = ($0 ~ /^[[:space:]]*\[package\][[:space:]]*$/) }
-  in_package && /^[[:space:]]*version[[:space:]]*=/ {
-    sub(/^[^"]*"/, ""); sub(/".*$/, ""); print; exit
-  }' "$ROOT/Cargo.toml")
-[[ $VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] ||
-  die "could not read the [package] version from $ROOT/Cargo.toml (got '${VERSION}')"
+# shellcheck source=scripts/lib/version.sh
+source "$ROOT/scripts/lib/version.sh"
+VERSION=$(package_version) || exit 1
 
 outdir() {
   mkdir -p "$1"
