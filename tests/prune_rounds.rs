@@ -7,8 +7,19 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn leftover(port: u16) -> serde_json::Value {
-    running_config("X", port, "2025-01-01T00:00:00Z", false)
+/// `count` old running entries, named `prefix` and a number, on `port`.
+fn publish_leftovers(rt: &std::path::Path, prefix: &str, count: usize, port: u16) {
+    for n in 0..count {
+        let id = format!("{prefix}{n:04}");
+        publish(rt, &id, &running_config(&id, port, "2025-01-01T00:00:00Z", false));
+    }
+}
+
+/// `prune --dry-run` over `rt`, and how long it took.
+fn dry_run(rt: &std::path::Path) -> (std::process::Output, Duration) {
+    let start = Instant::now();
+    let out = run_in(rt, &["prune", "--dry-run"]);
+    (out, start.elapsed())
 }
 
 #[test]
@@ -18,15 +29,8 @@ fn fifty_entries_on_a_port_that_never_answers_take_one_round_and_are_kept() {
     // connection, nobody ever answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
-    for n in 0..50 {
-        let id = format!("S{n:02}");
-        let mut cfg = leftover(port);
-        cfg["instanceId"] = id.clone().into();
-        publish(rt.path(), &id, &cfg);
-    }
-    let start = Instant::now();
-    let out = run_in(rt.path(), &["prune", "--dry-run"]);
-    let took = start.elapsed();
+    publish_leftovers(rt.path(), "S", 50, port);
+    let (out, took) = dry_run(rt.path());
     // One round ends within 1 s however many entries; one by one at 300 ms
     // each, 50 entries took 15 s.
     assert!(took < Duration::from_secs(5), "prune --dry-run took {took:?} over 50 silent entries");
@@ -42,15 +46,8 @@ fn fifty_entries_on_a_port_that_never_answers_take_one_round_and_are_kept() {
 fn a_thousand_refused_leftovers_read_the_socket_table_once_per_round() {
     let rt = tempfile::tempdir().unwrap();
     let dead = closed_port();
-    for n in 0..1000 {
-        let id = format!("D{n:04}");
-        let mut cfg = leftover(dead);
-        cfg["instanceId"] = id.clone().into();
-        publish(rt.path(), &id, &cfg);
-    }
-    let start = Instant::now();
-    let out = run_in(rt.path(), &["prune", "--dry-run"]);
-    let took = start.elapsed();
+    publish_leftovers(rt.path(), "D", 1000, dead);
+    let (out, took) = dry_run(rt.path());
     assert_eq!(stdout(&out).matches("would remove").count(), 1000, "{}", stderr(&out));
     // Two rounds 10 s apart; reading the table for each entry took 32 s.
     assert!(took < Duration::from_secs(16), "prune --dry-run took {took:?} over 1,000 refused leftovers");
