@@ -12,6 +12,17 @@
 //! - macOS: libproc (`proc_listpids`, `proc_pidinfo(PROC_PIDLISTFDS)`,
 //!   `proc_pidfdinfo(PROC_PIDFDSOCKETINFO)`), called through `libc`.
 //! - Elsewhere: always `None`.
+//!
+//! Beyond who listens: when a process started ([`started_at`]: a discovery
+//! file older than its listener does not describe it) and when it exits
+//! ([`ExitWatch`]: Linux pidfd, macOS kqueue), so that liveness is learnt
+//! from the operating system, not by asking the server.
+
+mod exits;
+mod started;
+
+pub use exits::ExitWatch;
+pub use started::{parse_boot_time, parse_start_ticks, started_at};
 
 /// The process that owns a listening socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +115,10 @@ pub struct Listeners {
     rows: Vec<(std::net::IpAddr, u16, u64)>,
     /// The owner (uid) of each row, in the same order.
     uids: Vec<u32>,
+    /// The process holding each row, in the same order, where one pass
+    /// over the processes gives it (macOS); empty where the owner is looked
+    /// up by socket when asked (Linux).
+    pids: Vec<u32>,
 }
 
 impl Listeners {
@@ -116,9 +131,20 @@ impl Listeners {
                 rows.extend(parse_owned_rows(&text));
             }
             let (rows, uids) = rows.into_iter().unzip();
-            Some(Listeners { rows, uids })
+            Some(Listeners { rows, uids, pids: Vec::new() })
         }
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(target_os = "macos")]
+        {
+            let found = macos::listening_sockets()?;
+            let mut l = Listeners::default();
+            for s in found {
+                l.rows.push((s.address, s.port, s.id));
+                l.uids.push(s.uid);
+                l.pids.push(s.pid);
+            }
+            Some(l)
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "macos")))]
         None
     }
 
@@ -126,7 +152,12 @@ impl Listeners {
     /// owned by `uid`.
     pub fn from_rows(rows: Vec<(std::net::IpAddr, u16, u64)>, uid: u32) -> Listeners {
         let uids = vec![uid; rows.len()];
-        Listeners { rows, uids }
+        Listeners { rows, uids, pids: Vec::new() }
+    }
+
+    /// True when something listens on `port`.
+    pub fn listens(&self, port: u16) -> bool {
+        self.rows.iter().any(|r| r.1 == port)
     }
 
     /// `(local address, owner uid)` of every socket listening on `port`.
@@ -155,10 +186,27 @@ impl Listeners {
         {
             linux::owner_of(&self.sockets(port))
         }
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(target_os = "macos")]
+        {
+            let pid = self.owning_pid(port)?;
+            Some(Owner { pid, name: macos::name_of(std::ffi::c_int::try_from(pid).ok()?)? })
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "macos")))]
         {
             listener(port)
         }
+    }
+
+    /// The pid [`Listeners::owner`] names, from the pass that read the
+    /// table (macOS); `None` where the table has no pids.
+    #[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+    fn owning_pid(&self, port: u16) -> Option<u32> {
+        if self.pids.len() != self.rows.len() {
+            return None;
+        }
+        let holders: Vec<(u64, u32)> =
+            self.rows.iter().zip(&self.pids).filter(|(r, _)| r.1 == port).map(|(r, &pid)| (r.2, pid)).collect();
+        choose(&self.sockets(port), &holders)
     }
 }
 

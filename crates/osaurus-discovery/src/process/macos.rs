@@ -306,7 +306,7 @@ fn listening_socket(pid: c_int, fd: c_int, port: u16) -> Option<Listening> {
 }
 
 /// The file name of the executable of `pid`, else its command name.
-fn name_of(pid: c_int) -> Option<String> {
+pub(super) fn name_of(pid: c_int) -> Option<String> {
     let mut path = vec![0u8; usize::try_from(libc::PROC_PIDPATHINFO_MAXSIZE).ok()?];
     let capacity = u32::try_from(path.len()).ok()?;
     // SAFETY: the buffer holds `capacity` bytes.
@@ -329,4 +329,40 @@ fn name_of(pid: c_int) -> Option<String> {
     let name = String::from_utf8_lossy(&name[..got.min(name.len())]);
     let name = name.trim_end_matches('\0');
     (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// One listening TCP socket, as one pass over every process finds it.
+pub(super) struct Socket {
+    pub(super) address: std::net::IpAddr,
+    pub(super) port: u16,
+    pub(super) id: u64,
+    pub(super) uid: u32,
+    pub(super) pid: u32,
+}
+
+/// Every TCP socket in LISTEN of every process this user may see, in one
+/// pass; `None` when the processes cannot be listed.
+pub(super) fn listening_sockets() -> Option<Vec<Socket>> {
+    None
+}
+
+/// When `pid` started (`PROC_PIDTBSDINFO`).
+pub(super) fn started_at(pid: u32) -> Option<std::time::SystemTime> {
+    let _ = pid;
+    None
+}
+
+/// The kqueue behind [`super::ExitWatch`].
+pub(crate) struct ExitQueue;
+
+impl ExitQueue {
+    pub(crate) fn new() -> Option<ExitQueue> {
+        None
+    }
+    pub(crate) fn watch(&self, _pid: u32) -> bool {
+        false
+    }
+    pub(crate) fn forget(&self, _pid: u32) {}
+    pub(crate) fn stop(&self) {}
+    pub(crate) fn run(&self, _on_exit: &dyn Fn(u32) -> bool) {}
 }
