@@ -55,8 +55,8 @@ header() { menu_label_matching "$1" '^Osaurus(:| is not)' 1; }
 header_for() { # header_for N: the header the tray shows for N running instances
   case $1 in
     0) echo "Osaurus is not running" ;;
-    1) echo "Osaurus: 1 instance running" ;;
-    *) echo "Osaurus: $1 instances running" ;;
+    1) echo "Osaurus: 1 server running" ;;
+    *) echo "Osaurus: $1 servers running" ;;
   esac
 }
 

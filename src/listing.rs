@@ -22,6 +22,7 @@ pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
             i.url.as_deref().map_or_else(|| "-".to_owned(), |u| sanitize(u, 80)),
             lan_cell(i),
             match (i.reachable, &i.not_osaurus) {
+                _ if i.leftover.is_some() => "left over".into(),
                 (_, Some(_)) => "not Osaurus".into(),
                 (Some(true), None) => "yes".into(),
                 (Some(false), None) => "NO".into(),
@@ -54,6 +55,9 @@ fn lan_cell(i: &Instance) -> String {
 /// What probes found that a person must know, one phrase each.
 pub fn notes(i: &Instance) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(why) = &i.leftover {
+        out.push(why.clone());
+    }
     if let Some(why) = &i.not_osaurus {
         out.push(why.clone());
     }

@@ -190,12 +190,7 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
     if let Some(notice) = &ctx.notice {
         items.push(Item::info(format!("⚠ {notice}")).keyed("notice".into()));
     }
-    let header = match running.len() {
-        0 => "Osaurus is not running".to_owned(),
-        1 => "Osaurus: 1 instance running".to_owned(),
-        n => format!("Osaurus: {n} instances running"),
-    };
-    items.push(Item::info(header).keyed("header".into()));
+    items.push(Item::info(header(snap, &running)).keyed("header".into()));
     // A runtime folder that cannot be read hides whatever runs there: say
     // so, or "not running" would be believed.
     for (n, warning) in snap.warnings.iter().enumerate() {
@@ -379,6 +374,37 @@ pub fn tree(items: &[Item]) -> serde_json::Value {
     serde_json::Value::Array(items.iter().map(node).collect())
 }
 
+/// The first row: how many servers are alive, and how many entries that
+/// say running do not answer or are left over.
+fn header(snap: &Snapshot, running: &[&Instance]) -> String {
+    let leftover = |i: &Instance| i.leftover.is_some() || snap.details(i).is_some_and(|d| d.leftover);
+    let left = running.iter().filter(|i| leftover(i)).count();
+    let silent = running.iter().filter(|i| !leftover(i) && i.reachable == Some(false)).count();
+    let alive = running.len() - left - silent;
+    let mut text = match alive {
+        0 => "Osaurus is not running".to_owned(),
+        1 => "Osaurus: 1 server running".to_owned(),
+        n => format!("Osaurus: {n} servers running"),
+    };
+    let others: Vec<String> = [(silent, "not responding"), (left, "left over")]
+        .into_iter()
+        .filter(|&(n, _)| n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    if !others.is_empty() {
+        text.push_str(&format!(" ({})", others.join(", ")));
+    }
+    text
+}
+
+/// "30 s", "5 min".
+fn every_label(secs: u32) -> String {
+    match secs {
+        s if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
 fn settings_menu(ctx: &Context) -> Item {
     let s = &ctx.settings;
     let mut items = vec![Item::check("Notifications", s.notifications, Action::ToggleNotifications)];
@@ -387,7 +413,7 @@ fn settings_menu(ctx: &Context) -> Item {
     }
     let every = PROBE_CHOICES
         .iter()
-        .map(|&secs| Item::check(&format!("{secs} s"), s.probe_interval_secs == secs, Action::SetProbeInterval(secs)))
+        .map(|&secs| Item::check(&every_label(secs), s.probe_interval_secs == secs, Action::SetProbeInterval(secs)))
         .collect();
     items.push(Item::submenu("Check Servers Every", every));
     Item::submenu("Settings", items)
@@ -405,7 +431,7 @@ fn endpoint(i: &Instance) -> String {
 }
 
 fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context) -> Item {
-    let leftover = details.is_some_and(|d| d.leftover);
+    let leftover = i.leftover.is_some() || details.is_some_and(|d| d.leftover);
     let duplicate = details.is_some_and(|d| d.duplicate);
     let url = i.usable_url().unwrap_or_default().to_owned();
     let mut label = i.url.clone().unwrap_or_default();
@@ -480,10 +506,12 @@ fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context) -> Item 
     }
     if leftover {
         let port = i.port.map_or_else(String::new, |p| format!(" on port {p}"));
-        items.push(Item::info(match &i.not_osaurus {
-            Some(why) => format!("Left over from a crash: {why}"),
-            None => format!("Left over from a crash: nothing listens{port}"),
+        items.push(Item::info(match (&i.leftover, &i.not_osaurus) {
+            (Some(why), _) | (None, Some(why)) => format!("Left over from a crash: {}", sanitize(why, 200)),
+            (None, None) => format!("Left over from a crash: nothing listens{port}"),
         }));
+    } else if details.is_some_and(|d| d.not_responding) {
+        items.push(Item::info("It still runs, but missed two checks"));
     } else if i.reachable == Some(false) {
         items.push(Item::info("Probably left over from a crash"));
     }
@@ -569,6 +597,7 @@ mod tests {
             loopback_url: (running && exposed).then(|| format!("http://127.0.0.1:{port}")),
             address_on_this_machine: None,
             lan_access: None,
+            leftover: None,
         }
     }
 
@@ -640,7 +669,7 @@ mod tests {
     #[test]
     fn one_running_instance_with_its_submenu() {
         let m = build(&snap(vec![inst("ABCDEF0123", State::Running, 1337, false, Some(true))]), &ctx());
-        assert_eq!(m.items[0].label(), "Osaurus: 1 instance running");
+        assert_eq!(m.items[0].label(), "Osaurus: 1 server running");
         let Item::Submenu { items, .. } = find(&m.items, "http://127.0.0.1:1337") else { panic!("not a submenu") };
         assert_eq!(action_of(find(items, "Copy URL")), Some(&Action::Copy("http://127.0.0.1:1337".into())));
         assert_eq!(
@@ -806,7 +835,8 @@ mod tests {
         let Item::Submenu { items: every, .. } = find(items, "Check Servers Every") else { panic!() };
         let checked: Vec<&str> = every.iter().filter(|i| check_of(i).unwrap().0).map(Item::label).collect();
         assert_eq!(checked, ["30 s"]);
-        assert_eq!(check_of(find(every, "5 s")).unwrap().1, &Action::SetProbeInterval(5));
+        assert_eq!(labels(every), ["30 s", "1 min", "5 min", "15 min"]);
+        assert_eq!(check_of(find(every, "5 min")).unwrap().1, &Action::SetProbeInterval(300));
         let linux = build(&snap(vec![]), &Context { has_title: false, ..ctx() });
         let Item::Submenu { items, .. } = find(&linux.items, "Settings") else { panic!() };
         assert!(!labels(items).iter().any(|l| l.contains("LAN")));
@@ -920,7 +950,7 @@ mod tests {
         assert_eq!(key_of(&k1, "http://127.0.0.1:1  [LAN]"), "instance:\"/rt/A\"");
         assert_eq!(key_of(&k2, "http://127.0.0.1:1  [LAN]  (not responding)"), "instance:\"/rt/A\"");
         assert_eq!(k1.iter().filter(|(k, _)| k.starts_with("exposed:")).count(), 2);
-        assert_eq!(key_of(&k1, "Osaurus: 2 instances running"), "header");
+        assert_eq!(key_of(&k1, "Osaurus: 1 server running (1 not responding)"), "header");
         // Unkeyed items are told apart by their labels: no two alike in a list.
         let mut plain: Vec<&str> =
             s1.items.iter().filter(|i| i.key().is_none() && !matches!(i, Item::Separator)).map(Item::label).collect();
@@ -1068,7 +1098,7 @@ mod tests {
         assert_eq!(
             order,
             [
-                "Osaurus: 1 instance running",
+                "Osaurus: 1 server running",
                 "⚠ Exposed to the local network: 192.168.1.23:1338",
                 "⚠ Internet: Research at https://0x5aaeb6…eaed.agent.osaurus.ai",
                 "⚠ Any website you open can use this server",

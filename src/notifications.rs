@@ -1,11 +1,14 @@
 //! Which desktop notifications a change deserves (pure): an instance became
-//! exposed to the LAN, or open to anyone on it, the last running instance
-//! went away, an instance stopped responding. The state found at start-up
-//! is not news, except a server open to anyone on the network; one event
-//! gives one notification. [`tunnels_on`] does the same for Osaurus's
-//! settings: a relay tunnel that comes into effect.
+//! exposed to the LAN, or open to anyone on it, a server stopped responding
+//! (it still listens, but missed two checks), the last server went away
+//! ([`Stops`]: only when none is running, starting or restarting and none
+//! comes back within [`STOP_GRACE`], so a restart is not a stop). The state
+//! found at start-up is not news, except a server open to anyone on the
+//! network; one event gives one notification. [`tunnels_on`] does the same
+//! for Osaurus's settings: a relay tunnel that comes into effect.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use crate::discovery::{Instance, LanAccess};
 use crate::exposure::Exposure;
@@ -45,17 +48,69 @@ pub fn changes(before: Option<&Snapshot>, after: &Snapshot) -> Vec<Notification>
         if i.lan_access == Some(LanAccess::Open) && !old.is_some_and(|o| o.lan_access == Some(LanAccess::Open)) {
             out.push(open_to_anyone(i));
         }
-        if i.reachable == Some(false) && old.is_some_and(|o| o.reachable == Some(true)) {
+        let silent = |s: &Snapshot, i: &Instance| s.details(i).is_some_and(|d| d.not_responding);
+        if silent(after, i) && old.is_some_and(|o| !silent(before, o) && o.reachable == Some(true)) {
             out.push(Notification {
                 title: "Osaurus stopped responding".into(),
-                body: format!("{} does not answer /health.", url(i)),
+                body: format!("{} still runs, but does not answer.", url(i)),
             });
         }
     }
-    if !was.is_empty() && after.running().next().is_none() {
-        out.push(Notification { title: "Osaurus stopped".into(), body: "No Osaurus instance is running now.".into() });
-    }
     out
+}
+
+/// How long every server must stay gone before "Osaurus stopped": a
+/// restart closes the port for a moment, and a relaunch writes a new folder.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// True when a server may be up or coming: an entry that is starting or
+/// restarting, or running and not known to be dead.
+pub fn any_up(snap: &Snapshot) -> bool {
+    use crate::discovery::State;
+    snap.all().any(|i| match i.state {
+        State::Starting | State::Restarting => true,
+        State::Running => i.reachable != Some(false),
+        _ => false,
+    })
+}
+
+/// Decides "Osaurus stopped": the moment every server went away is noted,
+/// and the news given only if none came back [`STOP_GRACE`] later.
+#[derive(Debug, Default)]
+pub struct Stops {
+    /// Some server was up at the last snapshot, or before the pending stop.
+    was_up: bool,
+    /// Since when none has been.
+    down_since: Option<Instant>,
+}
+
+impl Stops {
+    /// Takes in a snapshot seen at `now` (the first one sets the scene and
+    /// is never news). Returns when to call [`Stops::due`], when a stop is
+    /// pending.
+    pub fn seen(&mut self, snap: &Snapshot, first: bool, now: Instant) -> Option<Instant> {
+        let up = any_up(snap);
+        if up || first {
+            self.was_up = up;
+            self.down_since = None;
+            return None;
+        }
+        if self.was_up && self.down_since.is_none() {
+            self.down_since = Some(now);
+        }
+        self.down_since.map(|at| at + STOP_GRACE)
+    }
+
+    /// The news at `now`, if every server has been gone for [`STOP_GRACE`].
+    pub fn due(&mut self, now: Instant) -> Option<Notification> {
+        let since = self.down_since?;
+        if now.duration_since(since) < STOP_GRACE {
+            return None;
+        }
+        self.down_since = None;
+        self.was_up = false;
+        Some(Notification { title: "Osaurus stopped".into(), body: "No Osaurus server is running now.".into() })
+    }
 }
 
 /// The notifications for the exposures from `before` to `after` (each with
@@ -245,6 +300,7 @@ mod tests {
             loopback_url: None,
             address_on_this_machine: None,
             lan_access: None,
+            leftover: None,
         }
     }
 
@@ -332,20 +388,59 @@ mod tests {
         assert_eq!(titles(&n), ["Osaurus is exposed to the local network"]);
     }
 
-    #[test]
-    fn the_last_instance_going_away_is_news() {
-        let two = snap(vec![inst("A", false, None), inst("B", false, None)]);
-        let one = snap(vec![inst("A", false, None)]);
-        assert!(changes(Some(&two), &one).is_empty());
-        assert_eq!(titles(&changes(Some(&one), &snap(vec![]))), ["Osaurus stopped"]);
-        assert!(changes(Some(&snap(vec![])), &snap(vec![])).is_empty());
+    fn in_state(id: &str, state: State) -> Instance {
+        Instance { state, url: None, port: None, ..inst(id, false, None) }
     }
 
     #[test]
-    fn stopping_to_respond_is_news_but_unknown_to_dead_is_not() {
-        let n = changes(Some(&snap(vec![inst("A", false, Some(true))])), &snap(vec![inst("A", false, Some(false))]));
-        assert_eq!(titles(&n), ["Osaurus stopped responding"]);
-        let m = changes(Some(&snap(vec![inst("A", false, None)])), &snap(vec![inst("A", false, Some(false))]));
+    fn the_last_server_going_away_is_news_once_it_stays_away() {
+        let t = Instant::now();
+        let at = |ms: u64| t + Duration::from_millis(ms);
+        let mut stops = Stops::default();
+        let two = snap(vec![inst("A", false, None), inst("B", false, None)]);
+        let one = snap(vec![inst("A", false, None)]);
+        assert_eq!(stops.seen(&two, true, at(0)), None);
+        assert_eq!(stops.seen(&one, false, at(10)), None, "one still runs");
+        assert!(changes(Some(&two), &one).is_empty());
+        let due = stops.seen(&snap(vec![]), false, at(20)).expect("a stop is pending");
+        assert_eq!(due, at(20) + STOP_GRACE);
+        assert_eq!(stops.due(at(1000)), None, "too soon");
+        assert_eq!(stops.seen(&snap(vec![]), false, at(2000)), Some(due), "still pending, from the first moment");
+        assert_eq!(stops.due(due).map(|n| n.title), Some("Osaurus stopped".into()));
+        assert_eq!(stops.due(due + STOP_GRACE), None, "once");
+        assert_eq!(stops.seen(&snap(vec![]), false, at(9000)), None, "nothing was up since");
+    }
+
+    #[test]
+    fn a_restart_is_not_a_stop() {
+        let t = Instant::now();
+        let at = |ms: u64| t + Duration::from_millis(ms);
+        let mut stops = Stops::default();
+        stops.seen(&snap(vec![inst("A", false, Some(true))]), true, at(0));
+        // running → restarting → starting → running, the port closed between.
+        for (n, state) in [State::Restarting, State::Starting].into_iter().enumerate() {
+            assert_eq!(stops.seen(&snap(vec![in_state("A", state)]), false, at(100 * n as u64 + 100)), None);
+        }
+        assert_eq!(stops.seen(&snap(vec![inst("A", false, Some(false))]), false, at(300)), Some(at(300) + STOP_GRACE));
+        assert_eq!(stops.seen(&snap(vec![inst("A", false, Some(true))]), false, at(900)), None, "back in time");
+        assert_eq!(stops.due(at(300) + STOP_GRACE), None);
+        // A relaunch: the old folder goes, a new one comes within the grace.
+        stops.seen(&snap(vec![]), false, at(10_000));
+        stops.seen(&snap(vec![in_state("B", State::Starting)]), false, at(12_000));
+        assert_eq!(stops.due(at(20_000)), None);
+    }
+
+    #[test]
+    fn stopping_to_respond_is_news_but_a_crash_or_unknown_to_dead_is_not() {
+        let alive = snap(vec![inst("A", false, Some(true))]);
+        let mut silent = snap(vec![inst("A", false, Some(false))]);
+        std::sync::Arc::make_mut(&mut silent.details)
+            .insert("A".into(), crate::inspect::Details { not_responding: true, ..Default::default() });
+        assert_eq!(titles(&changes(Some(&alive), &silent)), ["Osaurus stopped responding"]);
+        assert!(changes(Some(&silent), &silent).is_empty(), "once");
+        let crashed = snap(vec![inst("A", false, Some(false))]);
+        assert!(changes(Some(&alive), &crashed).is_empty(), "a crash is a stop, told by Stops");
+        let m = changes(Some(&snap(vec![inst("A", false, None)])), &silent);
         assert!(m.is_empty());
     }
 }

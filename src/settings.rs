@@ -17,7 +17,8 @@ pub struct Settings {
     pub notifications: bool,
     /// Show `LAN` beside the icon while an instance is exposed (macOS).
     pub lan_title: bool,
-    /// Seconds between probes of running instances.
+    /// Seconds between hang checks of a running server (`OPTIONS`, which
+    /// Osaurus does not log); liveness itself comes from the OS at once.
     pub probe_interval_secs: u32,
     /// A file holding the access key for `/v1/models` (used when
     /// `OSAURUS_API_KEY` is not set); it must not be readable by group or
@@ -28,12 +29,12 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { notifications: true, lan_title: true, probe_interval_secs: 10, api_key_file: None }
+        Settings { notifications: true, lan_title: true, probe_interval_secs: 300, api_key_file: None }
     }
 }
 
-/// The probe intervals the menu offers, in seconds.
-pub const PROBE_CHOICES: [u32; 4] = [5, 10, 30, 60];
+/// The hang-check intervals the menu offers, in seconds.
+pub const PROBE_CHOICES: [u32; 4] = [30, 60, 300, 900];
 
 impl Settings {
     /// The settings file under `config_dir` (the platform's config folder).
@@ -202,7 +203,7 @@ mod tests {
         let path = dir.path().join("s.json");
         fs::write(&path, r#"{"notifications": false, "future": 1}"#).unwrap();
         let (s, msg) = Settings::load(&path);
-        assert!(!s.notifications && s.lan_title && s.probe_interval_secs == 10);
+        assert!(!s.notifications && s.lan_title && s.probe_interval_secs == 300);
         assert_eq!(msg, None);
     }
 

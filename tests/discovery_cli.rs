@@ -51,6 +51,7 @@ fn several_running_instances_are_listed_newest_first_with_exact_keys() {
         "loopbackUrl",
         "addressOnThisMachine",
         "lanAccess",
+        "leftover",
     ];
     let mut got = keys.clone();
     got.sort();
@@ -101,8 +102,8 @@ fn a_stale_folder_newer_than_a_live_instance_loses_to_the_live_one() {
     let rt = tempfile::tempdir().unwrap();
     let live = HealthServer::start();
     let dead = closed_port();
-    publish(rt.path(), "LIVE", &running_config("LIVE", live.port, T1, false));
-    publish(rt.path(), "STALE", &running_config("STALE", dead, T3, false));
+    publish(rt.path(), "LIVE", &running_config("LIVE", live.port, &fresh(0), false));
+    publish(rt.path(), "STALE", &running_config("STALE", dead, &fresh(30), false));
 
     let probed = run_in(rt.path(), &["url"]);
     assert_eq!(stdout(&probed), format!("http://127.0.0.1:{}\n", live.port));
@@ -120,7 +121,7 @@ fn a_stale_folder_newer_than_a_live_instance_loses_to_the_live_one() {
 fn a_health_endpoint_that_is_not_200_is_unreachable() {
     let rt = tempfile::tempdir().unwrap();
     let sick = HealthServer::with_status(503);
-    publish(rt.path(), "SICK", &running_config("SICK", sick.port, T1, false));
+    publish(rt.path(), "SICK", &running_config("SICK", sick.port, &fresh(0), false));
     let v = json(&run_in(rt.path(), &["list", "--json"]));
     assert_eq!(v[0]["reachable"], false);
 }

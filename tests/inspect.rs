@@ -127,7 +127,7 @@ fn py_listener_on(host: &str) -> PyListener {
 fn a_server_bound_to_all_interfaces_is_exposed_even_if_its_file_says_not() {
     let wide = py_listener_on("0.0.0.0");
     let rt = tempfile::tempdir().unwrap();
-    publish(rt.path(), "LIAR", &running_config("LIAR", wide.port, T1, false));
+    publish(rt.path(), "LIAR", &running_config("LIAR", wide.port, &fresh(0), false));
     let probed = json(&run_in(rt.path(), &["list", "--json"]));
     assert_eq!(probed[0]["exposeToNetwork"], false);
     assert_eq!(probed[0]["exposed"], true, "{:?}", probed[0]);
@@ -148,8 +148,8 @@ fn two_instances_served_by_two_processes_of_one_program_are_duplicates() {
     let a = py_listener();
     let b = py_listener();
     let rt = tempfile::tempdir().unwrap();
-    publish(rt.path(), "A", &running_config("A", a.port, T1, false));
-    publish(rt.path(), "B", &running_config("B", b.port, T1, false));
+    publish(rt.path(), "A", &running_config("A", a.port, &fresh(0), false));
+    publish(rt.path(), "B", &running_config("B", b.port, &fresh(0), false));
     let snap =
         watch_until(RuntimeDirs::explicit(rt.path().into()), Duration::from_secs(10), Duration::from_secs(10), |s| {
             s.running().count() == 2 && s.running().all(|i| s.details(i).is_some_and(|d| d.owner.is_some()))
@@ -200,7 +200,7 @@ fn a_timeout_is_never_a_leftover() {
 /// there must be at least one.
 fn never_a_leftover(id: &str, port: u16, why: &str) {
     let rt = tempfile::tempdir().unwrap();
-    publish(rt.path(), id, &running_config(id, port, T1, false));
+    publish(rt.path(), id, &running_config(id, port, &fresh(0), false));
     let (tx, rx) = mpsc::channel();
     let options = watcher::Options {
         probe: true,
@@ -261,7 +261,7 @@ fn prune_keeps_a_folder_that_gained_a_file() {
 fn prune_keeps_a_folder_whose_server_came_alive() {
     let rt = tempfile::tempdir().unwrap();
     let server = HealthServer::start();
-    let dir = publish(rt.path(), "L", &running_config("L", server.port, T1, false));
+    let dir = publish(rt.path(), "L", &running_config("L", server.port, &fresh(0), false));
     let seen = read_instance(&dir, "L".into());
     let err = prune::remove(&seen, &Prober::default()).unwrap_err();
     assert!(err.contains("not refusing"), "{err}");
@@ -281,7 +281,7 @@ fn prune_never_touches_starting_entries() {
 fn prune_command_finds_and_removes_leftovers_and_spares_the_living() {
     let rt = tempfile::tempdir().unwrap();
     let live = HealthServer::start();
-    let live_dir = publish(rt.path(), "LIVE", &running_config("LIVE", live.port, T1, false));
+    let live_dir = publish(rt.path(), "LIVE", &running_config("LIVE", live.port, &fresh(0), false));
     let dead_dir = publish(rt.path(), "DEAD", &running_config("DEAD", closed_port(), T1, false));
     let starting = publish(rt.path(), "S", &starting_config("S", T1, "starting"));
     let dry = run_in(rt.path(), &["prune", "--dry-run"]);

@@ -20,7 +20,6 @@ const INSIDE: &str = "OSAURUS_TRAY_NETNS_INSIDE";
 const REQUIRED: &str = "OSAURUS_TRAY_NETNS_REQUIRED";
 const TEST: &str = "the_lan_check_asks_only_this_machines_own_address";
 const LAN: &str = "192.168.77.23";
-const T1: &str = "2025-09-08T12:35:12Z";
 
 #[test]
 fn the_lan_check_asks_only_this_machines_own_address() {
@@ -62,7 +61,7 @@ fn sent_out() -> u64 {
 }
 
 fn exposed_at(rt: &std::path::Path, id: &str, server: &Osaurus, address: &str) {
-    let mut cfg = running_config(id, server.port, T1, true);
+    let mut cfg = running_config(id, server.port, &fresh(0), true);
     cfg["address"] = address.into();
     cfg["url"] = format!("http://{address}:{}", server.port).into();
     publish(rt, id, &cfg);

@@ -70,7 +70,7 @@ fn proxy_settings_in_the_environment_are_ignored() {
     let proxy = Counting::start(200, None);
     let server = HealthServer::start();
     let rt = tempfile::tempdir().unwrap();
-    publish(rt.path(), "A", &running_config("A", server.port, "2025-09-08T12:00:00Z", false));
+    publish(rt.path(), "A", &running_config("A", server.port, &fresh(0), false));
     let proxy_url = format!("http://127.0.0.1:{}", proxy.port);
     let mut cmd = bin();
     cmd.args(["--runtime-dir", rt.path().to_str().unwrap(), "list", "--json"]);

@@ -11,7 +11,6 @@ use common::osaurus::{Impostor, KeyRule, Osaurus, Plays, MODELS};
 use common::*;
 
 const T1: &str = "2025-09-08T12:35:12Z";
-const T2: &str = "2025-09-08T13:00:00Z";
 const KEY: &str = "osk-v1-7f3c9e2a41d86b05";
 
 fn plays(rule: KeyRule, exposed: bool) -> Plays {
@@ -90,7 +89,7 @@ fn another_web_server_on_a_leftovers_port_is_not_osaurus_and_never_handed_out() 
     let impostor = Impostor::start();
     let rt = tempfile::tempdir().unwrap();
     // The leftover is the newest entry: before, it won the selection.
-    publish(rt.path(), "LEFTOVER", &running_config("LEFTOVER", impostor.port, T2, false));
+    publish(rt.path(), "LEFTOVER", &running_config("LEFTOVER", impostor.port, &fresh(1), false));
     let list = json(&run_in(rt.path(), &["list", "--all", "--json"]));
     assert_eq!(list[0]["reachable"], false, "{:?}", list[0]);
     let named = format!("port {} answers, but not as Osaurus", impostor.port);
@@ -104,7 +103,7 @@ fn another_web_server_on_a_leftovers_port_is_not_osaurus_and_never_handed_out() 
     }
     // With a real Osaurus beside it, that one is chosen, though older.
     let real = Osaurus::start(plays(KeyRule::LoopbackWhileNotExposed, false));
-    publish(rt.path(), "REAL", &running_config("REAL", real.port, T1, false));
+    publish(rt.path(), "REAL", &running_config("REAL", real.port, &fresh(0), false));
     assert_eq!(stdout(&run_in(rt.path(), &["url"])).trim(), format!("http://127.0.0.1:{}", real.port));
     // watch --json names it in the object.
     let mut watch = WatchProc::start(rt.path(), &[], &[]);
@@ -119,8 +118,8 @@ fn selection_among_answering_instances_is_the_guides() {
     let (a, b) =
         (Osaurus::start(plays(KeyRule::Never, false)), Osaurus::start(plays(KeyRule::LoopbackWhileNotExposed, false)));
     let rt = tempfile::tempdir().unwrap();
-    publish(rt.path(), "OLD", &running_config("OLD", a.port, T1, false));
-    publish(rt.path(), "NEW", &running_config("NEW", b.port, T2, false));
+    publish(rt.path(), "OLD", &running_config("OLD", a.port, &fresh(0), false));
+    publish(rt.path(), "NEW", &running_config("NEW", b.port, &fresh(1), false));
     publish(rt.path(), "S", &starting_config("S", "2025-09-09T00:00:00Z", "starting"));
     assert_eq!(stdout(&run_in(rt.path(), &["url"])).trim(), format!("http://127.0.0.1:{}", b.port));
     assert_eq!(stdout(&run_in(rt.path(), &["url", "--no-probe"])).trim(), format!("http://127.0.0.1:{}", b.port));
@@ -131,7 +130,7 @@ fn selection_among_answering_instances_is_the_guides() {
 fn exposed_server_and_folder() -> (Osaurus, tempfile::TempDir, tempfile::TempDir) {
     let server = Osaurus::start(plays(KeyRule::LoopbackWhileNotExposed, true));
     let rt = tempfile::tempdir().unwrap();
-    let mut cfg = running_config("EXPOSED", server.port, T1, true);
+    let mut cfg = running_config("EXPOSED", server.port, &fresh(0), true);
     // Its LAN address: loopback stands in, nothing leaves the machine.
     cfg["address"] = "127.0.0.1".into();
     cfg["url"] = format!("http://127.0.0.1:{}", server.port).into();
@@ -216,7 +215,7 @@ fn a_lan_address_this_machine_no_longer_has_is_said_and_loopback_offered() {
     // 198.51.100.0/24 is reserved for documentation: no machine has it.
     let mine = osaurus_tray::interfaces::read().unwrap();
     assert!(!mine.iter().any(|i| i.address.to_string() == "198.51.100.23"), "this machine has {mine:?}");
-    let mut cfg = running_config("MOVED", server.port, T1, true);
+    let mut cfg = running_config("MOVED", server.port, &fresh(0), true);
     cfg["address"] = "198.51.100.23".into();
     cfg["url"] = format!("http://198.51.100.23:{}", server.port).into();
     publish(rt.path(), "MOVED", &cfg);
@@ -247,7 +246,7 @@ fn errors_read_as_sentences_not_debug_forms() {
     // prune's refusal when the server is back.
     let server = Osaurus::start(plays(KeyRule::Never, false));
     let rt = tempfile::tempdir().unwrap();
-    let dir = publish(rt.path(), "L", &running_config("L", server.port, T1, false));
+    let dir = publish(rt.path(), "L", &running_config("L", server.port, &fresh(0), false));
     let seen = osaurus_tray::discovery::read::read_instance(&dir, "L".into());
     let err = osaurus_tray::prune::remove(&seen, &Prober::default()).unwrap_err();
     assert!(err.contains("answers as Osaurus"), "{err}");
@@ -281,7 +280,7 @@ fn prune_removes_every_copy_of_a_leftover_and_reports_each() {
     let a = publish(&current, "LEFT", &cfg);
     let b = publish(&legacy, "LEFT", &cfg);
     let live = Osaurus::start(plays(KeyRule::Never, false));
-    let kept = publish(&legacy, "LIVE", &running_config("LIVE", live.port, T1, false));
+    let kept = publish(&legacy, "LIVE", &running_config("LIVE", live.port, &fresh(0), false));
     let mut c = bin();
     c.env("HOME", home.path()).env("XDG_CONFIG_HOME", home.path()).arg("prune");
     let out = run_with_deadline(c, Duration::from_secs(30));
@@ -338,7 +337,7 @@ fn a_leftover_whose_port_another_program_took_is_pruned() {
     use osaurus_tray::probe::Prober;
     let impostor = Impostor::start();
     let rt = tempfile::tempdir().unwrap();
-    let dir = publish(rt.path(), "L", &running_config("L", impostor.port, T1, false));
+    let dir = publish(rt.path(), "L", &running_config("L", impostor.port, &fresh(0), false));
     let seen = osaurus_tray::discovery::read::read_instance(&dir, "L".into());
     osaurus_tray::prune::remove(&seen, &Prober::default()).unwrap();
     assert!(!dir.exists());
@@ -377,7 +376,7 @@ fn one_server_named_by_many_files_is_asked_once_from_the_lan() {
     let rt = tempfile::tempdir().unwrap();
     for n in 0..20 {
         let id = format!("COPY{n:02}");
-        let mut cfg = running_config(&id, server.port, T1, true);
+        let mut cfg = running_config(&id, server.port, &fresh(0), true);
         cfg["address"] = "127.0.0.1".into();
         cfg["url"] = format!("http://127.0.0.1:{}", server.port).into();
         publish(rt.path(), &id, &cfg);

@@ -175,7 +175,7 @@ fn a_broken_file_that_stays_broken_is_eventually_shown() {
 fn reachability_changes_are_changes() {
     let rt = tempfile::tempdir().unwrap();
     let server = HealthServer::start();
-    publish(rt.path(), "A", &running_config("A", server.port, T1, false));
+    publish(rt.path(), "A", &running_config("A", server.port, &fresh(0), false));
     let mut w = WatchProc::start(rt.path(), &["--probe-interval", "0.2"], &[]);
     w.wait_for(SOON, "A reachable", |v| v.first().is_some_and(|a| a["reachable"] == true));
     drop(server);

@@ -11,7 +11,7 @@ use clap::Args;
 use super::{Failure, Outcome};
 use crate::discovery::read::read_instance;
 use crate::discovery::{Instance, RuntimeDirs};
-use crate::leftover::{is_gone, no_server, Leftovers, LEFTOVER_AFTER};
+use crate::leftover::{is_gone, no_server_of_its_own, Leftovers, LEFTOVER_AFTER};
 use crate::probe::{newest_first, Prober, Reply};
 use crate::prune::Removal;
 use crate::snapshot::Snapshot;
@@ -147,8 +147,9 @@ fn look_all(prober: &Prober, entries: &[&Instance]) -> Vec<Look> {
     entries
         .iter()
         .map(|i| match i.port.and_then(|port| replies.get(&port).map(|r| (port, r))) {
-            Some((port, reply)) => {
-                Look { no_osaurus: is_gone(reply), found: no_server(port, reply, listeners.as_ref()) }
+            Some((_, reply)) => {
+                let found = no_server_of_its_own(i, reply, listeners.as_ref());
+                Look { no_osaurus: is_gone(reply) || found.is_ok(), found }
             }
             None => Look { no_osaurus: false, found: Err("it has no port".into()) },
         })

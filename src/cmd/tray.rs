@@ -11,7 +11,7 @@ use crate::gui::{self, Gui};
 /// Run the menu-bar app.
 #[derive(Debug, Args, Default)]
 pub struct Tray {
-    /// Seconds between probes of running instances (default: the saved setting, 10).
+    /// Seconds between hang checks of a running server (default: the saved setting, 300).
     #[arg(long, value_name = "S", value_parser = crate::cli::parse_interval)]
     pub probe_interval: Option<f64>,
 }

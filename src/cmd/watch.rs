@@ -21,11 +21,13 @@ pub struct Watch {
     /// One JSON object per line: {"at": ..., "instances": [...], "warnings": [...], "exposure": {...}}.
     #[arg(long)]
     pub json: bool,
-    /// Do not probe /health.
+    /// Do not follow the servers: no socket table, no requests; the files alone.
     #[arg(long)]
     pub no_probe: bool,
-    /// Seconds between probes of running instances.
-    #[arg(long, value_name = "S", default_value_t = 10.0, value_parser = crate::cli::parse_interval)]
+    /// Seconds between hang checks of a running server (OPTIONS, which
+    /// Osaurus answers without logging); that it runs is learnt from the
+    /// operating system at once.
+    #[arg(long, value_name = "S", default_value_t = 300.0, value_parser = crate::cli::parse_interval)]
     pub probe_interval: f64,
 }
 

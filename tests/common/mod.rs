@@ -118,6 +118,15 @@ fn foundation_string(s: &str) -> String {
     serde_json::to_string(s).unwrap().replace('/', "\\/")
 }
 
+/// `updatedAt` for a file of a live server: now, `secs` later (or
+/// earlier), as Osaurus writes it. A file older than the process listening
+/// on its port is a leftover, and a test's servers run in the test's own
+/// process, which started moments ago.
+#[allow(dead_code)]
+pub fn fresh(secs: i64) -> String {
+    osaurus_time(chrono::Utc::now() + chrono::TimeDelta::seconds(secs))
+}
+
 /// `updatedAt` as Osaurus writes it: UTC, `Z`, no fractional seconds.
 pub fn osaurus_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()

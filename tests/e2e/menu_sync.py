@@ -33,9 +33,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 RUNTIME = os.environ["RUNTIME"]
 DUMP = os.environ["OSAURUS_TRAY_MENU_DUMP"]
 DEADLINE = 2.0
-# Ten days ago: every time the changes make stays in the past (a time in the
-# future is not believed, and ranks as undated).
-NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(days=10)
+# The servers run in this process, which started a moment ago, and a file
+# older than the process listening on its port is a crash leftover: a file
+# with a server is dated from now on, seconds apart (a time more than a
+# minute in the future is not believed). Files without a server may be older.
+NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=1)
 ID_ROW = re.compile(r"^ID: (\S+)$")
 
 
@@ -373,6 +375,8 @@ class World:
         return sorted(i.updated for i in self.instances)
 
     def add(self, when, **kw):
+        if kw.get("server", True):
+            when = max(when, NOW)
         i = Instance(when, **kw)
         i.write()
         self.instances.append(i)
@@ -388,10 +392,10 @@ def step(w, kind):
     rng = w.rng
     times = w.times()
     if kind == "newest":
-        i = w.add((times[-1] if times else NOW) + dt.timedelta(minutes=rng.randint(1, 9)), exposed=rng.random() < 0.3)
+        i = w.add((times[-1] if times else NOW) + dt.timedelta(seconds=rng.randint(1, 3)), exposed=rng.random() < 0.3)
         return f"new newest {i.id[:8]}"
     if kind == "oldest":
-        i = w.add((times[0] if times else NOW) - dt.timedelta(minutes=rng.randint(1, 9)), exposed=rng.random() < 0.3)
+        i = w.add((times[0] if times else NOW) - dt.timedelta(seconds=rng.randint(1, 3)), exposed=rng.random() < 0.3)
         return f"new oldest {i.id[:8]}"
     if kind == "middle" and len(times) >= 2:
         a, b = sorted(rng.sample(times, 2))
@@ -484,10 +488,10 @@ def named(menu):
     """The cases first found by hand, each checked on its own."""
     w = World(random.Random(1))
     random.seed(1)
-    a = w.add(NOW - dt.timedelta(minutes=10))
-    b = w.add(NOW - dt.timedelta(minutes=5), exposed=True)
+    a = w.add(NOW)
+    b = w.add(NOW + dt.timedelta(seconds=1), exposed=True)
     settle(menu, w.instances, "A local, B exposed")
-    c = w.add(NOW)
+    c = w.add(NOW + dt.timedelta(seconds=2))
     tree = settle(menu, w.instances, "C starts, newest, first")
     for row, short in instance_rows(tree):
         click_copy_url(menu, w.instances, row, short)

@@ -83,7 +83,7 @@ RT=$(sed -n 's/^osaurus-tray demo: runtime folder //p' "$TMP/app-demo.log" | hea
 PORTS=($(sed -n 's|.*servers on http://127.0.0.1:\([0-9]*\) and http://127.0.0.1:\([0-9]*\).*|\1 \2|p' "$TMP/app-demo.log"))
 [[ ${#PORTS[@]} == 2 ]] || fail "the demo did not name its ports"
 
-wait_label "Osaurus: 2 instances running" 1
+wait_label "Osaurus: 2 servers running" 1
 wait_label "http://127.0.0.1:${PORTS[0]}" 1
 wait_label "http://127.0.0.1:${PORTS[1]}  [LAN]" 1
 wait_label "⚠ Exposed to the local network: 127.0.0.1:${PORTS[1]}" 1
@@ -126,7 +126,7 @@ ok "models are listed, copied on click; the exposed one needs a key"
 
 publish "$RT" "E2E00000-0000-4000-8000-000000000001" \
   '{"instanceId":"E2E00000-0000-4000-8000-000000000001","health":"running","port":9,"address":"127.0.0.1","url":"http:\/\/127.0.0.1:9","exposeToNetwork":false,"updatedAt":"2025-09-08T12:35:12Z"}'
-wait_label "Osaurus: 3 instances running" 1
+wait_label "Osaurus: 2 servers running (1 not responding)" 1
 wait_label "http://127.0.0.1:9  (not responding)" 1
 wait_label "Probably left over from a crash" 2
 ok "an added instance appears, marked not responding"
@@ -157,9 +157,33 @@ ok "Quit exits 0 within $(($(now_ms) - T1)) ms and leaves nothing behind"
 dbus-monitor --session "interface='org.freedesktop.Notifications',member='Notify'" >"$TMP/notify.log" 2>&1 &
 PIDS+=($!)
 RT2=$TMP/runtime
-exposed() { # exposed ID PORT
-  printf '{"instanceId":"%s","health":"running","port":%s,"address":"192.168.1.23","url":"http:\\/\\/192.168.1.23:%s","exposeToNetwork":true,"updatedAt":"2025-09-08T12:35:12Z"}' "$1" "$2" "$2"
+fake_osaurus() { # fake_osaurus PORT: answers as Osaurus does on 127.0.0.1:PORT, until killed
+  python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def answer(self, status, body=b""):
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        if self.path == "/health":
+            self.answer(200, b"{\"status\":\"healthy\",\"timestamp\":\"2026-01-01T00:00:00Z\"}")
+        else:
+            self.answer(401, b"{\"error\":{\"message\":\"key\",\"type\":\"authentication_error\"}}")
+    def do_OPTIONS(self):
+        self.answer(204)
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$1" &
+  PIDS+=($!)
+  for _ in $(seq 100); do (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
 }
+exposed() { # exposed ID PORT: its server started first, the file written after (as Osaurus does)
+  printf '{"instanceId":"%s","health":"running","port":%s,"address":"192.168.1.23","url":"http:\\/\\/192.168.1.23:%s","exposeToNetwork":true,"updatedAt":"%s"}' "$1" "$2" "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+}
+for port in 7001 7002 7003; do fake_osaurus "$port"; done
 publish "$RT2" "A0000000-0000-4000-8000-00000000000A" "$(exposed A0000000-0000-4000-8000-00000000000A 7001)"
 mkdir -p "$XDG_CONFIG_HOME/osaurus-tray"
 echo '{ this is not json' >"$XDG_CONFIG_HOME/osaurus-tray/settings.json"
@@ -168,7 +192,7 @@ sleep 0.3
 APP_PID=$!
 PIDS+=($APP_PID)
 sni_connect
-wait_label "Osaurus: 1 instance running" 1
+wait_label "Osaurus: 1 server running" 1
 L=$(menu_layout)
 [[ $L == *"⚠ Settings were unreadable"* ]] || fail "no notice about the corrupt settings"
 [[ ! -e $XDG_CONFIG_HOME/osaurus-tray/settings.json ]] || fail "corrupt settings not moved aside"
@@ -179,7 +203,7 @@ ok "corrupt settings are moved aside, kept, and the user is told"
 sleep 0.5
 [[ $(notify_count) == 0 ]] || fail "a notification for the state found at start-up"
 publish "$RT2" "B0000000-0000-4000-8000-00000000000B" "$(exposed B0000000-0000-4000-8000-00000000000B 7002)"
-wait_label "Osaurus: 2 instances running" 1
+wait_label "Osaurus: 2 servers running" 1
 for _ in $(seq 60); do [[ $(notify_count) -ge 1 ]] && break; sleep 0.05; done
 [[ $(notify_count) == 1 ]] || fail "expected one Notify call, saw $(notify_count)"
 grep -q 'exposed to the local network' "$TMP/notify.log" || fail "the notification does not say what happened"
@@ -213,7 +237,7 @@ wait_file "$SETTINGS" present
 for _ in $(seq 40); do grep -q '"notifications": false' "$SETTINGS" && break; sleep 0.05; done
 grep -q '"notifications": false' "$SETTINGS" || fail "turning notifications off was not saved: $(cat "$SETTINGS")"
 publish "$RT2" "C0000000-0000-4000-8000-00000000000C" "$(exposed C0000000-0000-4000-8000-00000000000C 7003)"
-wait_label "Osaurus: 3 instances running" 1
+wait_label "Osaurus: 3 servers running" 1
 sleep 0.3
 [[ $(notify_count) == 1 ]] || fail "a notification while notifications are off"
 ok "the Notifications switch is saved and silences notifications"

@@ -17,7 +17,7 @@ use crate::process::Owner;
 /// The most model ids kept for one instance.
 pub const MAX_MODELS: usize = 200;
 /// The largest `/v1/models` answer read.
-const MODELS_LIMIT: u64 = 1024 * 1024;
+pub(crate) const MODELS_LIMIT: u64 = 1024 * 1024;
 
 /// The models an instance serves, as far as is known.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,8 +44,12 @@ pub struct Details {
     /// same executable.
     pub duplicate: bool,
     /// Its file says running, but no server was on its port at two looks
-    /// at least [`crate::leftover::LEFTOVER_AFTER`] apart.
+    /// at least [`crate::leftover::LEFTOVER_AFTER`] apart, or its file is
+    /// older than the process listening there.
     pub leftover: bool,
+    /// Its server still listens, but missed two checks at least
+    /// five seconds apart.
+    pub not_responding: bool,
 }
 
 /// Reads the ids out of an OpenAI-style `{"object":"list","data":[{"id":…}]}`.
@@ -95,6 +99,14 @@ pub fn fetch_models_up_to(prober: &Prober, port: u16, key: Option<&AccessKey>, m
             Models::Unavailable(format!("the model list is larger than {} KiB, more than is read", limit / 1024))
         }
         Err(outcome) => Models::Unavailable(format!("port {port} {outcome}")),
+    }
+}
+
+/// The models an open server's `/v1/models` answer lists (the body of a 200).
+pub fn models_in(body: &str) -> Models {
+    match parse_models(body) {
+        Ok(ids) => Models::Listed(ids),
+        Err(why) => Models::Unavailable(format!("the model list is {why}")),
     }
 }
 

@@ -2,15 +2,25 @@
 //! the menu's mark and its removal), by `prune`, and by the re-check right
 //! before a folder is deleted ([`crate::prune::remove_checked`]).
 //!
-//! An entry that says running is a leftover when, at two looks on the same
-//! port at least [`LEFTOVER_AFTER`] apart, no Osaurus answered on 127.0.0.1
-//! (the connection was refused, or another program answered) and no socket
-//! listens on the port where that probe does not reach (`::1`, `127.0.0.2`,
-//! one LAN address). One look is [`no_server`]; the two looks are counted
-//! by [`Leftovers`].
+//! An entry that says running is a leftover when either:
+//!
+//! - its file was written before the process listening on its port started
+//!   ([`written_before`], with [`CLOCK_MARGIN`]): Osaurus writes its file
+//!   after its process starts, and every rewrite is later still, so that
+//!   listener is not this entry's server, whatever answers on the port.
+//!   One look is enough.
+//! - at two looks on the same port at least [`LEFTOVER_AFTER`] apart, no
+//!   Osaurus answered on 127.0.0.1 (the connection was refused, or another
+//!   program answered) and no socket listens on the port where that probe
+//!   does not reach (`::1`, `127.0.0.2`, one LAN address). One look is
+//!   [`no_server`]; the two looks are counted by [`Leftovers`].
+//!
+//! A probe that timed out never makes a leftover: a slow server is a server.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::{DateTime, Utc};
 
 use crate::probe::Reply;
 use crate::process::Listeners;
@@ -18,6 +28,37 @@ use crate::text::sanitize;
 
 /// Looks this far apart (or more) make an entry a leftover.
 pub const LEFTOVER_AFTER: Duration = Duration::from_secs(10);
+
+/// How far a file's `updatedAt` may be before its listener's start and
+/// still describe it: `updatedAt` has whole seconds, and the boot time a
+/// process's start is counted from is rounded too.
+pub const CLOCK_MARGIN: Duration = Duration::from_secs(2);
+
+/// True when a file written at `updated_at` is older than the listener
+/// that started at `started` (by more than [`CLOCK_MARGIN`]): it cannot
+/// describe that listener. An undated file cannot be told: false.
+pub fn written_before(updated_at: Option<DateTime<Utc>>, started: SystemTime) -> bool {
+    let Some(written) = updated_at else { return false };
+    let started: DateTime<Utc> = started.into();
+    chrono::Duration::from_std(CLOCK_MARGIN).is_ok_and(|margin| written + margin < started)
+}
+
+/// Why an entry written at `updated_at` is a leftover although `owner`,
+/// which started at `started`, listens on its `port`; `None` when it is not.
+pub fn older_than_listener(
+    updated_at: Option<DateTime<Utc>>,
+    port: u16,
+    owner: &crate::process::Owner,
+    started: SystemTime,
+) -> Option<String> {
+    written_before(updated_at, started).then(|| {
+        format!(
+            "its file is older than {} (pid {}), which listens on port {port}",
+            sanitize(&owner.name, 64),
+            owner.pid
+        )
+    })
+}
 
 /// One look at `port`, whose `/health` probe found `outcome`: `Ok` when no
 /// server is there, or why one may be. `listeners` is the socket table read
@@ -52,6 +93,29 @@ pub fn no_server(port: u16, outcome: &Reply, listeners: Option<&Listeners>) -> R
             None => Ok(()),
         }
     }
+}
+
+/// One look at `instance` (a running entry with a port), whose `/health`
+/// probe found `outcome`: `Ok` when no server of its own is there (none at
+/// all, by [`no_server`], or one that started after its file was written,
+/// by [`older_than_listener`]), or why one may be. Never `Ok` on a timeout
+/// from a listener as old as the file.
+pub fn no_server_of_its_own(
+    instance: &crate::discovery::Instance,
+    outcome: &Reply,
+    listeners: Option<&Listeners>,
+) -> Result<(), String> {
+    let Some(port) = instance.port else {
+        return Err("it has no port".into());
+    };
+    if let Some(table) = listeners.filter(|t| t.listens(port)) {
+        if let Some(l) = crate::process::listeners_on(table, &[port]).get(&port) {
+            if l.started.and_then(|at| older_than_listener(instance.updated_at, port, &l.owner, at)).is_some() {
+                return Ok(());
+            }
+        }
+    }
+    no_server(port, outcome, listeners)
 }
 
 /// True when a probe shows no Osaurus on the port: refused, or another
@@ -108,6 +172,13 @@ impl Leftovers {
         }
     }
 
+    /// Marks `key` a leftover on `port` at once: its file is older than the
+    /// listener on the port ([`written_before`]).
+    pub fn mark(&mut self, key: &str, port: u16, now: Instant) {
+        let since = now.checked_sub(LEFTOVER_AFTER).unwrap_or(now);
+        self.gone_since.insert(key.to_owned(), (port, since));
+    }
+
     /// Whether `key` was a leftover at its last look on `port`.
     pub fn is_leftover(&self, key: &str, port: u16, now: Instant) -> bool {
         self.gone_since.get(key).is_some_and(|&(p, since)| p == port && now.duration_since(since) >= LEFTOVER_AFTER)
@@ -159,6 +230,33 @@ mod tests {
         assert!(!l.observe("A", 2, gone(&Reply::Refused), s(50)), "a new port is a new server");
         assert!(l.observe("A", 2, gone(&Reply::Refused), s(60)));
         assert!(!l.is_leftover("A", 1, s(60)));
+    }
+
+    #[test]
+    fn a_file_older_than_its_listener_does_not_describe_it() {
+        let at = |s: &str| Some(s.parse::<DateTime<Utc>>().unwrap());
+        let start: SystemTime = "2026-12-02T10:00:00Z".parse::<DateTime<Utc>>().unwrap().into();
+        assert!(written_before(at("2026-12-02T09:59:57Z"), start));
+        assert!(written_before(at("2025-09-08T12:35:12Z"), start));
+        assert!(!written_before(at("2026-12-02T09:59:58Z"), start), "within the margin");
+        assert!(!written_before(at("2026-12-02T10:00:00Z"), start));
+        assert!(!written_before(at("2026-12-02T10:30:00Z"), start), "a rewrite is later still");
+        assert!(!written_before(None, start), "undated: cannot be told");
+        let owner = crate::process::Owner { pid: 812, name: "osaurus".into() };
+        let why = older_than_listener(at("2025-09-08T12:35:12Z"), 1337, &owner, start).unwrap();
+        assert_eq!(why, "its file is older than osaurus (pid 812), which listens on port 1337");
+        assert_eq!(older_than_listener(at("2026-12-02T10:00:01Z"), 1337, &owner, start), None);
+    }
+
+    #[test]
+    fn a_mark_makes_a_leftover_at_once_and_a_server_clears_it() {
+        let t0 = Instant::now() + Duration::from_secs(60);
+        let mut l = Leftovers::default();
+        l.mark("A", 1, t0);
+        assert!(l.is_leftover("A", 1, t0));
+        assert!(!l.is_leftover("A", 2, t0));
+        assert!(!l.observe("A", 1, false, t0));
+        assert!(!l.is_leftover("A", 1, t0));
     }
 
     #[test]

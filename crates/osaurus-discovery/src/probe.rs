@@ -16,15 +16,21 @@ use crate::discovery::{Instance, LanAccess};
 use crate::interfaces::{self, Interface};
 use crate::key::AccessKey;
 
-/// The longest a probe waits for an answer.
-pub const PROBE_TIMEOUT: Duration = Duration::from_millis(300);
+/// The longest a probe waits for the whole answer, headers and body: a Mac
+/// under load or loading a model answers `/health` in hundreds of
+/// milliseconds, and a server that has not answered yet is not dead.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Who is asking, on every request: Osaurus logs it with each request.
+pub const USER_AGENT: &str = concat!("osaurus-tray/", env!("CARGO_PKG_VERSION"));
 
 /// At most this many probes run at once.
 const MAX_PARALLEL: usize = 64; // keep the doc of `health_many` in step
 
 /// How long one round of probes ([`Prober::health_many`], what `list`, `url`
-/// and `env` wait for) takes at most, however many entries there are.
-pub const ROUND_DEADLINE: Duration = Duration::from_secs(1);
+/// and `env` wait for) takes at most, however many entries there are: one
+/// wave of probes gets the whole [`PROBE_TIMEOUT`].
+pub const ROUND_DEADLINE: Duration = Duration::from_millis(1500);
 
 /// The shortest wait for one probe when a round has many to share its
 /// deadline: a server on this machine answers within a few milliseconds.
@@ -41,7 +47,8 @@ pub enum Reply {
     Status(u16),
     /// Nothing listens on the port: the connection was refused.
     Refused,
-    /// No answer within [`PROBE_TIMEOUT`].
+    /// No whole answer within the probe's wait: the server did not answer
+    /// (yet). Never taken for another program's answer.
     TimedOut,
     /// Another failure (a reset, a protocol error), in one line.
     Failed(String),
@@ -69,7 +76,7 @@ impl std::fmt::Display for Reply {
             Reply::Status(200) => f.write_str("answers HTTP 200, but not as Osaurus"),
             Reply::Status(s) => write!(f, "answers HTTP {s}, but not as Osaurus"),
             Reply::Refused => f.write_str("refuses connections"),
-            Reply::TimedOut => write!(f, "does not answer within {} ms", PROBE_TIMEOUT.as_millis()),
+            Reply::TimedOut => f.write_str("does not answer in time"),
             Reply::Failed(why) => write!(f, "fails ({why})"),
             Reply::TooLarge(limit) => write!(f, "answers with more than {} KiB", limit / 1024),
         }
@@ -106,6 +113,7 @@ impl Prober {
             .max_redirects(0)
             .max_redirects_will_error(false)
             .proxy(None)
+            .user_agent(USER_AGENT)
             .build();
         let agent = ureq::Agent::with_parts(config, ureq::unversioned::transport::DefaultConnector::default(), IpOnly);
         Prober { agent, timeout }
@@ -156,18 +164,49 @@ impl Prober {
     /// address ([`interfaces::lan_address`], one of `interfaces`), never
     /// to another host. 401 is guarded, 200 open.
     pub fn lan_access(&self, file_address: Option<&str>, port: u16, interfaces: &[Interface]) -> LanAccess {
+        self.lan_access_and_list(file_address, port, interfaces, 0).0
+    }
+
+    /// [`Prober::lan_access`], with the body of an open server's answer
+    /// (the model list anyone on the LAN gets) when it is at most `limit`
+    /// bytes: one request tells both.
+    pub fn lan_access_and_list(
+        &self,
+        file_address: Option<&str>,
+        port: u16,
+        interfaces: &[Interface],
+        limit: u64,
+    ) -> (LanAccess, Option<String>) {
         let Some(address) = interfaces::lan_address(file_address, interfaces) else {
-            return LanAccess::Unknown;
+            return (LanAccess::Unknown, None);
         };
         match self.agent.get(&format!("http://{address}:{port}/v1/models")).call() {
-            Ok(response) => match response.status().as_u16() {
-                401 => LanAccess::Guarded,
-                200 => LanAccess::Open,
-                _ => LanAccess::Unknown,
+            Ok(mut response) => match response.status().as_u16() {
+                401 => (LanAccess::Guarded, None),
+                200 => (LanAccess::Open, (limit > 0).then(|| read_body(&mut response, limit).ok()).flatten()),
+                _ => (LanAccess::Unknown, None),
             },
-            Err(ureq::Error::Io(e)) if refused_here(&e) => LanAccess::Blocked,
-            Err(_) => LanAccess::Unknown,
+            Err(ureq::Error::Io(e)) if refused_here(&e) => (LanAccess::Blocked, None),
+            Err(_) => (LanAccess::Unknown, None),
         }
+    }
+
+    /// `OPTIONS /health` on `port`: the hang check. Osaurus answers it 204
+    /// before its access-key gate and never logs it, so asking costs the
+    /// user nothing; any HTTP answer proves the server answers (not that
+    /// it is Osaurus). `Healthy` for any answer.
+    pub fn answers(&self, port: u16) -> Reply {
+        let url = loopback_url(port, "/health");
+        let request = self.agent.options(&url).config().timeout_global(Some(self.timeout)).build();
+        match request.call() {
+            Ok(_) => Reply::Healthy,
+            Err(e) => reply_to_error(e),
+        }
+    }
+
+    /// [`Prober::answers`] for many ports at once, within the round's deadline.
+    pub fn answers_many<K: Copy + Send + Sync>(&self, ports: &[(K, u16)]) -> Vec<(K, Reply)> {
+        self.many_within(ports, ROUND_DEADLINE, |port, _| self.answers(port))
     }
 
     /// Probes `/health` on `port`.
@@ -223,14 +262,28 @@ impl Prober {
 
     /// [`Prober::health_many`] with a round deadline of `budget`.
     pub fn health_many_within<K: Copy + Send + Sync>(&self, ports: &[(K, u16)], budget: Duration) -> Vec<(K, Reply)> {
+        self.many_within(ports, budget, |port, t| self.health_within(port, t))
+    }
+
+    /// Asks `ask(port, wait)` of many ports at once (see [`Prober::health_many`]).
+    fn many_within<K: Copy + Send + Sync>(
+        &self,
+        ports: &[(K, u16)],
+        budget: Duration,
+        ask: impl Fn(u16, Duration) -> Reply + Sync,
+    ) -> Vec<(K, Reply)> {
         if ports.is_empty() {
             return Vec::new();
         }
         let deadline = Instant::now() + budget;
         let workers = ports.len().min(MAX_PARALLEL);
         let waves = u32::try_from(ports.len().div_ceil(workers)).unwrap_or(u32::MAX);
-        // Two waves of slack for starting the threads and for stragglers.
-        let each = (budget / waves.saturating_add(2)).clamp(MIN_PROBE_TIMEOUT.min(self.timeout), self.timeout);
+        // One wave gets the whole wait; more share the round, with two
+        // waves of slack for starting the threads and for stragglers.
+        let each = match waves {
+            1 => self.timeout.min(budget),
+            _ => (budget / waves.saturating_add(2)).clamp(MIN_PROBE_TIMEOUT.min(self.timeout), self.timeout),
+        };
         let next = AtomicUsize::new(0);
         let work = || {
             let mut found = Vec::new();
@@ -242,7 +295,7 @@ impl Prober {
                 let left = deadline.saturating_duration_since(Instant::now());
                 let outcome = match left.min(each) {
                     t if t < Duration::from_millis(1) => Reply::TimedOut,
-                    t => self.health_within(port, t),
+                    t => ask(port, t),
                 };
                 found.push((key, outcome));
             }
@@ -378,7 +431,7 @@ mod tests {
     fn outcomes_read_as_plain_phrases() {
         assert_eq!(Reply::Refused.to_string(), "refuses connections");
         assert_eq!(Reply::Status(404).to_string(), "answers HTTP 404, but not as Osaurus");
-        assert_eq!(Reply::TimedOut.to_string(), "does not answer within 300 ms");
+        assert_eq!(Reply::TimedOut.to_string(), "does not answer in time");
         for o in [Reply::Healthy, Reply::Status(200), Reply::Refused, Reply::TimedOut, Reply::Failed("x".into())] {
             let text = o.to_string();
             assert!(!text.contains("Refused") && !text.contains("Status(") && !text.contains("Failed("), "{text}");

@@ -22,7 +22,7 @@ mod exits;
 mod started;
 
 pub use exits::ExitWatch;
-pub use started::{parse_boot_time, parse_start_ticks, started_at};
+pub use started::{listeners_on, parse_boot_time, parse_start_ticks, started_at, Listener};
 
 /// The process that owns a listening socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,6 +197,31 @@ impl Listeners {
         }
     }
 
+    /// [`Listeners::owner`] of each of `ports`, found in one walk over the
+    /// processes (Linux: reading every process's descriptors is what costs).
+    pub fn owners_of(&self, ports: &[u16]) -> std::collections::HashMap<u16, Owner> {
+        #[cfg(target_os = "linux")]
+        {
+            let mut all: Vec<u64> = ports.iter().flat_map(|&p| self.sockets(p)).collect();
+            all.sort_unstable();
+            all.dedup();
+            let holders = if all.is_empty() { Vec::new() } else { linux::holders(&all) };
+            let mut names = std::collections::HashMap::new();
+            ports
+                .iter()
+                .filter_map(|&port| {
+                    let pid = choose(&self.sockets(port), &holders)?;
+                    let name = names.entry(pid).or_insert_with(|| linux::name_of(pid)).clone()?;
+                    Some((port, Owner { pid, name }))
+                })
+                .collect()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            ports.iter().filter_map(|&port| Some((port, self.owner(port)?))).collect()
+        }
+    }
+
     /// The pid [`Listeners::owner`] names, from the pass that read the
     /// table (macOS); `None` where the table has no pids.
     #[cfg_attr(not(target_os = "macos"), allow(dead_code))]
@@ -323,7 +348,7 @@ mod linux {
 
     /// `(inode, pid)` for every open descriptor, of every process we may
     /// read, that is one of `inodes` (sorted). Unreadable entries are skipped.
-    fn holders(inodes: &[u64]) -> Vec<(u64, u32)> {
+    pub(super) fn holders(inodes: &[u64]) -> Vec<(u64, u32)> {
         let mut found = Vec::new();
         let Ok(processes) = fs::read_dir("/proc") else {
             return found;
@@ -358,7 +383,7 @@ mod linux {
     }
 
     /// The file name of `/proc/PID/exe`, else `/proc/PID/comm`.
-    fn name_of(pid: u32) -> Option<String> {
+    pub(super) fn name_of(pid: u32) -> Option<String> {
         let proc_dir = Path::new("/proc").join(pid.to_string());
         let from_exe = fs::read_link(proc_dir.join("exe")).ok().and_then(|exe| {
             let name = exe.file_name()?.to_string_lossy().into_owned();

@@ -90,7 +90,8 @@ pub fn remove_checked(seen: &Instance, prober: &Prober) -> Result<Removal, Strin
         return Err(kept("its configuration changed since it was checked".into()));
     }
     let outcome = prober.health(port);
-    crate::leftover::no_server(port, &outcome, crate::process::Listeners::read().as_ref()).map_err(kept)?;
+    let table = crate::process::Listeners::read();
+    crate::leftover::no_server_of_its_own(seen, &outcome, table.as_ref()).map_err(kept)?;
     let mut removed_any = false;
     for temp in temps.iter().map(OsString::as_os_str).chain([OsStr::new(CONFIG_FILE)]) {
         match unlink_at(&folder, temp, false) {

@@ -12,8 +12,9 @@
 //! - `folders.rs`: the entries, the runtime folders' warnings and the
 //!   retries; it re-reads only what changed, so the cost of one change does
 //!   not grow with the number of instances;
-//! - `probing.rs`: when a probe runs, the details (models, owners, leftover
-//!   marks), the look-up thread and the probe timer;
+//! - `probing.rs`: liveness from the socket table and exit events, the
+//!   rare request, the details (models, owners, leftover marks) and the
+//!   look-up thread; `liveness.rs` holds its rules (pure, time passed in);
 //! - `entries.rs`: the store of entries, kept ranked one change at a time;
 //! - `inotify.rs` (Linux): the lean inotify backend.
 //!
@@ -26,6 +27,7 @@ mod entries;
 mod folders;
 #[cfg(target_os = "linux")]
 mod inotify;
+mod liveness;
 mod probing;
 mod watches;
 
@@ -46,9 +48,11 @@ use watches::{completes_a_configuration, Event, Watches};
 /// How the watcher behaves.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Probe running instances on change and every `probe_interval`.
+    /// Follow running instances' servers: liveness from the operating
+    /// system, one `/health` per new server, models, the LAN check.
     pub probe: bool,
-    /// How often running instances are probed again.
+    /// How often a known server gets the hang check (`OPTIONS`, which
+    /// Osaurus does not log).
     pub probe_interval: Duration,
     /// Use notify's poll watcher instead of the native one (testing aid; also
     /// chosen automatically when the OS refuses a native watch).
@@ -59,14 +63,26 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { probe: true, probe_interval: Duration::from_secs(10), force_poll: false, access_key: None }
+        Options { probe: true, probe_interval: HANG_CHECK_EVERY, force_poll: false, access_key: None }
     }
 }
+
+/// How often a known server gets the hang check by default.
+pub const HANG_CHECK_EVERY: Duration = Duration::from_secs(300);
 
 /// A running watcher. Dropping it stops its threads.
 pub struct Watcher {
     tx: Sender<Msg>,
     worker: Option<JoinHandle<()>>,
+}
+
+impl Watcher {
+    /// A person asks (a command, the menu opening): every running server is
+    /// asked `/health` again, and model lists older than a minute are
+    /// renewed. The answer comes as a new snapshot, if anything changed.
+    pub fn ask(&self) {
+        let _ = self.tx.send(Msg::Ask);
+    }
 }
 
 impl Drop for Watcher {
@@ -82,8 +98,10 @@ impl Drop for Watcher {
 enum Msg {
     /// A file-system event, from notify's thread.
     Fs(Event),
-    /// The probe timer's tick.
-    ProbeTick,
+    /// A watched process exited.
+    Exited(u32),
+    /// A person asks.
+    Ask,
     /// What the look-up thread found for one round.
     Answers(Vec<Answer>),
     Stop,
@@ -108,8 +126,6 @@ struct Worker {
     folders: Folders,
     /// With probes only.
     probing: Option<Probing>,
-    /// The probe timer ticked: probe every entry when the burst is over.
-    tick: bool,
     last: Option<Snapshot>,
 }
 
@@ -127,23 +143,16 @@ impl Worker {
             let _ = fs_tx.send(Msg::Fs(ev));
         });
         let probing = options.probe.then(|| {
-            let (tick_tx, answers_tx) = (tx.clone(), tx);
+            let (exit_tx, answers_tx) = (tx.clone(), tx);
             Probing::start(
                 options.probe_interval,
                 options.access_key,
-                move || tick_tx.send(Msg::ProbeTick).is_ok(),
+                move |pid| exit_tx.send(Msg::Exited(pid)).is_ok(),
                 move |found| answers_tx.send(Msg::Answers(found)).is_ok(),
             )
         });
-        let mut w = Worker {
-            consumer,
-            watches,
-            burst: Burst::default(),
-            folders: Folders::new(dirs),
-            probing,
-            tick: false,
-            last: None,
-        };
+        let mut w =
+            Worker { consumer, watches, burst: Burst::default(), folders: Folders::new(dirs), probing, last: None };
         w.folders.apply(Dirty::everything(), &mut w.watches);
         w.folders.patient_rescans = true;
         w.probe(None);
@@ -167,7 +176,8 @@ impl Worker {
             };
             match msg {
                 Some(Msg::Fs(event)) => self.on_event(event),
-                Some(Msg::ProbeTick) => self.tick = true,
+                Some(Msg::Exited(pid)) => self.on_exit(pid),
+                Some(Msg::Ask) => self.on_ask(),
                 Some(Msg::Answers(found)) => self.on_answers(found),
                 Some(Msg::Stop) => return,
                 None => {}
@@ -185,8 +195,8 @@ impl Worker {
 
     /// The next moment there is work without a message: the end of the
     /// open burst; else a folder's retry, an `updatedAt` from the future
-    /// that begins to count (the order changes, and is published), or the
-    /// watches' stat poll or re-read.
+    /// that begins to count (the order changes, and is published), the
+    /// watches' stat poll or re-read, or a server's due look.
     fn next_wake(&self) -> Option<Instant> {
         if self.burst.is_open() {
             return self.burst.next_tick();
@@ -195,7 +205,8 @@ impl Worker {
             let wait = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
             Instant::now().checked_add(wait)
         });
-        self.folders.next_retry().into_iter().chain(reorder).chain(self.watches.next_wake()).min()
+        let looks = self.probing.as_ref().and_then(Probing::next_wake);
+        self.folders.next_retry().into_iter().chain(reorder).chain(self.watches.next_wake()).chain(looks).min()
     }
 
     /// One file-system event joins the burst; a file it completes is read
@@ -222,9 +233,25 @@ impl Worker {
         self.publish();
     }
 
+    /// A watched process exited: its entries are looked at, and published.
+    fn on_exit(&mut self, pid: u32) {
+        if let Some(p) = self.probing.as_mut() {
+            p.exited(&mut self.folders.entries, pid);
+        }
+        self.publish();
+    }
+
+    /// A person asks: every server is asked again.
+    fn on_ask(&mut self) {
+        if let Some(p) = self.probing.as_mut() {
+            p.ask_all(&mut self.folders.entries);
+        }
+        self.publish();
+    }
+
     /// Once no burst is open: re-reads what the burst made dirty and the
-    /// folders due a retry, probes what changed (everything after a tick),
-    /// and publishes.
+    /// folders due a retry, looks at what changed and at the servers due a
+    /// look, and publishes.
     fn on_time(&mut self, now: Instant) {
         let mut dirty = match self.burst.is_open() {
             true => match self.burst.debounced(now) {
@@ -235,18 +262,19 @@ impl Worker {
         };
         dirty.folders.extend(self.folders.due(now));
         let changed = self.folders.apply(dirty, &mut self.watches);
-        if std::mem::take(&mut self.tick) {
-            self.probe(None);
-        } else if !changed.is_empty() {
+        if !changed.is_empty() {
             self.probe(Some(&changed));
+        }
+        if let Some(p) = self.probing.as_mut() {
+            p.due(&mut self.folders.entries, Instant::now());
         }
         self.publish();
     }
 
-    /// A probe round over the entries among `keys` (all with `None`).
+    /// A look at the entries among `keys` (all with `None`).
     fn probe(&mut self, keys: Option<&BTreeSet<FolderKey>>) {
         if let Some(p) = self.probing.as_mut() {
-            p.probe(&mut self.folders.entries, keys);
+            p.look(&mut self.folders.entries, keys);
         }
     }
 
@@ -260,14 +288,9 @@ impl Worker {
         }
     }
 
-    /// Hands the snapshot to the consumer if it changed; the probe timer
-    /// runs while the best entry is running.
+    /// Hands the snapshot to the consumer if it changed.
     fn publish(&mut self) {
         self.folders.entries.catch_up(chrono::Utc::now());
-        let active = self.folders.entries.ranked().first().is_some_and(|i| i.is_running());
-        if let Some(p) = self.probing.as_mut() {
-            p.follow(active);
-        }
         // Unchanged entries are the same objects: comparing them costs a
         // pointer comparison each.
         let snap = self.snapshot();

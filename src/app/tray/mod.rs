@@ -61,6 +61,8 @@ pub enum UserEvent {
     LoginItem(bool, Option<String>),
     /// The system's answer to "may the app post notifications?".
     Notifications(Answer),
+    /// Time to see whether every server is still gone ([`notifications::Stops`]).
+    StopCheck,
     /// Ctrl-C or SIGTERM: leave cleanly.
     Quit,
 }
@@ -120,6 +122,7 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
                 app.refresh_menu();
             }
             Event::UserEvent(UserEvent::Notifications(answer)) => app.notifications_answered(answer),
+            Event::UserEvent(UserEvent::StopCheck) => app.stop_check(),
             Event::UserEvent(UserEvent::Quit) => *control_flow = ControlFlow::Exit,
             Event::LoopDestroyed => {
                 // Drop the tray first (it removes its icon and temp file),
@@ -159,6 +162,10 @@ struct App {
     login_note: Option<String>,
     /// Notifications held until the system says whether the app may post.
     delivery: Delivery,
+    /// Whether every server is gone for long enough to say "stopped".
+    stops: notifications::Stops,
+    /// When a [`UserEvent::StopCheck`] is due, when one is.
+    stop_check_at: Option<std::time::Instant>,
     /// Whether the system was asked that yet.
     asked_notifications: bool,
     /// What the menu says about notifications, when they cannot be shown.
@@ -206,6 +213,8 @@ impl App {
             autostart: platform::login_item().map(Arc::new),
             login_note: None,
             delivery: Delivery::Asking(Vec::new()),
+            stops: notifications::Stops::default(),
+            stop_check_at: None,
             asked_notifications: false,
             notifications_note: None,
             shown: None,
@@ -333,15 +342,43 @@ impl App {
     fn show(&mut self, snap: Snapshot) {
         if self.context.settings.notifications {
             for n in notifications::changes(self.snapshot.as_ref(), &snap) {
-                if let Some((route, n)) = self.delivery.send(n) {
-                    platform::notify(route, &n);
-                }
+                self.post(n);
+            }
+        }
+        let now = std::time::Instant::now();
+        if let Some(at) = self.stops.seen(&snap, self.snapshot.is_none(), now) {
+            if self.stop_check_at != Some(at) {
+                self.stop_check_at = Some(at);
+                let proxy = self.proxy.clone();
+                let wait = at.saturating_duration_since(now);
+                let _ = std::thread::Builder::new().name("stop-check".into()).spawn(move || {
+                    std::thread::sleep(wait);
+                    let _ = proxy.send_event(UserEvent::StopCheck);
+                });
             }
         }
         let before = self.exposure_in_effect();
         self.snapshot = Some(snap);
         self.notify_tunnels(before);
         self.refresh_menu();
+    }
+
+    /// Posts `n`, or holds it until the system says whether the app may.
+    fn post(&mut self, n: notifications::Notification) {
+        if let Some((route, n)) = self.delivery.send(n) {
+            platform::notify(route, &n);
+        }
+    }
+
+    /// Every server went away [`notifications::STOP_GRACE`] ago: "stopped",
+    /// unless one came back.
+    fn stop_check(&mut self) {
+        self.stop_check_at = None;
+        if let Some(n) = self.stops.due(std::time::Instant::now()) {
+            if self.context.settings.notifications {
+                self.post(n);
+            }
+        }
     }
 
     fn show_exposure(&mut self, exposure: Exposure) {

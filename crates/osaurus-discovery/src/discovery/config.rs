@@ -189,6 +189,7 @@ fn judge(
         loopback_url: None,
         address_on_this_machine: None,
         lan_access: None,
+        leftover: None,
     };
 
     let state = match f.health {

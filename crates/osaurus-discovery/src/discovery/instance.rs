@@ -108,6 +108,11 @@ pub struct Instance {
     /// For an exposed, live instance: what a client on the LAN gets.
     /// `None` when not checked.
     pub lan_access: Option<LanAccess>,
+    /// Why the entry is a crash leftover although something listens on its
+    /// port: its file was written before that listener started
+    /// ([`crate::leftover::written_before`]). `None` when not so, or not
+    /// looked at.
+    pub leftover: Option<String>,
 }
 
 impl Instance {
@@ -129,6 +134,7 @@ impl Instance {
             loopback_url: None,
             address_on_this_machine: None,
             lan_access: None,
+            leftover: None,
         }
     }
 
@@ -156,7 +162,14 @@ impl Instance {
 
     /// The same entry without what probes add: what its file says.
     pub fn as_written(&self) -> Instance {
-        Instance { reachable: None, not_osaurus: None, address_on_this_machine: None, lan_access: None, ..self.clone() }
+        Instance {
+            reachable: None,
+            not_osaurus: None,
+            address_on_this_machine: None,
+            lan_access: None,
+            leftover: None,
+            ..self.clone()
+        }
     }
 
     /// Takes over what probes found about `old`, the same server. What was
@@ -165,6 +178,7 @@ impl Instance {
     pub fn keep_probed(&mut self, old: &Instance) {
         self.reachable = old.reachable;
         self.not_osaurus.clone_from(&old.not_osaurus);
+        self.leftover.clone_from(&old.leftover);
         if self.exposed && old.exposed {
             self.address_on_this_machine = old.address_on_this_machine;
             self.lan_access = old.lan_access;

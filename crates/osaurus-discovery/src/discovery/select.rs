@@ -86,6 +86,7 @@ mod tests {
             loopback_url: None,
             address_on_this_machine: None,
             lan_access: None,
+            leftover: None,
         }
     }
 

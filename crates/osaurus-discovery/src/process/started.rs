@@ -6,7 +6,34 @@
 //!   ([`parse_boot_time`]).
 //! - macOS: `proc_pidinfo(PROC_PIDTBSDINFO)`'s `pbi_start_tvsec`.
 
+use std::collections::HashMap;
 use std::time::SystemTime;
+
+use super::{Listeners, Owner};
+
+/// The process listening on a port, and when it started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    /// The process.
+    pub owner: Owner,
+    /// When it started, when that can be told.
+    pub started: Option<SystemTime>,
+}
+
+/// The process listening on each of `ports` in `listeners`, with its
+/// start time, found in one walk; a port where nothing listens or whose
+/// owner cannot be told is left out.
+pub fn listeners_on(listeners: &Listeners, ports: &[u16]) -> HashMap<u16, Listener> {
+    let mut started: HashMap<u32, Option<SystemTime>> = HashMap::new();
+    listeners
+        .owners_of(ports)
+        .into_iter()
+        .map(|(port, owner)| {
+            let at = *started.entry(owner.pid).or_insert_with(|| started_at(owner.pid));
+            (port, Listener { owner, started: at })
+        })
+        .collect()
+}
 
 /// When process `pid` started, to the second or better; `None` when it
 /// cannot be told (it is gone, or the platform does not say).

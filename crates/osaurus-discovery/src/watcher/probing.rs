@@ -1,49 +1,62 @@
-//! Probing and look-ups: when a probe runs, and what is known about each
-//! running instance beyond its file (its details: models, owner, duplicate,
-//! leftover mark).
+//! Liveness and look-ups: what is known about each running entry's server
+//! beyond its file, learnt from the operating system first and by request
+//! only where nothing else can tell ([`super::liveness`] has the rules).
 //!
-//! A probe round ([`crate::round::probe_round`], the one `list` runs) is run
-//! by [`Probing::probe`], which the watcher calls at three moments only:
-//! after the first scan (every entry), after a change (the entries it
-//! changed), and at each tick of the probe timer (every entry). The timer is
-//! a thread of its own (tao's timers are unreliable on Linux) that sleeps on
-//! a channel, without waking, while no instance runs ([`Probing::follow`]).
-//! The leftover mark is decided with each round ([`crate::leftover`]);
-//! owners and models are slow to learn (a walk over every process's
-//! descriptors, an HTTP request that may hang until its timeout), so they
-//! are asked for on a look-up thread and merged when they come
-//! ([`Probing::take_answers`]): a server that hangs never holds up a change.
+//! - A look ([`Probing::look`]) reads the socket table once. A server seen
+//!   for the first time (new listening sockets on the entry's port) gets
+//!   its owner and start time (a file older than its listener is a
+//!   leftover), an exit watch on its pid, and one `GET /health`; a server
+//!   already known gets nothing. Looks come after the first scan, after a
+//!   change, when a watched process exits, and when a look is due: a hang
+//!   check by `OPTIONS` every `hang_every`, the second of two misses, a
+//!   slow table check for servers whose exit cannot be watched and for
+//!   entries on whose port nothing listens.
+//! - When a person asks ([`Probing::ask_all`]), every running entry gets a
+//!   `GET /health`, and models older than a minute are asked again.
+//! - Models are asked on a look-up thread ([`Probing::take_answers`]): a
+//!   server that hangs never holds up a change.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::entries::{Entries, FolderKey};
-use crate::discovery::Instance;
-use crate::inspect::{self, AccessKey, Details};
-use crate::leftover::Leftovers;
+use super::liveness::{Server, MODELS_FRESH, SLOW_CHECK};
+use crate::discovery::{Instance, LanAccess};
+use crate::inspect::{self, AccessKey, Details, Models};
+use crate::leftover::{Leftovers, LEFTOVER_AFTER};
 use crate::probe::{Prober, Reply};
-use crate::process::{Listeners, Owner};
+use crate::process::{ExitWatch, Listeners, Owner};
 
-/// The slow questions about one running instance, asked off the watcher's
-/// thread: which process owns its port (unless its connection was refused:
-/// nothing listens) and which models it serves.
+/// The slow question about one running instance, asked off the watcher's
+/// thread: which models it serves.
 pub(crate) struct Question {
     instance: Instance,
-    ask_owner: bool,
-    listeners: Option<Listeners>,
+    /// Known without asking: an open server's list came with the LAN check,
+    /// and a guarded one lists nothing without the key.
+    known: Option<Models>,
 }
 
-/// The answers to a [`Question`], for the instance it was about.
+/// The answer to a [`Question`], for the instance it was about.
 pub(crate) struct Answer {
     id: String,
     port: Option<u16>,
-    owner: Option<Option<Owner>>,
-    models: inspect::Models,
+    models: Models,
 }
 
-/// Probes, details and the threads that serve them.
+/// How a look treats the servers it finds already known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    /// Nothing: only new servers are asked who they are.
+    NewOnly,
+    /// The hang check (`OPTIONS`) for those that are due.
+    Due(Instant),
+    /// `GET /health` of every one: a person asks.
+    Everyone,
+}
+
+/// Liveness, details and the threads that serve them.
 pub(crate) struct Probing {
     prober: Prober,
     access_key: Option<AccessKey>,
@@ -51,22 +64,22 @@ pub(crate) struct Probing {
     /// with the snapshots made from them.
     details: Arc<BTreeMap<String, Details>>,
     leftovers: Leftovers,
-    /// Tells the timer whether instances run.
-    timer: Sender<bool>,
-    timer_active: bool,
+    servers: HashMap<FolderKey, Server>,
+    exits: Option<ExitWatch>,
+    hang_every: Duration,
     /// Where the look-up thread's answers go (started with the first question).
     answers: Arc<dyn Fn(Vec<Answer>) -> bool + Send + Sync>,
     lookups: Option<Sender<Vec<Question>>>,
 }
 
 impl Probing {
-    /// Starts the probe timer, which calls `tick` every `every` while
-    /// instances run; the look-up thread's answers will go to `answers`.
-    /// Both return false once the watcher is gone.
+    /// Ready to look; `exited` is called (on the exit watch's thread) with
+    /// each watched pid that exits, `answers` with the look-up thread's
+    /// answers. Both return false once the watcher is gone.
     pub(crate) fn start(
-        every: Duration,
+        hang_every: Duration,
         access_key: Option<AccessKey>,
-        tick: impl Fn() -> bool + Send + 'static,
+        exited: impl Fn(u32) -> bool + Send + 'static,
         answers: impl Fn(Vec<Answer>) -> bool + Send + Sync + 'static,
     ) -> Probing {
         Probing {
@@ -74,8 +87,9 @@ impl Probing {
             access_key,
             details: Arc::default(),
             leftovers: Leftovers::default(),
-            timer: spawn_timer(tick, every),
-            timer_active: false,
+            servers: HashMap::new(),
+            exits: ExitWatch::start(exited),
+            hang_every,
             answers: Arc::new(answers),
             lookups: None,
         }
@@ -86,49 +100,251 @@ impl Probing {
         Arc::clone(&self.details)
     }
 
-    /// Keeps the timer ticking while `active` (an instance runs).
-    pub(crate) fn follow(&mut self, active: bool) {
-        if active != self.timer_active {
-            let _ = self.timer.send(active);
-            self.timer_active = active;
+    /// The next moment a server needs a look, if any does.
+    pub(crate) fn next_wake(&self) -> Option<Instant> {
+        self.servers.values().map(Server::next_due).min()
+    }
+
+    /// Looks at the entries among `keys` (all of them with `None`): only
+    /// new servers are asked.
+    pub(crate) fn look(&mut self, entries: &mut Entries, keys: Option<&BTreeSet<FolderKey>>) {
+        self.round(entries, keys, Ask::NewOnly);
+    }
+
+    /// A person asks: every running entry's server is asked again.
+    pub(crate) fn ask_all(&mut self, entries: &mut Entries) {
+        self.round(entries, None, Ask::Everyone);
+    }
+
+    /// Process `pid` exited: its entries are looked at now.
+    pub(crate) fn exited(&mut self, entries: &mut Entries, pid: u32) {
+        let keys: BTreeSet<FolderKey> =
+            self.servers.iter().filter(|(_, s)| s.pid == Some(pid)).map(|(k, _)| k.clone()).collect();
+        if !keys.is_empty() {
+            self.round(entries, Some(&keys), Ask::NewOnly);
         }
     }
 
-    /// Runs a probe round over the entries among `keys` that may listen
-    /// (all of them with `None`), then refreshes what is known about them:
-    /// leftover marks, models, owning processes and duplicates. With `keys`,
-    /// nothing is done for the entries not among them.
-    pub(crate) fn probe(&mut self, entries: &mut Entries, keys: Option<&BTreeSet<FolderKey>>) {
-        let chosen: Vec<(usize, Arc<Instance>)> = match keys {
-            None => entries.all().filter(|(_, i)| inspect::may_listen(i)).map(|(b, i)| (b, Arc::clone(i))).collect(),
-            Some(keys) => keys
-                .iter()
-                .filter_map(|k| {
-                    entries.get(k.base, &k.id).filter(|i| inspect::may_listen(i)).map(|i| (k.base, Arc::clone(i)))
-                })
-                .collect(),
-        };
-        let mut probed: Vec<Instance> = chosen.iter().map(|(_, i)| Instance::clone(i)).collect();
-        let round = crate::round::probe_round(&self.prober, &mut probed);
-        let now = Instant::now();
-        let mut refused = BTreeSet::new();
-        for (n, outcome) in &round.outcomes {
-            let i = &probed[*n];
-            if *outcome == Reply::Refused {
-                refused.insert(i.instance_id.clone());
+    /// The looks that are due at `now`.
+    pub(crate) fn due(&mut self, entries: &mut Entries, now: Instant) {
+        let keys: BTreeSet<FolderKey> =
+            self.servers.iter().filter(|(_, s)| s.next_due() <= now).map(|(k, _)| k.clone()).collect();
+        if !keys.is_empty() {
+            self.round(entries, Some(&keys), Ask::Due(now));
+        }
+    }
+
+    /// One look at the entries among `keys` (all with `None`).
+    fn round(&mut self, entries: &mut Entries, keys: Option<&BTreeSet<FolderKey>>, ask: Ask) {
+        let chosen: Vec<(FolderKey, Arc<Instance>)> = match keys {
+            None => entries.all().map(|(b, i)| (FolderKey::new(b, &i.instance_id), Arc::clone(i))).collect(),
+            Some(keys) => {
+                keys.iter().filter_map(|k| entries.get(k.base, &k.id).map(|i| (k.clone(), Arc::clone(i)))).collect()
             }
-            if let Some(port) = i.port {
-                let gone = crate::leftover::no_server(port, outcome, round.listeners.as_ref()).is_ok();
-                self.leftovers.observe(&i.instance_id, port, gone, now);
+        };
+        // Entries gone, or no longer running on the port known: forgotten.
+        let mut forget: Vec<FolderKey> = match keys {
+            None => self.servers.keys().filter(|k| entries.get(k.base, &k.id).is_none()).cloned().collect(),
+            Some(keys) => keys.iter().filter(|k| entries.get(k.base, &k.id).is_none()).cloned().collect(),
+        };
+        let mut probed: Vec<Instance> =
+            chosen.iter().filter(|(_, i)| inspect::may_listen(i)).map(|(_, i)| Instance::clone(i)).collect();
+        let keys_of: Vec<FolderKey> =
+            chosen.iter().filter(|(_, i)| inspect::may_listen(i)).map(|(k, _)| k.clone()).collect();
+        for (k, i) in &chosen {
+            if !(i.is_running() && i.port.is_some()) {
+                forget.push(k.clone());
             }
         }
-        for ((b, old), i) in chosen.iter().zip(probed) {
-            if i != **old {
-                entries.set(*b, i);
+        for k in forget {
+            self.drop_server(&k);
+        }
+        let now = Instant::now();
+        let table = if probed.is_empty() { None } else { Listeners::read() };
+        inspect::check_bindings(&mut probed, table.as_ref());
+
+        // Which servers are new: their owners are found in one walk.
+        let mut seen = Vec::new();
+        for (n, i) in probed.iter().enumerate() {
+            let (true, Some(port)) = (i.is_running(), i.port) else { continue };
+            let sockets = table.as_ref().map(|t| t.sockets(port));
+            let known = self.servers.get(&keys_of[n]).filter(|s| s.port == port).cloned();
+            let fresh = known.as_ref().is_none_or(|s| s.is_new(sockets.as_ref()));
+            seen.push((n, port, sockets, fresh, known));
+        }
+        let mut new_ports: Vec<u16> = seen
+            .iter()
+            .filter(|(_, _, sockets, fresh, _)| *fresh && sockets.as_ref().is_some_and(|s| !s.is_empty()))
+            .map(|&(_, port, ..)| port)
+            .collect();
+        new_ports.sort_unstable();
+        new_ports.dedup();
+        let owners = match &table {
+            Some(t) if !new_ports.is_empty() => crate::process::listeners_on(t, &new_ports),
+            _ => HashMap::new(),
+        };
+
+        // What to ask of whom.
+        let mut full: Vec<(usize, u16)> = Vec::new();
+        let mut hang: Vec<(usize, u16)> = Vec::new();
+        for (n, port, sockets, fresh, known) in seen {
+            let key = &keys_of[n];
+            let mut s = match (fresh, known) {
+                (false, Some(s)) => s,
+                (_, old) => {
+                    if let Some(pid) = old.and_then(|o| o.pid) {
+                        self.unwatch(pid, key);
+                    }
+                    self.first_sight(&probed[n], port, owners.get(&port), sockets.clone(), now)
+                }
+            };
+            s.sockets = sockets;
+            let listens = !s.nothing_listens();
+            if listens && s.leftover.is_none() {
+                match ask {
+                    _ if fresh => full.push((n, port)),
+                    Ask::Everyone => full.push((n, port)),
+                    Ask::Due(at) if s.hang_at <= at => hang.push((n, port)),
+                    _ => {}
+                }
+            }
+            // A slow look where the kernel does not report the exit, and
+            // where nothing listens (the second leftover look; a server
+            // that comes back).
+            s.look_at = match (listens, s.watched) {
+                (true, true) => None,
+                (true, false) => Some(now + SLOW_CHECK),
+                (false, _) => Some(now + SLOW_CHECK.max(LEFTOVER_AFTER.min(self.hang_every))),
+            };
+            self.servers.insert(key.clone(), s);
+        }
+        let healths = self.prober.health_many(&full);
+        let hangs = self.prober.answers_many(&hang);
+        let now = Instant::now();
+        for ((n, reply), full) in healths.iter().map(|r| (r, true)).chain(hangs.iter().map(|r| (r, false))) {
+            if let Some(s) = self.servers.get_mut(&keys_of[*n]) {
+                s.heard(reply, full, now, self.hang_every);
             }
         }
 
-        // Details of the effective running instances.
+        // What the entries show, and the leftover looks.
+        let interfaces = if probed.iter().any(|i| i.is_running() && i.exposed) {
+            crate::interfaces::read().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let mut questions = Vec::new();
+        for (n, i) in probed.iter_mut().enumerate() {
+            let Some(s) = self.servers.get_mut(&keys_of[n]).filter(|_| i.is_running()) else { continue };
+            i.reachable = s.reachable();
+            i.not_osaurus.clone_from(&s.not_osaurus);
+            i.leftover.clone_from(&s.leftover);
+            if s.leftover.is_some() {
+                self.leftovers.mark(&i.instance_id, s.port, now);
+            } else {
+                // The one leftover rule, on what this look found.
+                let outcome = match (s.nothing_listens(), s.not_osaurus.is_some()) {
+                    (true, _) => Reply::Refused,
+                    (false, true) => Reply::Status(0),
+                    (false, false) => Reply::Healthy,
+                };
+                let gone = crate::leftover::no_server(s.port, &outcome, table.as_ref()).is_ok();
+                self.leftovers.observe(&i.instance_id, s.port, gone, now);
+            }
+            if i.exposed {
+                inspect::check_addresses(std::slice::from_mut(i), &interfaces);
+                let lan_for = (i.address.clone(), i.exposed);
+                if i.reachable == Some(true) && s.lan_for.as_ref() != Some(&lan_for) {
+                    let (access, list) = self.prober.lan_access_and_list(
+                        i.address.as_deref(),
+                        s.port,
+                        &interfaces,
+                        inspect::MODELS_LIMIT,
+                    );
+                    i.lan_access = Some(access);
+                    s.lan_for = Some(lan_for);
+                    // The LAN's answer is the model list, or says a key is needed.
+                    if s.models_at.is_none() && self.access_key.is_none() {
+                        let known = match (access, list) {
+                            (LanAccess::Open, Some(body)) => Some(inspect::models_in(&body)),
+                            (LanAccess::Guarded, _) => Some(Models::NeedsKey),
+                            _ => None,
+                        };
+                        if let Some(known) = known {
+                            s.models_at = Some(now);
+                            questions.push(Question { instance: i.clone(), known: Some(known) });
+                        }
+                    }
+                } else if i.reachable != Some(true) {
+                    i.lan_access = None;
+                }
+            } else {
+                i.lan_access = None;
+                s.lan_for = None;
+            }
+            let stale = s.models_at.is_none_or(|at| ask == Ask::Everyone && now.duration_since(at) >= MODELS_FRESH);
+            if i.reachable == Some(true) && stale {
+                s.models_at = Some(now);
+                questions.push(Question { instance: i.clone(), known: None });
+            }
+        }
+        for (key, i) in keys_of.iter().zip(probed) {
+            if entries.get(key.base, &key.id).is_some_and(|old| **old != i) {
+                entries.set(key.base, i);
+            }
+        }
+        self.refresh_details(entries, keys, now);
+        if !questions.is_empty() {
+            self.ask(questions);
+        }
+    }
+
+    /// The first look at the server on `port` for `key`: its owner, its
+    /// start (a file older than it is a leftover), its exit watched.
+    fn first_sight(
+        &mut self,
+        i: &Instance,
+        port: u16,
+        listener: Option<&crate::process::Listener>,
+        sockets: Option<Vec<u64>>,
+        now: Instant,
+    ) -> Server {
+        let mut s = Server::new(port, now, self.hang_every);
+        s.sockets = sockets;
+        let Some(listener) = listener.filter(|_| !s.nothing_listens()) else {
+            return s;
+        };
+        let mut shown = i.clone();
+        if crate::round::mark_if_older(&mut shown, Some(listener)) {
+            s.leftover = shown.leftover;
+        }
+        s.pid = Some(listener.owner.pid);
+        s.watched = self.exits.as_ref().is_some_and(|e| e.watch(listener.owner.pid));
+        s.owner = Some(listener.owner.clone());
+        s
+    }
+
+    /// Forgets the server of `key`.
+    fn drop_server(&mut self, key: &FolderKey) {
+        if let Some(s) = self.servers.remove(key) {
+            if let Some(pid) = s.pid {
+                self.unwatch(pid, key);
+            }
+        }
+    }
+
+    /// Stops watching `pid` for `key`, unless another entry's server is it.
+    fn unwatch(&self, pid: u32, key: &FolderKey) {
+        if !self.servers.iter().any(|(k, s)| k != key && s.pid == Some(pid)) {
+            if let Some(e) = &self.exits {
+                e.forget(pid);
+            }
+        }
+    }
+
+    /// Brings the details of the effective running instances up to date:
+    /// owners, leftover marks, duplicates; drops those no longer running.
+    fn refresh_details(&mut self, entries: &Entries, keys: Option<&BTreeSet<FolderKey>>, now: Instant) {
         let ids: BTreeSet<String> = match keys {
             None => self
                 .details
@@ -136,34 +352,34 @@ impl Probing {
                 .cloned()
                 .chain(entries.ranked().iter().filter(|i| i.is_running()).map(|i| i.instance_id.clone()))
                 .collect(),
-            Some(keys) => keys.iter().map(|k| k.id.clone()).collect(),
+            Some(keys) => keys.iter().map(|k| k.id.clone()).chain(self.details.keys().cloned()).collect(),
         };
-        let mut questions = Vec::new();
         let mut owners_changed = false;
         for id in ids {
             let Some(i) = entries.effective(&id).filter(|i| i.is_running()).cloned() else {
-                // No longer running: nothing more to know about it.
                 if let Some(gone) = Arc::make_mut(&mut self.details).remove(&id) {
                     owners_changed |= gone.owner.is_some();
                 }
                 self.leftovers.retain(|x| x != id);
                 continue;
             };
+            let server = entries
+                .all()
+                .find(|(_, e)| Arc::ptr_eq(e, &i))
+                .and_then(|(b, _)| self.servers.get(&FolderKey::new(b, &id)));
             let old = self.details.get(&id).cloned().unwrap_or_default();
-            // A refused connection means nothing listens: no owner to look
-            // for. Instances that did not change wait for the next round.
-            let refused_now = refused.contains(&id);
-            questions.push(Question {
-                instance: Instance::clone(&i),
-                ask_owner: i.port.is_some() && !refused_now,
-                listeners: round.listeners.clone(),
-            });
+            let owner = match server {
+                Some(s) if s.nothing_listens() => None,
+                Some(s) => s.owner.clone(),
+                None => old.owner.clone(),
+            };
+            let not_responding = server.is_some_and(|s| s.not_responding && !s.nothing_listens());
             let d = Details {
-                // Until the look-up answers, what was known stays shown.
-                models: old.models.clone(),
-                owner: if refused_now { None } else { old.owner.clone() },
+                models: if i.reachable == Some(true) { old.models.clone() } else { Models::Unknown },
+                owner,
                 duplicate: old.duplicate,
                 leftover: i.port.is_some_and(|p| self.leftovers.is_leftover(&id, p, now)),
+                not_responding,
             };
             if d != old || !self.details.contains_key(&id) {
                 owners_changed |= d.owner != old.owner;
@@ -173,33 +389,22 @@ impl Probing {
         if owners_changed {
             self.mark_duplicates();
         }
-        if !questions.is_empty() {
-            self.ask(questions);
-        }
     }
 
     /// Takes in what the look-up thread found, for instances still running
     /// on the port they were asked about.
     pub(crate) fn take_answers(&mut self, answers: Vec<Answer>, entries: &Entries) {
-        let mut owners_changed = false;
         for answer in answers {
             let current = entries.effective(&answer.id);
-            if current.is_none_or(|i| !i.is_running() || i.port != answer.port) {
+            if current.is_none_or(|i| !i.is_running() || i.port != answer.port || i.reachable != Some(true)) {
                 continue;
             }
             let Some(old) = self.details.get(&answer.id) else { continue };
-            let mut d = old.clone();
-            if let Some(owner) = answer.owner {
-                d.owner = owner;
-            }
-            d.models = answer.models;
-            if d != *old {
-                owners_changed |= d.owner != old.owner;
+            if old.models != answer.models {
+                let mut d = old.clone();
+                d.models = answer.models;
                 Arc::make_mut(&mut self.details).insert(answer.id, d);
             }
-        }
-        if owners_changed {
-            self.mark_duplicates();
         }
     }
 
@@ -244,50 +449,6 @@ fn answer(prober: &Prober, q: Question, key: Option<&AccessKey>) -> Answer {
     Answer {
         id: q.instance.instance_id.clone(),
         port: q.instance.port,
-        owner: q.ask_owner.then(|| {
-            let port = q.instance.port?;
-            match &q.listeners {
-                Some(l) => l.owner(port),
-                None => crate::process::listener(port),
-            }
-        }),
-        models: inspect::models_for(prober, &q.instance, key),
+        models: q.known.unwrap_or_else(|| inspect::models_for(prober, &q.instance, key)),
     }
-}
-
-/// The probe timer: while told `true` (instances run) it calls `tick` every
-/// `every`; while `false` it blocks without waking. Ends when the watcher does.
-fn spawn_timer(tick: impl Fn() -> bool + Send + 'static, every: Duration) -> Sender<bool> {
-    let (ctl_tx, ctl_rx) = mpsc::channel::<bool>();
-    std::thread::Builder::new()
-        .name("probe-timer".into())
-        .spawn(move || {
-            let mut next_tick: Option<Instant> = None;
-            loop {
-                let told = match next_tick {
-                    Some(at) => match ctl_rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
-                        Ok(active) => active,
-                        Err(RecvTimeoutError::Timeout) => {
-                            if !tick() {
-                                return;
-                            }
-                            next_tick = Some(Instant::now() + every);
-                            continue;
-                        }
-                        Err(RecvTimeoutError::Disconnected) => return,
-                    },
-                    None => match ctl_rx.recv() {
-                        Ok(active) => active,
-                        Err(_) => return,
-                    },
-                };
-                next_tick = match (told, next_tick) {
-                    (false, _) => None,
-                    (true, Some(at)) => Some(at),
-                    (true, None) => Some(Instant::now() + every),
-                };
-            }
-        })
-        .expect("spawn the probe timer");
-    ctl_tx
 }
