@@ -18,6 +18,10 @@ const TSI_S_LISTEN: i32 = 1;
 /// Darwin's address families (`AF_INET6` is 30 there, 10 on Linux).
 const AF_INET: i32 = 2;
 const AF_INET6: i32 = 30;
+/// `proc_bsdinfo::pbi_flags` bit of a process on its way out of `exit()`.
+const PROC_FLAG_INEXIT: u32 = 4;
+/// `proc_bsdinfo::pbi_status` of a zombie.
+const SZOMB: u32 = 5;
 /// `in_sockinfo::insi_vflag` bits: the socket takes IPv4, IPv6, or both
 /// (an IPv6 socket without `IPV6_V6ONLY` bound to `::`).
 const INI_IPV4: u8 = 0x1;
@@ -268,6 +272,12 @@ pub(super) fn start_time(seconds: u64, micros: u64) -> Option<SystemTime> {
     SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds).checked_add(Duration::from_micros(micros))?)
 }
 
+/// True when `proc_bsdinfo`'s `pbi_flags` and `pbi_status` say the process
+/// is exiting or has exited (a zombie). Pure.
+pub(super) fn exiting(flags: u32, status: u32) -> bool {
+    flags & PROC_FLAG_INEXIT != 0 || status == SZOMB
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,5 +410,14 @@ mod tests {
         assert_eq!(start_time(0, 0), Some(SystemTime::UNIX_EPOCH));
         assert_eq!(start_time(1, 1_000_000), None, "not microseconds");
         assert_eq!(start_time(u64::MAX, 999_999), None, "not a time");
+    }
+
+    #[test]
+    fn a_process_in_exit_or_a_zombie_is_exiting() {
+        // SRUN, with PROC_FLAG_LP64 | PROC_FLAG_CTTY: running.
+        assert!(!exiting(0x10 | 0x40, 2));
+        assert!(!exiting(0, 0));
+        assert!(exiting(0x10 | PROC_FLAG_INEXIT, 2));
+        assert!(exiting(0, SZOMB));
     }
 }

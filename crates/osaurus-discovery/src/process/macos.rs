@@ -148,6 +148,13 @@ pub(super) fn name_of(pid: c_int) -> Option<String> {
 /// When `pid` started (`PROC_PIDTBSDINFO`); `None` when it is gone or
 /// cannot be read.
 pub(super) fn started_at(pid: u32) -> Option<std::time::SystemTime> {
+    let info = bsdinfo(pid)?;
+    libproc::start_time(info.pbi_start_tvsec, info.pbi_start_tvusec)
+}
+
+/// `proc_pidinfo(PROC_PIDTBSDINFO)` of `pid`: the kernel answers it for a
+/// zombie too. `None` when it cannot be read (gone, another user's).
+fn bsdinfo(pid: u32) -> Option<libc::proc_bsdinfo> {
     let raw = c_int::try_from(pid).ok()?;
     let size = c_int::try_from(size_of::<libc::proc_bsdinfo>()).ok()?;
     let mut info = MaybeUninit::<libc::proc_bsdinfo>::zeroed();
@@ -159,10 +166,7 @@ pub(super) fn started_at(pid: u32) -> Option<std::time::SystemTime> {
     // SAFETY: all-zero bytes are a valid proc_bsdinfo (integers and
     // arrays of them), and the kernel wrote a whole one over them.
     let info = unsafe { info.assume_init() };
-    if info.pbi_pid != pid {
-        return None;
-    }
-    libproc::start_time(info.pbi_start_tvsec, info.pbi_start_tvusec)
+    (info.pbi_pid == pid).then_some(info)
 }
 
 /// The `EVFILT_USER` event that wakes [`ExitQueue::run`].
@@ -191,15 +195,29 @@ impl ExitQueue {
     }
 
     /// Watches `pid`; adding a filter that is there already is fine.
-    /// False when it has exited (`ESRCH`, a zombie included) or the kernel
-    /// refuses.
+    /// False when it has exited (`ESRCH`: reaped, or a zombie), is on its
+    /// way out, or the kernel refuses.
+    ///
+    /// On its way out: XNU posts `NOTE_EXIT` in `exit()` before the process
+    /// becomes a zombie, and a filter added after that post never fires.
+    /// The process is marked as exiting (`PROC_FLAG_INEXIT`) before the
+    /// post, so a filter added and then found on an exiting process is
+    /// taken back, and its exit is this answer. (If the post came between
+    /// the two, the exit may also be reported on the watch's thread.)
     pub(crate) fn watch(&self, pid: u32) -> bool {
-        match usize::try_from(pid) {
-            Ok(ident) if pid != 0 && c_int::try_from(pid).is_ok() => {
-                self.change(ident, libc::EVFILT_PROC, libc::EV_ADD, libc::NOTE_EXIT).is_ok()
-            }
-            _ => false,
+        let Ok(ident) = usize::try_from(pid) else { return false };
+        if pid == 0 || c_int::try_from(pid).is_err() {
+            return false;
         }
+        if self.change(ident, libc::EVFILT_PROC, libc::EV_ADD, libc::NOTE_EXIT).is_err() {
+            return false;
+        }
+        // Unreadable (another user's process): the filter stands.
+        if bsdinfo(pid).is_some_and(|info| libproc::exiting(info.pbi_flags, info.pbi_status)) {
+            self.forget(pid);
+            return false;
+        }
+        true
     }
 
     pub(crate) fn forget(&self, pid: u32) {
