@@ -153,7 +153,7 @@ pub(super) fn started_at(pid: u32) -> Option<std::time::SystemTime> {
 }
 
 /// `proc_pidinfo(PROC_PIDTBSDINFO)` of `pid`: the kernel answers it for a
-/// zombie too. `None` when it cannot be read (gone, another user's).
+/// zombie too. `None` when it cannot be read (gone, or not ours to read).
 fn bsdinfo(pid: u32) -> Option<libc::proc_bsdinfo> {
     let raw = c_int::try_from(pid).ok()?;
     let size = c_int::try_from(size_of::<libc::proc_bsdinfo>()).ok()?;
@@ -195,8 +195,8 @@ impl ExitQueue {
     }
 
     /// Watches `pid`; adding a filter that is there already is fine.
-    /// False when it has exited (`ESRCH`: reaped, or a zombie), is on its
-    /// way out, or the kernel refuses.
+    /// False when it has exited (`ESRCH`), is on its way out or a zombie
+    /// (`PROC_FLAG_INEXIT`), or the kernel refuses.
     ///
     /// On its way out: XNU posts `NOTE_EXIT` in `exit()` before the process
     /// becomes a zombie, and a filter added after that post never fires.
@@ -212,7 +212,7 @@ impl ExitQueue {
         if self.change(ident, libc::EVFILT_PROC, libc::EV_ADD, libc::NOTE_EXIT).is_err() {
             return false;
         }
-        // Unreadable (another user's process): the filter stands.
+        // Unreadable (not ours to read): the filter stands.
         if bsdinfo(pid).is_some_and(|info| libproc::exiting(info.pbi_flags, info.pbi_status)) {
             self.forget(pid);
             return false;
