@@ -11,8 +11,9 @@
 
 #![cfg(target_os = "macos")]
 
+use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, TcpListener};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -138,6 +139,48 @@ fn a_killed_child_is_reported_within_100_ms() {
     assert!(!watch.watch(gone), "no such process");
     drop(watch);
     drop(kept);
+}
+
+/// A server in another process, as the watcher meets Osaurus: found in the
+/// table with its pid, started before it was found, and its exit seen at
+/// once, after which the table no longer shows its port.
+#[test]
+fn a_listener_in_another_process_is_found_and_its_exit_reported_at_once() {
+    let _serial = serial();
+    let before = SystemTime::now();
+    let code = "import socket,time; s=socket.socket(); s.bind(('0.0.0.0',0)); s.listen(); \
+        print(s.getsockname()[1], flush=True); time.sleep(30)";
+    let mut child = Command::new("python3")
+        .args(["-c", code])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut child = Reaped(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read the port");
+    let port: u16 = line.trim().parse().unwrap_or_else(|_| panic!("a port on stdout, got {line:?}"));
+
+    let table = read_with(port);
+    let pid = child.0.id();
+    // The pid only: python3 may exec a framework's `Python` under the same pid.
+    assert_eq!(table.owner(port).map(|o| o.pid), Some(pid));
+    assert_eq!(table.addresses(port), ["0.0.0.0".parse::<IpAddr>().unwrap()]);
+    let born = started_at(pid).expect("the server's start time");
+    assert!(born + Duration::from_secs(1) >= before && born <= SystemTime::now(), "{born:?} vs {before:?}");
+
+    let (tx, rx) = mpsc::channel();
+    let watch = ExitWatch::start(move |pid| tx.send((pid, Instant::now())).is_ok()).expect("a kqueue exit watch");
+    assert!(watch.watch(pid));
+    let killed = Instant::now();
+    child.0.kill().expect("kill the server");
+    let (exited, seen) = rx.recv_timeout(Duration::from_secs(5)).expect("the exit is reported");
+    let latency = seen.duration_since(killed);
+    eprintln!("server's exit reported {latency:?} after the kill");
+    assert_eq!(exited, pid);
+    assert!(latency < Duration::from_millis(100), "{latency:?}");
+    assert!(!Listeners::read().expect("libproc lists the processes").listens(port), "its socket went with it");
 }
 
 #[test]
