@@ -19,6 +19,7 @@
 //! from the operating system, not by asking the server.
 
 mod exits;
+mod libproc;
 mod started;
 
 pub use exits::ExitWatch;

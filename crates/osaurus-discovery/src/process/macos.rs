@@ -1,217 +1,63 @@
-//! libproc through `libc`. `libc` has the functions and `proc_fdinfo`
-//! but not `socket_fdinfo`, so the few structs needed are declared here,
-//! field for field as in `<sys/proc_info.h>`; the size assertion below
-//! and the kernel's own size check (`proc_pidfdinfo` fails on a short
-//! buffer, and a short answer is refused) keep a mismatch from being read.
+//! The macOS side of [`super`]: libproc and kqueue through `libc`.
+//!
+//! - The listening sockets: one pass over every process (`proc_listpids`),
+//!   its socket descriptors (`proc_pidinfo(PROC_PIDLISTFDS)`) and what each
+//!   is (`proc_pidfdinfo(PROC_PIDFDSOCKETINFO)`, decoded in
+//!   [`super::libproc`]). Only this user's processes can be read unless we
+//!   are root: another user's listeners are not seen.
+//! - When a process started: `proc_pidinfo(PROC_PIDTBSDINFO)`.
+//! - Process exits: one kqueue with an `EVFILT_PROC`/`NOTE_EXIT` filter per
+//!   pid, woken by an `EVFILT_USER` event when the watch ends.
 
-use std::ffi::{c_int, c_short, c_void};
+use std::ffi::{c_int, c_void};
+use std::io;
 use std::mem::{size_of, MaybeUninit};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{choose, Owner};
+use super::libproc::{self, SocketFdinfo};
+use super::Owner;
+
+pub(super) use super::libproc::Socket;
 
 /// `proc_listpids` type: every process.
 const PROC_ALL_PIDS: u32 = 1;
 /// `proc_pidfdinfo` flavor answering a `socket_fdinfo`.
 const PROC_PIDFDSOCKETINFO: c_int = 3;
-/// `socket_info::soi_kind` of a TCP socket (`pri_tcp` is valid).
-const SOCKINFO_TCP: c_int = 2;
-/// `tcp_sockinfo::tcpsi_state` of a listening socket.
-const TSI_S_LISTEN: c_int = 1;
 /// `proc_name`'s longest answer is `2 * MAXCOMLEN`.
 const PROC_NAME_MAX: usize = 2 * 16 + 1;
 
-#[repr(C)]
-#[derive(Clone, Copy)]
-#[allow(dead_code)]
-struct ProcFileinfo {
-    fi_openflags: u32,
-    fi_status: u32,
-    fi_offset: i64,
-    fi_type: i32,
-    fi_guardflags: u32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-#[allow(dead_code)]
-struct VinfoStat {
-    vst_dev: u32,
-    vst_mode: u16,
-    vst_nlink: u16,
-    vst_ino: u64,
-    vst_uid: u32,
-    vst_gid: u32,
-    vst_atime: i64,
-    vst_atimensec: i64,
-    vst_mtime: i64,
-    vst_mtimensec: i64,
-    vst_ctime: i64,
-    vst_ctimensec: i64,
-    vst_birthtime: i64,
-    vst_birthtimensec: i64,
-    vst_size: i64,
-    vst_blocks: i64,
-    vst_blksize: i32,
-    vst_flags: u32,
-    vst_gen: u32,
-    vst_rdev: u32,
-    vst_qspare: [i64; 2],
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-#[allow(dead_code)]
-struct SockbufInfo {
-    sbi_cc: u32,
-    sbi_hiwat: u32,
-    sbi_mbcnt: u32,
-    sbi_mbmax: u32,
-    sbi_lowat: u32,
-    sbi_flags: c_short,
-    sbi_timeo: c_short,
-}
-
-/// `insi_v6` of `in_sockinfo`.
-#[repr(C)]
-#[derive(Clone, Copy)]
-#[allow(dead_code)]
-struct In6Extra {
-    in6_hlim: u8,
-    in6_cksum: c_int,
-    in6_ifindex: u16,
-    in6_hops: c_short,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-#[allow(dead_code)]
-struct InSockinfo {
-    insi_fport: c_int,
-    /// The local port, in network byte order, widened to an int.
-    insi_lport: c_int,
-    insi_gencnt: u64,
-    insi_flags: u32,
-    insi_flow: u32,
-    insi_vflag: u8,
-    insi_ip_ttl: u8,
-    rfu_1: u32,
-    /// `union { struct in4in6_addr; struct in6_addr; }`: 16 bytes, 4-aligned.
-    insi_faddr: [u32; 4],
-    insi_laddr: [u32; 4],
-    /// `struct { u_char in4_tos; }`.
-    insi_v4: u8,
-    insi_v6: In6Extra,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-#[allow(dead_code)]
-struct TcpSockinfo {
-    tcpsi_ini: InSockinfo,
-    tcpsi_state: c_int,
-    tcpsi_timer: [c_int; 4],
-    tcpsi_mss: c_int,
-    tcpsi_flags: u32,
-    rfu_1: u32,
-    tcpsi_tp: u64,
-}
-
-/// `soi_proto`. Its largest member is `un_sockinfo` (two u64 and two
-/// 255-byte unions: 528 bytes), stood in for by `_un`.
-#[repr(C)]
-#[derive(Clone, Copy)]
-#[allow(dead_code)]
-union SocketProto {
-    pri_in: InSockinfo,
-    pri_tcp: TcpSockinfo,
-    _un: [u64; 66],
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-#[allow(dead_code)]
-struct SocketInfo {
-    soi_stat: VinfoStat,
-    /// The socket's (obfuscated) kernel address: its identity.
-    soi_so: u64,
-    soi_pcb: u64,
-    soi_type: c_int,
-    soi_protocol: c_int,
-    soi_family: c_int,
-    soi_options: c_short,
-    soi_linger: c_short,
-    soi_state: c_short,
-    soi_qlen: c_short,
-    soi_incqlen: c_short,
-    soi_qlimit: c_short,
-    soi_timeo: c_short,
-    soi_error: u16,
-    soi_oobmark: u32,
-    soi_rcv: SockbufInfo,
-    soi_snd: SockbufInfo,
-    soi_kind: c_int,
-    rfu_1: u32,
-    soi_proto: SocketProto,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-#[allow(dead_code)]
-struct SocketFdinfo {
-    pfi: ProcFileinfo,
-    psi: SocketInfo,
-}
-
-// sizeof(struct socket_fdinfo) in the macOS SDK (64-bit).
-const _: () = assert!(size_of::<SocketFdinfo>() == 792);
-
+/// The process with a socket listening on `port`, as
+/// [`super::Listeners::owner`] decides it from one pass.
 pub(super) fn listener(port: u16) -> Option<Owner> {
-    let mut holders = Vec::new();
-    for pid in all_pids()? {
-        let Ok(owner) = u32::try_from(pid) else {
-            continue;
-        };
-        for fd in socket_fds(pid) {
-            if let Some(socket) = listening_socket(pid, fd, port) {
-                holders.push((socket.id, owner));
-            }
-        }
-    }
-    let mut sockets: Vec<u64> = holders.iter().map(|&(socket, _)| socket).collect();
-    sockets.sort_unstable();
-    sockets.dedup();
-    let pid = choose(&sockets, &holders)?;
-    Some(Owner { pid, name: name_of(c_int::try_from(pid).ok()?)? })
+    super::Listeners::read()?.owner(port)
 }
 
 /// `(local address, owner uid)` of every socket listening on `port`
-/// that this user may see (another user's processes may be hidden
-/// from it: then none of theirs is listed, and the port may show no
-/// listener at all).
+/// that this user may see (another user's processes are hidden from it:
+/// then none of theirs is listed, and the port may show no listener).
 pub(super) fn listening_owners(port: u16) -> Option<Vec<(std::net::IpAddr, u32)>> {
+    Some(super::Listeners::read()?.owners(port))
+}
+
+/// Every TCP socket in LISTEN of every process this user may see, in one
+/// pass, one row per socket (held by the lowest pid that has it); `None`
+/// when the processes cannot be listed.
+pub(super) fn listening_sockets() -> Option<Vec<Socket>> {
     let mut found = Vec::new();
     for pid in all_pids()? {
+        let Ok(holder) = u32::try_from(pid) else {
+            continue;
+        };
         for fd in socket_fds(pid) {
-            if let Some(socket) = listening_socket(pid, fd, port) {
-                found.push((socket.id, socket.address, socket.uid));
+            if let Some(socket) = socket_fdinfo(pid, fd).and_then(|info| libproc::listening_socket(&info, holder)) {
+                found.push(socket);
             }
         }
     }
-    found.sort_unstable_by_key(|s| s.0);
-    found.dedup_by_key(|s| s.0);
-    Some(found.into_iter().filter_map(|(_, address, uid)| Some((address?, uid))).collect())
-}
-
-/// What [`listening_socket`] found.
-struct Listening {
-    /// The socket's identity.
-    id: u64,
-    /// Its local address, when it could be read.
-    address: Option<std::net::IpAddr>,
-    /// Its owner's uid.
-    uid: u32,
+    Some(libproc::one_per_socket(found))
 }
 
 /// Every pid (but the kernel's), or `None` when they cannot be listed.
@@ -261,48 +107,16 @@ fn socket_fds(pid: c_int) -> Vec<c_int> {
         .collect()
 }
 
-/// `in_sockinfo::insi_vflag` bits.
-const INI_IPV4: u8 = 0x1;
-const INI_IPV6: u8 = 0x2;
-
-/// The socket `fd` of `pid` when it is a TCP socket listening on `port`.
-fn listening_socket(pid: c_int, fd: c_int, port: u16) -> Option<Listening> {
+/// What the kernel says of socket `fd` of `pid`; `None` when it cannot be
+/// read (the descriptor was closed meanwhile, no permission) or the answer
+/// is short.
+fn socket_fdinfo(pid: c_int, fd: c_int) -> Option<SocketFdinfo> {
     let size = c_int::try_from(size_of::<SocketFdinfo>()).ok()?;
-    let mut info = MaybeUninit::<SocketFdinfo>::zeroed();
+    let mut info = SocketFdinfo::zeroed();
     // SAFETY: the buffer holds `size` bytes.
-    let got = unsafe { libc::proc_pidfdinfo(pid, fd, PROC_PIDFDSOCKETINFO, info.as_mut_ptr().cast::<c_void>(), size) };
-    if got < size {
-        return None;
-    }
-    // SAFETY: all-zero bytes are a valid SocketFdinfo (integers only),
-    // and the kernel wrote a whole one over them.
-    let info = unsafe { info.assume_init() };
-    let psi = &info.psi;
-    let inet = psi.soi_family == libc::AF_INET || psi.soi_family == libc::AF_INET6;
-    if psi.soi_kind != SOCKINFO_TCP || !inet {
-        return None;
-    }
-    // SAFETY: soi_kind says `pri_tcp` is the member in use; it is integers only.
-    let tcp = unsafe { psi.soi_proto.pri_tcp };
-    if tcp.tcpsi_state != TSI_S_LISTEN {
-        return None;
-    }
-    let local = u16::from_be(u16::try_from(tcp.tcpsi_ini.insi_lport).ok()?);
-    if local != port {
-        return None;
-    }
-    // The address's bytes, in network order as stored.
-    let bytes: Vec<u8> = tcp.tcpsi_ini.insi_laddr.iter().flat_map(|w| w.to_ne_bytes()).collect();
-    let vflag = tcp.tcpsi_ini.insi_vflag;
-    let address = if vflag & INI_IPV6 != 0 {
-        <[u8; 16]>::try_from(bytes.as_slice()).ok().map(|b| std::net::IpAddr::from(std::net::Ipv6Addr::from(b)))
-    } else if vflag & INI_IPV4 != 0 {
-        // `struct in4in6_addr`: three words of padding, then the address.
-        <[u8; 4]>::try_from(&bytes[12..16]).ok().map(|b| std::net::IpAddr::from(std::net::Ipv4Addr::from(b)))
-    } else {
-        None
-    };
-    Some(Listening { id: psi.soi_so, address, uid: psi.soi_stat.vst_uid })
+    let got =
+        unsafe { libc::proc_pidfdinfo(pid, fd, PROC_PIDFDSOCKETINFO, ptr::from_mut(&mut info).cast::<c_void>(), size) };
+    (got == size).then_some(info)
 }
 
 /// The file name of the executable of `pid`, else its command name.
@@ -331,38 +145,148 @@ pub(super) fn name_of(pid: c_int) -> Option<String> {
     (!name.is_empty()).then(|| name.to_owned())
 }
 
-/// One listening TCP socket, as one pass over every process finds it.
-pub(super) struct Socket {
-    pub(super) address: std::net::IpAddr,
-    pub(super) port: u16,
-    pub(super) id: u64,
-    pub(super) uid: u32,
-    pub(super) pid: u32,
-}
-
-/// Every TCP socket in LISTEN of every process this user may see, in one
-/// pass; `None` when the processes cannot be listed.
-pub(super) fn listening_sockets() -> Option<Vec<Socket>> {
-    None
-}
-
-/// When `pid` started (`PROC_PIDTBSDINFO`).
+/// When `pid` started (`PROC_PIDTBSDINFO`); `None` when it is gone or
+/// cannot be read.
 pub(super) fn started_at(pid: u32) -> Option<std::time::SystemTime> {
-    let _ = pid;
-    None
+    let info = bsdinfo(pid)?;
+    libproc::start_time(info.pbi_start_tvsec, info.pbi_start_tvusec)
 }
 
-/// The kqueue behind [`super::ExitWatch`].
-pub(crate) struct ExitQueue;
+/// `proc_pidinfo(PROC_PIDTBSDINFO)` of `pid`: the kernel answers it for a
+/// zombie too. `None` when it cannot be read (gone, or not ours to read).
+fn bsdinfo(pid: u32) -> Option<libc::proc_bsdinfo> {
+    let raw = c_int::try_from(pid).ok()?;
+    let size = c_int::try_from(size_of::<libc::proc_bsdinfo>()).ok()?;
+    let mut info = MaybeUninit::<libc::proc_bsdinfo>::zeroed();
+    // SAFETY: the buffer holds `size` bytes.
+    let got = unsafe { libc::proc_pidinfo(raw, libc::PROC_PIDTBSDINFO, 0, info.as_mut_ptr().cast::<c_void>(), size) };
+    if got != size {
+        return None;
+    }
+    // SAFETY: all-zero bytes are a valid proc_bsdinfo (integers and
+    // arrays of them), and the kernel wrote a whole one over them.
+    let info = unsafe { info.assume_init() };
+    (info.pbi_pid == pid).then_some(info)
+}
+
+/// The `EVFILT_USER` event that wakes [`ExitQueue::run`].
+const WAKE: usize = 0;
+
+/// The kqueue behind [`super::ExitWatch`]: one `EVFILT_PROC`/`NOTE_EXIT`
+/// filter per watched pid. The kernel drops a filter once it has reported
+/// the exit, so each exit is reported once. A kqueue may be changed from
+/// one thread while another waits on it; it is not inherited by children.
+pub(crate) struct ExitQueue {
+    kq: OwnedFd,
+    stopped: AtomicBool,
+}
 
 impl ExitQueue {
     pub(crate) fn new() -> Option<ExitQueue> {
-        None
+        // SAFETY: kqueue takes nothing and returns a new descriptor or -1.
+        let kq = unsafe { libc::kqueue() };
+        if kq < 0 {
+            return None;
+        }
+        // SAFETY: the kernel just opened it for us.
+        let queue = ExitQueue { kq: unsafe { OwnedFd::from_raw_fd(kq) }, stopped: AtomicBool::new(false) };
+        queue.change(WAKE, libc::EVFILT_USER, libc::EV_ADD | libc::EV_CLEAR, 0).ok()?;
+        Some(queue)
     }
-    pub(crate) fn watch(&self, _pid: u32) -> bool {
-        false
+
+    /// Watches `pid`; adding a filter that is there already is fine.
+    /// False when it has exited (`ESRCH`), is on its way out or a zombie
+    /// (`PROC_FLAG_INEXIT`), or the kernel refuses.
+    ///
+    /// On its way out: XNU posts `NOTE_EXIT` in `exit()` before the process
+    /// becomes a zombie, and a filter added after that post never fires.
+    /// The process is marked as exiting (`PROC_FLAG_INEXIT`) before the
+    /// post, so a filter added and then found on an exiting process is
+    /// taken back, and its exit is this answer. (If the post came between
+    /// the two, the exit may also be reported on the watch's thread.)
+    pub(crate) fn watch(&self, pid: u32) -> bool {
+        let Ok(ident) = usize::try_from(pid) else { return false };
+        if pid == 0 || c_int::try_from(pid).is_err() {
+            return false;
+        }
+        if self.change(ident, libc::EVFILT_PROC, libc::EV_ADD, libc::NOTE_EXIT).is_err() {
+            return false;
+        }
+        // Unreadable (not ours to read): the filter stands.
+        if bsdinfo(pid).is_some_and(|info| libproc::exiting(info.pbi_flags, info.pbi_status)) {
+            self.forget(pid);
+            return false;
+        }
+        true
     }
-    pub(crate) fn forget(&self, _pid: u32) {}
-    pub(crate) fn stop(&self) {}
-    pub(crate) fn run(&self, _on_exit: &dyn Fn(u32) -> bool) {}
+
+    pub(crate) fn forget(&self, pid: u32) {
+        if let Ok(ident) = usize::try_from(pid) {
+            // ENOENT when it was not watched or its exit was reported: fine.
+            let _ = self.change(ident, libc::EVFILT_PROC, libc::EV_DELETE, 0);
+        }
+    }
+
+    pub(crate) fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        // A trigger stays pending until read: a `run` not yet waiting sees it.
+        let _ = self.change(WAKE, libc::EVFILT_USER, 0, libc::NOTE_TRIGGER);
+    }
+
+    pub(crate) fn run(&self, on_exit: &dyn Fn(u32) -> bool) {
+        let none = libc::kevent { ident: 0, filter: 0, flags: 0, fflags: 0, data: 0, udata: ptr::null_mut() };
+        let mut events = [none; 16];
+        let capacity = c_int::try_from(events.len()).unwrap_or(1);
+        loop {
+            if self.stopped.load(Ordering::SeqCst) {
+                return;
+            }
+            // SAFETY: `events` has room for `capacity` events; a null
+            // timeout waits until one comes.
+            let got = unsafe {
+                libc::kevent(self.kq.as_raw_fd(), ptr::null(), 0, events.as_mut_ptr(), capacity, ptr::null())
+            };
+            let Ok(got) = usize::try_from(got) else {
+                if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return;
+            };
+            for event in &events[..got.min(events.len())] {
+                let (ident, filter, flags, fflags) = (event.ident, event.filter, event.flags, event.fflags);
+                if filter == libc::EVFILT_USER {
+                    if self.stopped.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    continue;
+                }
+                if filter != libc::EVFILT_PROC || flags & libc::EV_ERROR != 0 || fflags & libc::NOTE_EXIT == 0 {
+                    continue;
+                }
+                if let Ok(pid) = u32::try_from(ident) {
+                    if !on_exit(pid) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One change to the queue, applied at once (nothing is read back).
+    fn change(&self, ident: usize, filter: i16, flags: u16, fflags: u32) -> io::Result<()> {
+        let change = libc::kevent { ident, filter, flags, fflags, data: 0, udata: ptr::null_mut() };
+        let now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        loop {
+            // SAFETY: one change from a valid kevent, no event list, a zero
+            // timeout: the call only applies the change.
+            let got = unsafe { libc::kevent(self.kq.as_raw_fd(), &change, 1, ptr::null_mut(), 0, &now) };
+            if got >= 0 {
+                return Ok(());
+            }
+            let error = io::Error::last_os_error();
+            if error.kind() != io::ErrorKind::Interrupted {
+                return Err(error);
+            }
+        }
+    }
 }
