@@ -104,8 +104,10 @@ def alive(i):
     """True or False as the line says; None when it says neither."""
     if i is None:
         return None
-    value = i.get("alive", i.get("reachable"))
-    return value if isinstance(value, bool) else None
+    for key in ("alive", "reachable"):
+        if isinstance(i.get(key), bool):
+            return i[key]
+    return None
 
 
 def main():
