@@ -13,7 +13,8 @@
 # Usage: scripts/bench-requests.sh [SECONDS] [DIR_WITH_RELEASE_BINARIES]
 #        (default: 600 s, target/release)
 # Env:   CLIENTS="watch tray" (the default; "watch" alone needs no display)
-#        WITH_KEY=1 gives the clients the exposed server's key (OSAURUS_API_KEY)
+#        WITH_KEY=1 gives the clients the exposed server's key (OSAURUS_API_KEY; the
+#          tray sends it to 127.0.0.1/v1/models, watch sends no key)
 #        ARGS="--probe-interval 5" extra arguments for both clients
 set -euo pipefail
 SECONDS_QUIET=${1:-600}
