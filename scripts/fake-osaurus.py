@@ -12,22 +12,25 @@ logging preflight); anything else 404. Every answer has `Content-Length` and
 `Connection: close`.
 
 Log (`--log FILE`): one JSON line per request, written once it is answered:
-  {"at": "...", "method": "GET", "path": "/health", "user_agent": "...",
-   "peer": "127.0.0.1", "status": 200, "logged": true}
+  {"at": "<ISO 8601, ms>", "unix": <seconds>, "method": "GET",
+   "path": "/health", "user_agent": "...", "peer": "127.0.0.1",
+   "status": 200, "logged": true}
 `logged` is false for OPTIONS, which Osaurus answers but does not log.
 
 With `--runtime-dir DIR` it writes DIR/<instanceId>/configuration.json byte
 for byte as Osaurus does (JSONSerialization, prettyPrinted + sortedKeys,
 atomic write through a `.dat.nosync<pid-hex>.<random>` file), and removes
 the folder on SIGTERM or SIGINT, as Osaurus does on stop; SIGKILL leaves it
-behind, as a crash does.
+behind, as a crash does. SIGUSR1 restarts it as Osaurus restarts when
+exposure is toggled: `restarting`, the port closed, `starting` (half of
+`--restart-ms` each), then `running` on the same port.
 
 Prints the port it listens on (one line) once it listens and its file is
 written. Python 3 standard library only.
 
 Usage: scripts/fake-osaurus.py [--port N] [--expose] [--key KEY] [--log FILE]
          [--delay-ms N] [--body-delay-ms N] [--runtime-dir DIR]
-         [--instance-id ID] [--address A] [--model ID]...
+         [--instance-id ID] [--address A] [--model ID]... [--restart-ms N]
 """
 import argparse
 import datetime
@@ -109,20 +112,19 @@ class Fake:
         with self.log_lock:
             self.log.write(json.dumps(line, separators=(",", ":")) + "\n")
 
-    def write_file(self, port, address):
+    def write_file(self, port, address, health="running"):
+        """The running file, or (health `starting` or `restarting`) the
+        three keys Osaurus writes while its server is not up."""
+        if not self.args.runtime_dir:
+            return
         iid = self.args.instance_id
         folder = os.path.join(self.args.runtime_dir, iid)
         os.makedirs(folder, exist_ok=True)
         self.folder = folder
-        doc = {
-            "instanceId": iid,
-            "updatedAt": utc_now(),
-            "port": port,
-            "address": address,
-            "url": "http://%s:%d" % (address, port),
-            "exposeToNetwork": self.args.expose,
-            "health": "running",
-        }
+        doc = {"instanceId": iid, "updatedAt": utc_now(), "health": health}
+        if health == "running":
+            doc.update(port=port, address=address, url="http://%s:%d" % (address, port),
+                       exposeToNetwork=self.args.expose)
         suffix = "".join(random.choice(string.ascii_letters + string.digits) for _ in range(6))
         tmp = os.path.join(folder, ".dat.nosync%x.%s" % (os.getpid(), suffix))
         with open(tmp, "w", encoding="utf-8") as f:
@@ -222,6 +224,8 @@ def main():
     p.add_argument("--instance-id", default=None, help="default: a fresh upper-case UUID")
     p.add_argument("--address", help="the file's address (default: 127.0.0.1, or the LAN address when exposed)")
     p.add_argument("--model", action="append", help="a model id /v1/models lists (repeatable)")
+    p.add_argument("--restart-ms", type=int, default=1000,
+                   help="on SIGUSR1, restart as Osaurus does, the port closed for N ms")
     args = p.parse_args()
     if args.model is None:
         args.model = ["llama-3.2-3b-instruct-4bit", "openai/gpt-oss-20b"]
@@ -244,13 +248,29 @@ def main():
         allow_reuse_address = True
         request_queue_size = 128
 
-    httpd = Server(("0.0.0.0" if args.expose else "127.0.0.1", args.port), make_handler(fake))
+    restart = threading.Event()
+    signal.signal(signal.SIGUSR1, lambda signum, frame: restart.set())
+    host = "0.0.0.0" if args.expose else "127.0.0.1"
+    httpd = Server((host, args.port), make_handler(fake))
     port = httpd.server_address[1]
-    if args.runtime_dir:
-        address = args.address or (lan_address() if args.expose else "127.0.0.1")
-        fake.write_file(port, address)
+    address = args.address or (lan_address() if args.expose else "127.0.0.1")
+    fake.write_file(port, address)
     print(port, flush=True)
-    httpd.serve_forever()
+    while True:
+        threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+        while not restart.wait(0.05):
+            pass
+        # A restart, as toggling exposure makes one: the file says
+        # restarting, the port closes, starting, the port opens, running.
+        restart.clear()
+        fake.write_file(port, address, "restarting")
+        httpd.shutdown()
+        httpd.server_close()
+        time.sleep(args.restart_ms / 2000)
+        fake.write_file(port, address, "starting")
+        time.sleep(args.restart_ms / 2000)
+        httpd = Server((host, port), make_handler(fake))
+        fake.write_file(port, address)
 
 
 if __name__ == "__main__":

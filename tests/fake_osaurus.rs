@@ -1,6 +1,7 @@
 //! `scripts/fake-osaurus.py`, the benchmarks' Osaurus: it writes its file
 //! byte for byte as Osaurus does, answers as Osaurus does, logs what Osaurus
-//! logs (OPTIONS apart), and leaves its folder behind only when killed.
+//! logs (OPTIONS apart), leaves its folder behind only when killed, and
+//! restarts as Osaurus does.
 
 mod common;
 
@@ -138,4 +139,33 @@ fn an_exposed_fake_wants_its_key_for_models_and_says_so_in_its_file() {
     assert_eq!(err["error"]["type"], "authentication_error");
     assert_eq!(ask(port, "GET", "/v1/models", &["Authorization: Bearer k1"]).0, "HTTP/1.1 200 OK");
     assert_eq!(ask(port, "GET", "/health", &[]).0, "HTTP/1.1 200 OK", "/health needs no key");
+}
+
+#[test]
+fn a_restarted_fake_goes_through_restarting_and_starting_on_the_same_port() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rt = tmp.path().join("runtime");
+    let (child, port) = fake(&["--runtime-dir", rt.to_str().unwrap(), "--instance-id", ID, "--restart-ms", "400"]);
+    let file = rt.join(ID).join("configuration.json");
+    Command::new("kill").args(["-USR1", &child.0.id().to_string()]).status().unwrap();
+    let mut healths: Vec<String> = vec!["running".into()];
+    wait_until("the fake did not come back running", || {
+        let bytes = fs::read_to_string(&file).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&bytes).unwrap();
+        let health = doc["health"].as_str().unwrap().to_owned();
+        if health != "running" {
+            let updated = doc["updatedAt"].as_str().unwrap();
+            assert_eq!(bytes, foundation_json(&common::starting_config(ID, updated, &health)));
+        }
+        if healths.last() != Some(&health) {
+            healths.push(health);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        healths.len() == 4
+    });
+    assert_eq!(healths, ["running", "restarting", "starting", "running"]);
+    assert_osaurus_bytes(&rt.join(ID), port, false);
+    wait_until("the restarted fake does not answer", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok() && ask(port, "GET", "/health", &[]).0 == "HTTP/1.1 200 OK"
+    });
 }
