@@ -194,6 +194,12 @@ pub fn timed_out(request: &Request, waited: Duration) -> String {
     )
 }
 
+/// The same, short enough for the menu's notice row, which Open Osaurus
+/// follows.
+pub fn unconfirmed_notice(request: &Request, waited: Duration) -> String {
+    format!("{} did not change within {}; use Open Osaurus", request.subject(), seconds(waited))
+}
+
 fn seconds(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s.fract() == 0.0 {
@@ -374,6 +380,9 @@ mod tests {
              control messages, or stuck; change it in Osaurus."
         );
         assert_eq!(s.matches(". ").count(), 0, "one sentence");
+        let notice = unconfirmed_notice(&LOCAL(), Duration::from_secs(15));
+        assert_eq!(notice, "Osaurus on port 1338 did not change within 15 s; use Open Osaurus");
+        assert!(format!("⚠ {notice}").chars().count() <= crate::menu_model::MAX_LABEL);
         assert!(timed_out(&STOP_A(), Duration::from_millis(1500))
             .starts_with("Osaurus on port 1338 did not stop within 1.5 s:"));
     }
