@@ -175,7 +175,8 @@ RunLoop.main.run(until: Date(timeIntervalSinceNow: 300))
 /// registers it; the observer then plays Osaurus (rewrites the file local
 /// only), and the command confirms with exit 0; `stop` likewise. The macOS
 /// workflow runs it; elsewhere it is only type-checked (the Swift script
-/// cannot be, off a Mac).
+/// cannot be, off a Mac). It is skipped on a Mac where Osaurus runs, which
+/// would obey.
 #[test]
 #[cfg(target_os = "macos")]
 fn on_a_mac_the_control_messages_are_posted_with_the_name_and_user_info_osaurus_reads() {
@@ -183,6 +184,13 @@ fn on_a_mac_the_control_messages_are_posted_with_the_name_and_user_info_osaurus_
     use std::process::{Command, Stdio};
     use std::sync::mpsc;
 
+    // The messages reach every Osaurus of the user: never restart or stop
+    // a real one (a developer's Mac), unless asked to.
+    let osaurus = Command::new("pgrep").args(["-ix", "osaurus"]).output().is_ok_and(|o| o.status.success());
+    if osaurus && std::env::var_os("OSAURUS_TRAY_CONTROL_TEST").is_none() {
+        eprintln!("skipped: Osaurus runs here and would obey; set OSAURUS_TRAY_CONTROL_TEST=1 to run it anyway");
+        return;
+    }
     let root = exposed_instance(41341);
     let runtime = root.path().join("runtime");
     let script = root.path().join("observe.swift");
