@@ -75,16 +75,15 @@ impl Stop {
     /// Posts `…control.stop`; exit 0 once the instance's folder is gone, 1
     /// when nothing changed in time.
     pub fn run(&self, dirs: &RuntimeDirs, gui: Option<&dyn Gui>) -> Outcome {
-        run(dirs, gui, &self.target, |running, id| {
-            match (id, running) {
+        run(dirs, gui, &self.target, |running, id| match (id, running) {
             (Some(i), _) => Ok(Request::stop(i)),
             (None, [one]) => Ok(Request::stop(one)),
             (None, []) => Err(Err(Failure::NotFound("No running Osaurus instance to stop.".into()))),
             (None, many) => Err(Err(Failure::Other(format!(
-                "{} instances are running (and every one of them takes the message); name the one to wait for with --id.",
+                "{} instances are running (and every one of them takes the message); \
+                 name the one to wait for with --id.",
                 many.len()
             )))),
-        }
         })
     }
 }
