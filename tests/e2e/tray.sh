@@ -202,6 +202,19 @@ exposed() { # exposed ID PORT
   printf '{"instanceId":"%s","health":"running","port":%s,"address":"192.168.1.23","url":"http:\\/\\/192.168.1.23:%s","exposeToNetwork":true,"updatedAt":"2025-09-08T12:35:12Z"}' "$1" "$2" "$2"
 }
 publish "$RT2" "A0000000-0000-4000-8000-00000000000A" "$(exposed A0000000-0000-4000-8000-00000000000A 7001)"
+# A demo's socket beside the runtime folder that takes every control
+# message and changes nothing: Osaurus too old to listen, or stuck.
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    c.recv(4096)
+    c.close()' "$TMP/osaurus-tray-demo.sock" &
+PIDS+=($!)
+for _ in $(seq 100); do [[ -S $TMP/osaurus-tray-demo.sock ]] && break; sleep 0.05; done
+[[ -S $TMP/osaurus-tray-demo.sock ]] || fail "the deaf demo socket was not made"
 mkdir -p "$XDG_CONFIG_HOME/osaurus-tray"
 echo '{ this is not json' >"$XDG_CONFIG_HOME/osaurus-tray/settings.json"
 sleep 0.3
@@ -258,6 +271,23 @@ wait_label "Osaurus: 3 instances running" 1
 sleep 0.3
 [[ $(notify_count) == 1 ]] || fail "a notification while notifications are off"
 ok "the Notifications switch is saved and silences notifications"
+
+L=$(menu_layout)
+ID=$(menu_item_prefix "$L" "Make Local Only" 2)
+[[ -n $ID ]] || fail "no Make Local Only beside a demo's socket"
+T3=$(now_ms)
+menu_click "$ID"
+NOTICE="did not change within 15 s; use Open Osaurus"
+for _ in $(seq 200); do
+  L=$(menu_layout)
+  [[ $L == *"$NOTICE"* ]] && break
+  sleep 0.1
+done
+DT=$(($(now_ms) - T3))
+[[ $L == *"$NOTICE"* ]] || fail "no notice when nothing changed"
+((DT >= 14500)) || fail "the notice came after $DT ms, before 15 s"
+[[ -n $(menu_item_id "$L" "Open Osaurus" 1) ]] || fail "no Open Osaurus offered"
+ok "when nothing changes, the menu says so after $DT ms and offers Open Osaurus"
 
 kill -TERM "$APP_PID"
 for _ in $(seq 100); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.05; done
