@@ -146,6 +146,15 @@ fn against_the_demo_local_only_and_stop_are_confirmed_by_its_runtime_folder() {
     let out = run_in(&runtime, &["stop", "--id", &first[..8], "--timeout", "10"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(stdout(&out).ends_with(" stopped.\n"), "{out:?}");
+    // The demo ends on SIGTERM and leaves nothing behind.
+    // SAFETY: a signal to the child this test started and still holds.
+    unsafe { libc::kill(demo.0.id() as libc::pid_t, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while demo.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the demo did not end on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!runtime.parent().unwrap().exists(), "the demo left {} behind", runtime.display());
 }
 
 /// The observer: a Swift script that registers for the three names on the
