@@ -17,7 +17,7 @@ fail() {
   exit 1
 }
 headless_setup
-start_xvfb 900x420x24
+start_xvfb 1000x470x24
 
 trayer --edge top --align right --widthtype request --height 28 --SetDockType true \
   --transparent false --tint 0x303030 >/dev/null 2>&1 &
@@ -37,8 +37,9 @@ sleep 2.5 # the demo's servers go from starting to running after 1.5 s
 eval "$(xdotool getwindowgeometry --shell "$WIN")"
 xdotool mousemove $((X + WIDTH / 2)) $((Y + HEIGHT / 2)) click 1
 sleep 0.8
-# Open the exposed instance's submenu: header, warning, separator, 2 rows.
-xdotool key Down Down Right
+# Open the exposed instance's submenu, the second instance row: past the
+# LAN, Internet, tunnel and CORS rows (the header is greyed), then Right.
+xdotool key Down Down Down Down Down Down Right
 sleep 0.8
 mkdir -p "$(dirname "$OUT")"
 import -window root "$OUT"

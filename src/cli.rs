@@ -83,6 +83,17 @@ pub enum Command {
     /// Remove instance folders left behind by a crash (takes about 10 s).
     #[command(after_help = "Examples:\n  osaurus-tray prune --dry-run\n  osaurus-tray prune")]
     Prune(crate::cmd::prune::Prune),
+    /// Restart an exposed instance local only, on its port, and wait until it is.
+    #[command(
+        name = "local-only",
+        after_help = "Examples:\n  osaurus-tray local-only\n  osaurus-tray local-only --id 1A2B --timeout 30\n\nExit status: 0 once the runtime folder shows it local only, 1 when it did not change in time,\n2 where there is no Osaurus to control (outside macOS)."
+    )]
+    LocalOnly(crate::cmd::control::LocalOnly),
+    /// Stop an instance's server, and wait until it has stopped.
+    #[command(
+        after_help = "Examples:\n  osaurus-tray stop\n  osaurus-tray stop --id 1A2B\n\nExit status: 0 once its folder is gone, 1 when it did not change in time,\n2 where there is no Osaurus to control (outside macOS)."
+    )]
+    Stop(crate::cmd::control::Stop),
     /// Print shell completions.
     #[command(
         after_help = "Examples:\n  osaurus-tray completions bash > ~/.local/share/bash-completion/completions/osaurus-tray\n  osaurus-tray completions zsh > ~/.zfunc/_osaurus-tray\n  osaurus-tray completions fish > ~/.config/fish/completions/osaurus-tray.fish"
@@ -149,15 +160,17 @@ pub fn main(gui: Option<&dyn Gui>) -> ! {
         Some(Command::Tray(c)) => c.run(&dirs, gui),
         Some(Command::Models(c)) => c.run(&dirs),
         Some(Command::Prune(c)) => c.run(&dirs),
+        Some(Command::LocalOnly(c)) => c.run(&dirs, gui),
+        Some(Command::Stop(c)) => c.run(&dirs, gui),
         Some(Command::Completions(c)) => c.run(),
         Some(Command::Man(c)) => c.run(),
         None => cmd::tray::Tray::default().run(&dirs, gui),
     };
     match outcome {
         Ok(()) | Err(Failure::Closed) => {}
-        Err(Failure::NotFound(m) | Failure::Other(m)) => {
-            cmd::say(format_args!("osaurus-tray: {m}"));
-            std::process::exit(1);
+        Err(failure) => {
+            cmd::say(format_args!("osaurus-tray: {failure}"));
+            std::process::exit(failure.code());
         }
     }
     std::process::exit(0)

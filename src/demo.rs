@@ -9,12 +9,15 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use serde_json::json;
+
+use crate::control::{read_line_from, Message, DEMO_SOCKET};
 
 /// The model ids the fake servers list.
 pub const MODELS: [&str; 2] = ["llama-3.2-3b-instruct-4bit", "qwen2.5-7b-instruct-4bit"];
@@ -28,9 +31,14 @@ pub const AGENT_ADDRESS: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
 pub struct Demo {
     dir: tempfile::TempDir,
     runtime: PathBuf,
-    servers: Vec<FakeServer>,
+    ports: Vec<u16>,
+    fakes: Fakes,
     publisher: Option<JoinHandle<()>>,
+    listener: Option<Listener>,
 }
+
+/// The fake Osaurus apps, each with its server (none once stopped).
+type Fakes = Arc<Mutex<Vec<(Published, Option<FakeServer>)>>>;
 
 /// One fake Osaurus server as published.
 #[derive(Debug, Clone)]
@@ -51,28 +59,47 @@ impl Demo {
         let dir = tempfile::Builder::new().prefix("osaurus-tray-demo-").tempdir()?;
         write_settings(dir.path(), &fake_uuid(7))?;
         let runtime = dir.path().join("runtime");
-        let mut servers = Vec::new();
-        let mut published = Vec::new();
+        let mut fakes = Vec::new();
         for (n, expose) in [false, true].into_iter().enumerate() {
             let server = FakeServer::start(expose)?;
-            published.push(Published { instance_id: fake_uuid(n as u64), port: server.port, expose });
-            servers.push(server);
+            fakes.push((Published { instance_id: fake_uuid(n as u64), port: server.port, expose }, Some(server)));
         }
-        for p in &published {
+        for (p, _) in &fakes {
             write_atomically(&runtime.join(&p.instance_id).join("configuration.json"), &starting_json(&p.instance_id))?;
         }
-        let base = runtime.clone();
+        let ports = fakes.iter().map(|(p, _)| p.port).collect();
+        let fakes: Fakes = Arc::new(Mutex::new(fakes));
+        let (base, published) = (runtime.clone(), fakes.clone());
         let publisher = std::thread::spawn(move || {
             std::thread::sleep(startup);
-            for p in &published {
-                if let Err(e) =
-                    write_atomically(&base.join(&p.instance_id).join("configuration.json"), &running_json(p))
-                {
-                    eprintln!("osaurus-tray demo: cannot publish {}: {e}", p.instance_id);
+            // Only those still serving as they started: a message may have
+            // come first.
+            for (p, server) in lock(&published).iter().filter(|(_, s)| s.is_some()) {
+                let path = base.join(&p.instance_id).join("configuration.json");
+                if server.as_ref().is_some_and(|s| s.exposed == p.expose) {
+                    if let Err(e) = write_atomically(&path, &running_json(p)) {
+                        eprintln!("osaurus-tray demo: cannot publish {}: {e}", p.instance_id);
+                    }
                 }
             }
         });
-        Ok(Demo { dir, runtime, servers, publisher: Some(publisher) })
+        // Without its socket (a path too long for one) the demo still shows
+        // everything; only the actions cannot reach it.
+        let socket = dir.path().join(DEMO_SOCKET);
+        let listener = Listener::start(&socket, runtime.clone(), fakes.clone())
+            .inspect_err(|e| eprintln!("osaurus-tray demo: cannot take control messages at {}: {e}", socket.display()))
+            .ok();
+        Ok(Demo { dir, runtime, ports, fakes, publisher: Some(publisher), listener })
+    }
+
+    /// Obeys a control message as every Osaurus app does: `serve` restarts
+    /// the fake on that port local only, through `restarting`, `starting`
+    /// and `running`, its port closed for a moment in between (the other
+    /// fake, local on a port of its own, is left as it is: a second real
+    /// Osaurus would move to that port too); `stop` stops them all and
+    /// removes their folders; `ui` says that Osaurus's window would open.
+    pub fn obey(&self, message: Message) {
+        obey(&self.runtime, &self.fakes, message);
     }
 
     /// The temporary runtime folder, `runtime` in [`Demo::data_root`].
@@ -87,17 +114,18 @@ impl Demo {
 
     /// The servers' ports, in order: the first is local, the second "exposed".
     pub fn ports(&self) -> Vec<u16> {
-        self.servers.iter().map(|s| s.port).collect()
+        self.ports.clone()
     }
 }
 
 impl Drop for Demo {
     fn drop(&mut self) {
+        drop(self.listener.take());
         if let Some(p) = self.publisher.take() {
             let _ = p.join();
         }
         // Servers stop and join on drop; the TempDir removes the folder after.
-        self.servers.clear();
+        lock(&self.fakes).clear();
     }
 }
 
@@ -114,6 +142,10 @@ fn now() -> String {
 
 fn starting_json(id: &str) -> String {
     foundation(&json!({ "instanceId": id, "updatedAt": now(), "health": "starting" }))
+}
+
+fn restarting_json(id: &str) -> String {
+    foundation(&json!({ "instanceId": id, "updatedAt": now(), "health": "restarting" }))
 }
 
 fn running_json(p: &Published) -> String {
@@ -180,17 +212,125 @@ fn write_atomically(path: &Path, body: &str) -> io::Result<()> {
     fs::rename(&tmp, path)
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// How long the demo's restart keeps each step, as Osaurus's takes a moment.
+const STEP: Duration = Duration::from_millis(300);
+
+fn obey(runtime: &Path, fakes: &Mutex<Vec<(Published, Option<FakeServer>)>>, message: Message) {
+    let mut fakes = lock(fakes);
+    let file = |p: &Published| runtime.join(&p.instance_id).join("configuration.json");
+    let report = |what: &str, p: &Published, r: io::Result<()>| {
+        if let Err(e) = r {
+            eprintln!("osaurus-tray demo: cannot {what} {}: {e}", p.instance_id);
+        }
+    };
+    match message {
+        Message::Serve { port } => {
+            for (p, server) in fakes.iter_mut().filter(|(p, s)| p.port == port && s.is_some()) {
+                report("write", p, write_atomically(&file(p), &restarting_json(&p.instance_id)));
+                *server = None; // the port closes for a moment
+                std::thread::sleep(STEP);
+                report("write", p, write_atomically(&file(p), &starting_json(&p.instance_id)));
+                *server = rebind(port);
+                std::thread::sleep(STEP);
+                p.expose = false;
+                if server.is_some() {
+                    report("write", p, write_atomically(&file(p), &running_json(p)));
+                } else {
+                    report("remove", p, fs::remove_dir_all(runtime.join(&p.instance_id)));
+                }
+            }
+        }
+        Message::Stop => {
+            for (p, server) in fakes.iter_mut().filter(|(_, s)| s.is_some()) {
+                *server = None;
+                report("remove", p, fs::remove_dir_all(runtime.join(&p.instance_id)));
+            }
+        }
+        Message::Ui => eprintln!("osaurus-tray demo: Osaurus would show its window now"),
+    }
+}
+
+/// The fake server again on `port`, local only; a port another program
+/// took meanwhile is given up after a second (the server is then stopped).
+fn rebind(port: u16) -> Option<FakeServer> {
+    for _ in 0..20 {
+        match FakeServer::on(port, false) {
+            Ok(s) => return Some(s),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    eprintln!("osaurus-tray demo: port {port} is taken; the server stopped");
+    None
+}
+
+/// The demo's fake Osaurus listening for control messages on its socket.
+struct Listener {
+    path: PathBuf,
+    done: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Listener {
+    #[cfg(unix)]
+    fn start(path: &Path, runtime: PathBuf, fakes: Fakes) -> io::Result<Listener> {
+        let socket = std::os::unix::net::UnixListener::bind(path)?;
+        let done = Arc::new(AtomicBool::new(false));
+        let stop = done.clone();
+        let thread = std::thread::spawn(move || {
+            for conn in socket.incoming() {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                match read_line_from(conn) {
+                    Some(message) => obey(&runtime, &fakes, message),
+                    None => eprintln!("osaurus-tray demo: a control message was not understood and is ignored"),
+                }
+            }
+        });
+        Ok(Listener { path: path.to_path_buf(), done, thread: Some(thread) })
+    }
+
+    #[cfg(not(unix))]
+    fn start(path: &Path, _: PathBuf, _: Fakes) -> io::Result<Listener> {
+        Ok(Listener { path: path.to_path_buf(), done: Arc::new(AtomicBool::new(true)), thread: None })
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        // Wakes the accepting thread, which then sees `done`.
+        #[cfg(unix)]
+        let _ = std::os::unix::net::UnixStream::connect(&self.path);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// An HTTP server on 127.0.0.1 that answers like Osaurus. Its thread blocks
 /// on the socket (no polling) and is woken by `unblock` when dropped.
 struct FakeServer {
     port: u16,
+    exposed: bool,
     server: Arc<tiny_http::Server>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl FakeServer {
     fn start(exposed: bool) -> io::Result<FakeServer> {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").map_err(io::Error::other)?);
+        FakeServer::on(0, exposed)
+    }
+
+    /// A server on 127.0.0.1:`port` (0: any free port).
+    fn on(port: u16, exposed: bool) -> io::Result<FakeServer> {
+        let server = Arc::new(tiny_http::Server::http(("127.0.0.1", port)).map_err(io::Error::other)?);
         let port = server.server_addr().to_ip().map(|a| a.port()).ok_or_else(|| io::Error::other("no port"))?;
         let serving = server.clone();
         let thread = std::thread::spawn(move || {
@@ -203,7 +343,7 @@ impl FakeServer {
                     req.respond(tiny_http::Response::from_string(body).with_status_code(status).with_header(header));
             }
         });
-        Ok(FakeServer { port, server, thread: Some(thread) })
+        Ok(FakeServer { port, exposed, server, thread: Some(thread) })
     }
 }
 
@@ -301,6 +441,65 @@ mod tests {
     fn head_is_204_and_unknown_is_404() {
         assert_eq!(respond(&Method::Head, "/v1/models", true, false).0, 204);
         assert_eq!(respond(&Method::Get, "/nope", false, false).0, 404);
+    }
+
+    fn health(port: u16) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut c) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+        let _ = c.write_all(b"GET /health HTTP/1.0\r\n\r\n");
+        let mut answer = String::new();
+        let _ = c.read_to_string(&mut answer);
+        answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200")
+    }
+
+    fn read_back(demo: &Demo, n: usize) -> crate::discovery::Instance {
+        let ids: Vec<String> = lock(&demo.fakes).iter().map(|(p, _)| p.instance_id.clone()).collect();
+        crate::control::observe(&demo.runtime_dir().join(&ids[n])).expect("the folder is there")
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn the_fake_osaurus_obeys_the_control_messages_from_its_socket() {
+        let demo = Demo::start(Duration::ZERO).unwrap();
+        let exposed = demo.ports()[1];
+        let socket = demo.data_root().join(DEMO_SOCKET);
+        let dirs = crate::discovery::RuntimeDirs::explicit(demo.runtime_dir().to_path_buf());
+        assert_eq!(crate::control::route(&dirs), crate::control::Route::Demo(socket.clone()));
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while read_back(&demo, 1).state != crate::discovery::State::Running {
+            assert!(std::time::Instant::now() < deadline, "never published");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(read_back(&demo, 1).exposed);
+        // Make Local Only: restarted on the same port, local only, written as Osaurus writes it.
+        let request = crate::control::Request::local_only(&read_back(&demo, 1)).unwrap();
+        crate::control::send_to_demo(&socket, request.message()).unwrap();
+        let said = crate::control::wait(&request, Duration::from_secs(5)).unwrap();
+        assert!(said.contains("local only now"), "{said}");
+        let now = read_back(&demo, 1);
+        assert_eq!(
+            (now.port, now.address.as_deref(), now.expose_to_network),
+            (Some(exposed), Some("127.0.0.1"), Some(false))
+        );
+        assert!(health(exposed), "the restarted server answers on its port");
+        assert!(!now.exposed);
+        assert_eq!(read_back(&demo, 0).port, Some(demo.ports()[0]), "the other is left as it is");
+        // Stop: every fake stops and its folder goes.
+        let stop = crate::control::Request::stop(&read_back(&demo, 0));
+        crate::control::send_to_demo(&socket, Message::Stop).unwrap();
+        assert_eq!(
+            crate::control::wait(&stop, Duration::from_secs(5)).unwrap(),
+            format!("Osaurus on port {} stopped.", demo.ports()[0])
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while fs::read_dir(demo.runtime_dir()).unwrap().next().is_some() {
+            assert!(std::time::Instant::now() < deadline, "a folder is left");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!health(exposed), "stopped");
+        let root = demo.data_root().to_path_buf();
+        drop(demo);
+        assert!(!root.exists(), "the demo leaves nothing behind");
     }
 
     #[test]

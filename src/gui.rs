@@ -35,6 +35,10 @@ pub trait Gui {
     /// Runs the menu-bar app until Quit; does not return. `keep_alive` is
     /// dropped when it ends, before the process exits, and so is `lock`.
     fn run(&self, dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<dyn Any>) -> !;
+
+    /// Posts a control message to the Osaurus apps of this user (macOS,
+    /// where the app links Foundation); says why not otherwise.
+    fn post(&self, message: crate::control::Message) -> Result<(), String>;
 }
 
 /// Where the app executable is: beside this one.

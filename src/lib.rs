@@ -24,6 +24,7 @@
 //! - [`autostart`]: launch at login (XDG autostart, LaunchAgent).
 //! - [`notifications`]: which changes deserve a desktop notification (core).
 //! - [`single_instance`]: one tray at a time.
+//! - [`control`]: the control messages Osaurus obeys, and whether they took (core + waiting).
 //! - [`inspect`]: models, owning process, duplicates, exposure checks (core + probes).
 //! - [`prune`]: removing crash leftovers, safely (shell).
 //! - [`text`]: small formatting helpers shared by the command line and the menu.
@@ -41,6 +42,7 @@ pub mod autostart;
 pub mod browser;
 pub mod cli;
 pub mod cmd;
+pub mod control;
 pub mod demo;
 pub mod gui;
 pub mod icon;

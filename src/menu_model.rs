@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::control::Request;
 use crate::discovery::{Instance, LanAccess, State};
 use crate::exposure::{short_address, Exposure, RELAY_DOMAIN};
 use crate::icon::{Glyph, IconKind};
@@ -36,8 +37,11 @@ pub enum Action {
     OpenUrl(String),
     /// Open this folder in the file manager.
     OpenFolder(PathBuf),
-    /// Launch the Osaurus app (macOS only).
-    StartOsaurus,
+    /// Show Osaurus's window: `…control.ui` while it runs, else launch it.
+    OpenOsaurus,
+    /// Ask Osaurus to change one instance (local only, or stopped), then
+    /// watch its folder for the effect.
+    Control(Request),
     /// Remove the crash leftovers in the current snapshot.
     RemoveLeftovers,
     /// Turn launch at login on or off.
@@ -151,7 +155,8 @@ pub struct Context {
     pub local: FixedOffset,
     /// The folder "Open Runtime Folder" opens, if it exists.
     pub runtime_folder: Option<PathBuf>,
-    /// The platform can launch Osaurus (macOS).
+    /// Osaurus can be opened and told what to do from the menu: on macOS,
+    /// and in the demo on every platform (its fake Osaurus).
     pub can_start_osaurus: bool,
     /// The platform shows a title beside the icon (macOS).
     pub has_title: bool,
@@ -206,17 +211,22 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
             Some(LanAccess::Blocked) => " — not checked",
             _ => "",
         };
-        let row = Item::info(format!("⚠ Exposed to the local network: {}{access}", endpoint(i)));
+        // The warning leads to the fix.
+        let label = format!("⚠ Exposed to the local network: {}{access}", endpoint(i));
+        let row = match make_local(i, snap.details(i), ctx) {
+            Some(request) => Item::action(label, Action::Control(request)),
+            None => Item::info(label),
+        };
         items.push(row.keyed(instance_key("exposed", i)));
     }
     // Tunnels and CORS are in effect only while a server runs.
     let none = Exposure::default();
     let web = if running.is_empty() { &none } else { &ctx.exposure };
-    items.extend(exposure_rows(web));
+    items.extend(exposure_rows(web, ctx.can_start_osaurus));
 
     if !running.is_empty() {
         items.push(Item::Separator);
-        items.extend(running.iter().map(|i| instance_row(i, snap.details(i), ctx)));
+        items.extend(running.iter().map(|i| instance_row(i, snap.details(i), ctx, running.len())));
     }
     let pending: Vec<&Instance> =
         snap.all().filter(|i| matches!(i.state, State::Starting | State::Restarting)).collect();
@@ -248,8 +258,8 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
         items.push(row.keyed("remove-leftovers".into()));
     }
     items.push(Item::Separator);
-    if running.is_empty() && ctx.can_start_osaurus {
-        items.push(Item::action("Start Osaurus", Action::StartOsaurus));
+    if ctx.can_start_osaurus {
+        items.push(Item::action("Open Osaurus", Action::OpenOsaurus));
     }
     for (n, note) in ctx.system_notes.iter().enumerate() {
         for (line, text) in wrap(&format!("ⓘ {note}"), MAX_LABEL).into_iter().enumerate() {
@@ -330,7 +340,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// The warning rows for what Osaurus exposes beyond the LAN: one per
 /// tunnelled agent (a click copies its public URL), one for CORS open to any
 /// website, one per settings file that could not be used.
-fn exposure_rows(web: &Exposure) -> Vec<Item> {
+fn exposure_rows(web: &Exposure, can_open: bool) -> Vec<Item> {
     let mut rows = Vec::new();
     for t in &web.tunnels {
         let name = sanitize(&t.label(), AGENT_NAME_CHARS);
@@ -344,8 +354,18 @@ fn exposure_rows(web: &Exposure) -> Vec<Item> {
         };
         rows.push(row.keyed(format!("tunnel:{}", t.agent_id)));
     }
+    // No control message turns a tunnel or CORS off: the way is Osaurus's
+    // settings. A tunnel's row copies its URL, so a row of its own leads there.
+    if can_open && !web.tunnels.is_empty() {
+        let tunnels = if web.tunnels.len() == 1 { "the Tunnel" } else { "the Tunnels" };
+        rows.push(
+            Item::action(format!("   Turn {tunnels} Off in Osaurus…"), Action::OpenOsaurus).keyed("tunnels-off".into()),
+        );
+    }
     if web.any_website {
-        rows.push(Item::info("⚠ Any website you open can use this server").keyed("any-website".into()));
+        let label = "⚠ Any website you open can use this server";
+        let row = if can_open { Item::action(label, Action::OpenOsaurus) } else { Item::info(label) };
+        rows.push(row.keyed("any-website".into()));
     }
     for (n, p) in web.problems.iter().enumerate() {
         rows.push(Item::info(format!("⚠ {p}")).keyed(format!("exposure-problem:{n}")));
@@ -430,7 +450,40 @@ fn endpoint(i: &Instance) -> String {
     }
 }
 
-fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context) -> Item {
+/// "Make Local Only" for instance `i`, where the menu can ask Osaurus and
+/// `i` is an exposed Osaurus of its own (not a crash's leftover, not
+/// another program on its port).
+fn make_local(i: &Instance, details: Option<&Details>, ctx: &Context) -> Option<Request> {
+    let own = !details.is_some_and(|d| d.leftover) && i.leftover.is_none() && i.not_osaurus.is_none();
+    (ctx.can_start_osaurus && own && i.exposed && i.is_running()).then(|| Request::local_only(i)).flatten()
+}
+
+/// The rows that tell Osaurus to change `i`: Make Local Only (exposed),
+/// Stop Server. Osaurus's messages reach every Osaurus app of the user, so
+/// with more than one `running` the labels say all of them change.
+fn control_rows(i: &Instance, details: Option<&Details>, ctx: &Context, running: usize) -> Vec<Item> {
+    let own = !details.is_some_and(|d| d.leftover) && i.leftover.is_none() && i.not_osaurus.is_none();
+    if !ctx.can_start_osaurus || !own {
+        return Vec::new();
+    }
+    let mut rows = Vec::new();
+    if let Some(request) = make_local(i, details, ctx) {
+        let port = i.port.map_or_else(String::new, |p| format!(" on port {p}"));
+        let label = match running {
+            0 | 1 => "Make Local Only".to_owned(),
+            n => format!("Make Local Only (all {n} instances restart{port})"),
+        };
+        rows.push(Item::action(label, Action::Control(request)).keyed(instance_key("make-local", i)));
+    }
+    let label = match running {
+        0 | 1 => "Stop Server".to_owned(),
+        n => format!("Stop Server (stops all {n} instances)"),
+    };
+    rows.push(Item::action(label, Action::Control(Request::stop(i))).keyed(instance_key("stop", i)));
+    rows
+}
+
+fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context, running: usize) -> Item {
     let leftover = i.leftover.is_some() || details.is_some_and(|d| d.leftover);
     let duplicate = details.is_some_and(|d| d.duplicate);
     let url = i.usable_url().unwrap_or_default().to_owned();
@@ -465,6 +518,7 @@ fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context) -> Item 
         items.push(hand_out(&format!("Copy LAN URL{gone}"), Action::Copy(lan.clone())));
         items.push(hand_out("Copy Loopback URL", Action::Copy(lo.clone())));
     }
+    items.extend(control_rows(i, details, ctx, running));
     items.extend([
         models_menu(details.map(|d| &d.models)),
         Item::Separator,
@@ -637,9 +691,9 @@ mod tests {
         assert_eq!(m.icon, IconKind { glyph: Glyph::NotRunning, lan_badge: false });
         assert_eq!(action_of(find(&m.items, "Copy URL")), None, "disabled without an instance");
         assert_eq!(m.title, None);
-        assert!(!labels(&m.items).contains(&"Start Osaurus"));
+        assert!(!labels(&m.items).contains(&"Open Osaurus"));
         let mac = build(&snap(vec![]), &Context { can_start_osaurus: true, ..ctx() });
-        assert_eq!(action_of(find(&mac.items, "Start Osaurus")), Some(&Action::StartOsaurus));
+        assert_eq!(action_of(find(&mac.items, "Open Osaurus")), Some(&Action::OpenOsaurus));
     }
 
     #[test]
@@ -1121,5 +1175,80 @@ mod tests {
         assert!(!idle.icon.lan_badge);
         let running = build(&snap(vec![inst("A", State::Running, 1337, false, Some(true))]), &ctx);
         assert!(labels(&running.items).contains(&"⚠ config/relay.json is a symbolic link; only regular files are read"));
+    }
+    fn controlling() -> Context {
+        Context { can_start_osaurus: true, ..ctx() }
+    }
+
+    #[test]
+    fn an_exposed_instance_offers_make_local_only_and_its_warning_leads_there() {
+        let m = build(&snap(vec![inst("B", State::Running, 1338, true, Some(true))]), &controlling());
+        let fix = Action::Control(Request::LocalOnly { dir: "/rt/B".into(), port: 1338 });
+        assert_eq!(action_of(&m.items[1]), Some(&fix), "the LAN warning row: {:?}", m.items[1]);
+        let rows = sub(&m.items, "http://127.0.0.1:1338  [LAN]");
+        assert_eq!(action_of(find(rows, "Make Local Only")), Some(&fix));
+        let stop = Action::Control(Request::Stop { dir: "/rt/B".into(), port: Some(1338) });
+        assert_eq!(action_of(find(rows, "Stop Server")), Some(&stop));
+        assert_eq!(action_of(find(&m.items, "Open Osaurus")), Some(&Action::OpenOsaurus));
+    }
+
+    #[test]
+    fn a_local_instance_offers_stop_only_and_without_osaurus_to_tell_nothing_is_offered() {
+        let m = build(&snap(vec![inst("A", State::Running, 1337, false, Some(true))]), &controlling());
+        let rows = sub(&m.items, "http://127.0.0.1:1337");
+        assert!(labels(rows).contains(&"Stop Server"));
+        assert!(!labels(rows).iter().any(|l| l.starts_with("Make Local Only")));
+        let linux = build(&snap(vec![inst("B", State::Running, 1338, true, Some(true))]), &ctx());
+        let mut all = Vec::new();
+        walk(&linux.items, &mut |l| all.push(l.to_owned()));
+        assert!(
+            !all.iter()
+                .any(|l| l.starts_with("Make Local Only") || l.starts_with("Stop Server") || l == "Open Osaurus"),
+            "{all:?}"
+        );
+        assert_eq!(action_of(&linux.items[1]), None, "the warning is only a warning there");
+    }
+
+    #[test]
+    fn with_two_instances_the_labels_say_every_one_changes() {
+        let m = build(
+            &snap(vec![
+                inst("A", State::Running, 1337, false, Some(true)),
+                inst("B", State::Running, 1338, true, Some(true)),
+            ]),
+            &controlling(),
+        );
+        let rows = sub(&m.items, "http://127.0.0.1:1338  [LAN]");
+        let make = find(rows, "Make Local Only (all 2 instances restart on port 1338)");
+        assert_eq!(action_of(make), Some(&Action::Control(Request::LocalOnly { dir: "/rt/B".into(), port: 1338 })));
+        assert!(make.key().is_some(), "a label that counts carries a key");
+        assert!(labels(sub(&m.items, "http://127.0.0.1:1337")).contains(&"Stop Server (stops all 2 instances)"));
+    }
+
+    #[test]
+    fn a_leftover_or_another_program_is_not_told_anything() {
+        let mut s = snap(vec![inst("B", State::Running, 1338, true, Some(false))]);
+        std::sync::Arc::make_mut(&mut s.details).insert("B".into(), Details { leftover: true, ..Details::default() });
+        let m = build(&s, &controlling());
+        let rows = sub(&m.items, "http://127.0.0.1:1338  [LAN]  (left over from a crash)");
+        assert!(!labels(rows).iter().any(|l| l.starts_with("Make Local Only") || l.starts_with("Stop Server")));
+        let mut impostor = inst("C", State::Running, 1339, true, Some(false));
+        impostor.not_osaurus = Some("port 1339 answers, but not as Osaurus".into());
+        let m = build(&snap(vec![impostor]), &controlling());
+        assert!(!labels(sub(&m.items, "http://127.0.0.1:1339  [LAN]  (not Osaurus)")).contains(&"Stop Server"));
+    }
+
+    #[test]
+    fn the_relay_and_cors_rows_lead_to_osaurus() {
+        let running = snap(vec![inst("A", State::Running, 1337, false, Some(true))]);
+        let m = build(
+            &running,
+            &Context { can_start_osaurus: true, ..exposing(vec![tunnel("Research", Some(URL))], true) },
+        );
+        assert_eq!(action_of(find(&m.items, "⚠ Any website you open can use this server")), Some(&Action::OpenOsaurus));
+        assert_eq!(action_of(find(&m.items, "   Turn the Tunnel Off in Osaurus…")), Some(&Action::OpenOsaurus));
+        let off = build(&running, &exposing(vec![tunnel("Research", Some(URL))], true));
+        assert_eq!(action_of(find(&off.items, "⚠ Any website you open can use this server")), None);
+        assert!(!labels(&off.items).iter().any(|l| l.contains("Turn the Tunnel Off")));
     }
 }

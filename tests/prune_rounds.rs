@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// `count` old running entries, named `prefix` and a number, on `port`.
-fn publish_leftovers(rt: &std::path::Path, prefix: &str, count: usize, port: u16) {
+/// `count` running entries written at `updated`, named `prefix` and a
+/// number, on `port`.
+fn publish_entries(rt: &std::path::Path, prefix: &str, count: usize, port: u16, updated: &str) {
     for n in 0..count {
         let id = format!("{prefix}{n:04}");
-        publish(rt, &id, &running_config(&id, port, "2025-01-01T00:00:00Z", false));
+        publish(rt, &id, &running_config(&id, port, updated, false));
     }
 }
 
@@ -29,7 +30,8 @@ fn fifty_entries_on_a_port_that_never_answers_take_one_round_and_are_kept() {
     // connection, nobody ever answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
-    publish_leftovers(rt.path(), "S", 50, port);
+    // Written after the listener started: it is theirs, however silent.
+    publish_entries(rt.path(), "S", 50, port, &fresh(0));
     let (out, took) = dry_run(rt.path());
     // One round ends within 1 s however many entries; one by one at 300 ms
     // each, 50 entries took 15 s.
@@ -46,7 +48,7 @@ fn fifty_entries_on_a_port_that_never_answers_take_one_round_and_are_kept() {
 fn a_thousand_refused_leftovers_read_the_socket_table_once_per_round() {
     let rt = tempfile::tempdir().unwrap();
     let dead = closed_port();
-    publish_leftovers(rt.path(), "D", 1000, dead);
+    publish_entries(rt.path(), "D", 1000, dead, "2025-01-01T00:00:00Z");
     let (out, took) = dry_run(rt.path());
     assert_eq!(stdout(&out).matches("would remove").count(), 1000, "{}", stderr(&out));
     // Two rounds 10 s apart; reading the table for each entry took 32 s.

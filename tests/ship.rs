@@ -115,7 +115,21 @@ fn in_a_git_checkout_the_commit_is_named_and_its_files_watched() {
 
 #[test]
 fn every_command_has_help_with_examples() {
-    for cmd in ["list", "url", "env", "open", "watch", "demo", "tray", "models", "prune", "completions", "man"] {
+    for cmd in [
+        "list",
+        "url",
+        "env",
+        "open",
+        "watch",
+        "demo",
+        "tray",
+        "models",
+        "prune",
+        "local-only",
+        "stop",
+        "completions",
+        "man",
+    ] {
         let out = run(&[cmd, "--help"]);
         assert!(out.status.success(), "{cmd}");
         assert!(stdout(&out).contains("Examples:"), "{cmd} --help has no examples:\n{}", stdout(&out));

@@ -19,6 +19,10 @@ impl Gui for App {
     fn run(&self, dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<dyn Any>) -> ! {
         tray::run(dirs, options, lock, keep_alive)
     }
+
+    fn post(&self, message: osaurus_tray::control::Message) -> Result<(), String> {
+        tray::platform::post(message)
+    }
 }
 
 fn main() {

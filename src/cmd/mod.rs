@@ -9,6 +9,7 @@ macro_rules! say {
 }
 
 pub mod completions;
+pub mod control;
 pub mod demo;
 pub mod env;
 pub mod list;
@@ -35,6 +36,8 @@ pub enum Failure {
     NotFound(String),
     /// Anything else that went wrong (exit 1).
     Other(String),
+    /// The command cannot do anything on this system (exit 2).
+    Unsupported(String),
     /// The reader of standard output went away (a closed pipe): end
     /// quietly, with exit 0 and no message.
     Closed,
@@ -43,8 +46,19 @@ pub enum Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::NotFound(m) | Failure::Other(m) => f.write_str(m),
+            Failure::NotFound(m) | Failure::Other(m) | Failure::Unsupported(m) => f.write_str(m),
             Failure::Closed => f.write_str("standard output was closed"),
+        }
+    }
+}
+
+impl Failure {
+    /// The exit status for it.
+    pub fn code(&self) -> i32 {
+        match self {
+            Failure::Unsupported(_) => 2,
+            Failure::Closed => 0,
+            Failure::NotFound(_) | Failure::Other(_) => 1,
         }
     }
 }
@@ -82,6 +96,43 @@ pub fn best(dirs: &RuntimeDirs, probe: ProbeArgs) -> Result<Instance, Failure> {
     let snap = snapshot(dirs, probe);
     print_warnings(&snap);
     snap.best().cloned().ok_or_else(|| none_running(dirs))
+}
+
+/// The running instance `prefix` names, among `entries`: the one whose id is
+/// exactly `prefix` (then the one equal to it ignoring case), else the one
+/// whose id starts with it, ignoring case. An entry whose id is exactly
+/// `prefix` but that does not run is said so, never passed over for a
+/// longer id.
+pub fn pick<'a>(entries: impl Iterator<Item = &'a Instance>, prefix: &str) -> Result<&'a Instance, Failure> {
+    let wanted = prefix.to_lowercase();
+    let (running, resting): (Vec<&Instance>, Vec<&Instance>) = entries.partition(|i| i.is_running());
+    if let Some(named) = resting.iter().find(|i| i.instance_id == prefix) {
+        return Err(Failure::NotFound(format!(
+            "The instance {} is {}, not running.",
+            crate::text::quote(&named.instance_id),
+            named.state.as_str()
+        )));
+    }
+    let found: Vec<&Instance> =
+        running.into_iter().filter(|i| i.instance_id.to_lowercase().starts_with(&wanted)).collect();
+    if let Some(exact) = found.iter().find(|i| i.instance_id == prefix) {
+        return Ok(exact);
+    }
+    if let [one] = found.iter().filter(|i| i.instance_id.to_lowercase() == wanted).collect::<Vec<_>>().as_slice() {
+        return Ok(one);
+    }
+    match found.as_slice() {
+        [one] => Ok(one),
+        [] => Err(Failure::NotFound(format!(
+            "No running instance has an id starting with {}.",
+            crate::text::quote(prefix)
+        ))),
+        many => Err(Failure::Other(format!(
+            "{} running instances have ids starting with {}; give more of the id.",
+            many.len(),
+            crate::text::quote(prefix)
+        ))),
+    }
 }
 
 /// Prints problems with the runtime folders themselves on stderr.

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Failure, Outcome};
 use crate::cli::ProbeArgs;
-use crate::discovery::{Instance, RuntimeDirs};
+use crate::discovery::RuntimeDirs;
 use crate::inspect::{fetch_models_up_to, Models};
 use crate::key::HOW_TO_GIVE;
 use crate::probe::Prober;
@@ -38,7 +38,7 @@ impl ModelsCmd {
         super::print_warnings(&snap);
         let instance = match &self.id {
             None => snap.best().ok_or_else(|| super::none_running(dirs))?,
-            Some(prefix) => pick(snap.all(), prefix)?,
+            Some(prefix) => super::pick(snap.all(), prefix)?,
         };
         let name = crate::text::sanitize(instance.url.as_deref().unwrap_or(&instance.instance_id), 80);
         if let Some(why) = &instance.not_osaurus {
@@ -91,42 +91,5 @@ impl ModelsCmd {
             let lines: String = ids.iter().map(|id| format!("{}\n", crate::text::escape(id))).collect();
             super::emit(&lines)
         }
-    }
-}
-
-/// The running instance `prefix` names, among `entries`: the one whose id is
-/// exactly `prefix` (then the one equal to it ignoring case), else the one
-/// whose id starts with it, ignoring case. An entry whose id is exactly
-/// `prefix` but that does not run is said so, never passed over for a
-/// longer id.
-fn pick<'a>(entries: impl Iterator<Item = &'a Instance>, prefix: &str) -> Result<&'a Instance, Failure> {
-    let wanted = prefix.to_lowercase();
-    let (running, resting): (Vec<&Instance>, Vec<&Instance>) = entries.partition(|i| i.is_running());
-    if let Some(named) = resting.iter().find(|i| i.instance_id == prefix) {
-        return Err(Failure::NotFound(format!(
-            "The instance {} is {}, not running.",
-            crate::text::quote(&named.instance_id),
-            named.state.as_str()
-        )));
-    }
-    let found: Vec<&Instance> =
-        running.into_iter().filter(|i| i.instance_id.to_lowercase().starts_with(&wanted)).collect();
-    if let Some(exact) = found.iter().find(|i| i.instance_id == prefix) {
-        return Ok(exact);
-    }
-    if let [one] = found.iter().filter(|i| i.instance_id.to_lowercase() == wanted).collect::<Vec<_>>().as_slice() {
-        return Ok(one);
-    }
-    match found.as_slice() {
-        [one] => Ok(one),
-        [] => Err(Failure::NotFound(format!(
-            "No running instance has an id starting with {}.",
-            crate::text::quote(prefix)
-        ))),
-        many => Err(Failure::Other(format!(
-            "{} running instances have ids starting with {}; give more of the id.",
-            many.len(),
-            crate::text::quote(prefix)
-        ))),
     }
 }

@@ -45,6 +45,15 @@ wait_no_label() {
   echo "layout: $L" >&2
   fail "'$1' is still shown at depth $2"
 }
+# menu_item_prefix LAYOUT PREFIX DEPTH: the id of the first item at DEPTH
+# whose label starts with PREFIX.
+menu_item_prefix() {
+  perl -e '($s,$want,$wd)=@ARGV; $d=0;
+    while ($s =~ /(\[)|(\])|\((\d+), \{[^{}]*?'\''label'\'': <'\''((?:[^'\''\\]|\\.)*)'\''>/g) {
+      if (defined $1) { $d++ } elsif (defined $2) { $d-- }
+      elsif (index($4, $want) == 0 && $d == $wd) { print "$3\n"; exit }
+    }' "$1" "$2" "$3"
+}
 toggle_state() { "${M[@]}" -m com.canonical.dbusmenu.GetProperty -- "$1" toggle-state | grep -oE '[0-9]+' | head -1; }
 # wait_file_state PATH present|absent
 wait_file() {
@@ -140,7 +149,39 @@ wait_clipboard 'http*'
   fail "clipboard holds '$CLIP'"
 ok "Copy URL put '$CLIP' on the clipboard"
 
+# The fix, one click away: the demo's fake Osaurus obeys Osaurus's control
+# messages; each change is confirmed from the runtime folder.
+dbus-monitor --session "interface='org.freedesktop.Notifications',member='Notify'" >"$TMP/notify-demo.log" 2>&1 &
+PIDS+=($!)
+sleep 0.3
+L=$(menu_layout)
+ID=$(menu_item_prefix "$L" "Make Local Only" 2)
+[[ -n $ID ]] || fail "no Make Local Only in the exposed instance's submenu"
+[[ -n $(menu_item_id "$L" "Open Osaurus" 1) ]] || fail "no Open Osaurus at the top level"
+T2=$(now_ms)
+menu_click "$ID"
+wait_no_label "⚠ Exposed to the local network: 127.0.0.1:${PORTS[1]}" 1
+wait_no_label "http://127.0.0.1:${PORTS[1]}  [LAN]" 1
+wait_label "http://127.0.0.1:${PORTS[1]}" 1
+DT=$(($(now_ms) - T2))
+((DT < 5000)) || fail "Make Local Only took $DT ms to show"
+for _ in $(seq 60); do grep -q 'local only now' "$TMP/notify-demo.log" && break; sleep 0.05; done
+grep -q 'local only now' "$TMP/notify-demo.log" || fail "no notification confirmed Make Local Only"
+ok "Make Local Only restarts the exposed instance local only: its warning and [LAN] gone in $DT ms, confirmed"
+
+L=$(menu_layout)
+menu_click "$(menu_item_id "$L" "Open Osaurus" 1)"
+for _ in $(seq 60); do grep -q 'Osaurus would show its window now' "$TMP/app-demo.log" && break; sleep 0.05; done
+grep -q 'Osaurus would show its window now' "$TMP/app-demo.log" || fail "Open Osaurus did not reach the demo's Osaurus"
+ID=$(menu_item_prefix "$L" "Stop Server" 2)
+[[ -n $ID ]] || fail "no Stop Server"
+menu_click "$ID"
+wait_no_label "http://127.0.0.1:${PORTS[0]}" 1
+wait_no_label "http://127.0.0.1:${PORTS[1]}" 1
+ok "Open Osaurus reaches Osaurus; Stop Server removes the instance rows (the message reaches every Osaurus)"
+
 ICON_DIR=$XDG_RUNTIME_DIR/tray-icon
+L=$(menu_layout)
 ID=$(menu_item_id "$L" "Quit Osaurus Tray" 1)
 T1=$(now_ms)
 menu_click "$ID"
@@ -185,6 +226,19 @@ exposed() { # exposed ID PORT: its server started first, the file written after 
 }
 for port in 7001 7002 7003; do fake_osaurus "$port"; done
 publish "$RT2" "A0000000-0000-4000-8000-00000000000A" "$(exposed A0000000-0000-4000-8000-00000000000A 7001)"
+# A demo's socket beside the runtime folder that takes every control
+# message and changes nothing: Osaurus too old to listen, or stuck.
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    c.recv(4096)
+    c.close()' "$TMP/osaurus-tray-demo.sock" &
+PIDS+=($!)
+for _ in $(seq 100); do [[ -S $TMP/osaurus-tray-demo.sock ]] && break; sleep 0.05; done
+[[ -S $TMP/osaurus-tray-demo.sock ]] || fail "the deaf demo socket was not made"
 mkdir -p "$XDG_CONFIG_HOME/osaurus-tray"
 echo '{ this is not json' >"$XDG_CONFIG_HOME/osaurus-tray/settings.json"
 sleep 0.3
@@ -241,6 +295,23 @@ wait_label "Osaurus: 3 servers running" 1
 sleep 0.3
 [[ $(notify_count) == 1 ]] || fail "a notification while notifications are off"
 ok "the Notifications switch is saved and silences notifications"
+
+L=$(menu_layout)
+ID=$(menu_item_prefix "$L" "Make Local Only" 2)
+[[ -n $ID ]] || fail "no Make Local Only beside a demo's socket"
+T3=$(now_ms)
+menu_click "$ID"
+NOTICE="did not change within 15 s; use Open Osaurus"
+for _ in $(seq 200); do
+  L=$(menu_layout)
+  [[ $L == *"$NOTICE"* ]] && break
+  sleep 0.1
+done
+DT=$(($(now_ms) - T3))
+[[ $L == *"$NOTICE"* ]] || fail "no notice when nothing changed"
+((DT >= 14500)) || fail "the notice came after $DT ms, before 15 s"
+[[ -n $(menu_item_id "$L" "Open Osaurus" 1) ]] || fail "no Open Osaurus offered"
+ok "when nothing changes, the menu says so after $DT ms and offers Open Osaurus"
 
 kill -TERM "$APP_PID"
 for _ in $(seq 100); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.05; done

@@ -23,11 +23,12 @@ use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
 use tray_icon::menu::MenuEvent;
 use tray_icon::{TrayIcon, TrayIconBuilder};
 
+use osaurus_tray::control::{self, Message, Request, Route};
 use osaurus_tray::discovery::RuntimeDirs;
 use osaurus_tray::exposure::{self, Exposure};
 use osaurus_tray::gui::Options;
 use osaurus_tray::menu_model::{self, Action, Context, MenuModel};
-use osaurus_tray::notifications::{self, Answer, Delivery};
+use osaurus_tray::notifications::{self, Answer, Delivery, Notification};
 use osaurus_tray::settings::Settings;
 use osaurus_tray::single_instance::{self, TrayLock};
 use osaurus_tray::snapshot::Snapshot;
@@ -63,6 +64,9 @@ pub enum UserEvent {
     Notifications(Answer),
     /// Time to see whether every server is still gone ([`notifications::Stops`]).
     StopCheck,
+    /// A control message was posted this long ago: if its request
+    /// (numbered) is still waiting, nothing changed in time.
+    ControlTimeout(u64),
     /// Ctrl-C or SIGTERM: leave cleanly.
     Quit,
 }
@@ -123,6 +127,7 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
             }
             Event::UserEvent(UserEvent::Notifications(answer)) => app.notifications_answered(answer),
             Event::UserEvent(UserEvent::StopCheck) => app.stop_check(),
+            Event::UserEvent(UserEvent::ControlTimeout(n)) => app.control_timed_out(n),
             Event::UserEvent(UserEvent::Quit) => *control_flow = ControlFlow::Exit,
             Event::LoopDestroyed => {
                 // Drop the tray first (it removes its icon and temp file),
@@ -174,6 +179,11 @@ struct App {
     clipboard: Option<arboard::Clipboard>,
     /// The tray could not be created: exit 1 once cleaned up.
     failed: bool,
+    /// What Osaurus was last asked (numbered), until its folder shows it
+    /// or [`control::CONFIRM_WITHIN`] passes.
+    waiting: Option<(u64, Request)>,
+    /// Counts the requests made.
+    requests: u64,
 }
 
 impl App {
@@ -189,7 +199,8 @@ impl App {
         let context = Context {
             local: local_offset(),
             runtime_folder: None,
-            can_start_osaurus: platform::CAN_START_OSAURUS,
+            // The demo's fake Osaurus is told what to do on every platform.
+            can_start_osaurus: platform::CAN_START_OSAURUS || matches!(control::route(&dirs), Route::Demo(_)),
             has_title: platform::HAS_TITLE,
             launch_at_login: None,
             settings,
@@ -220,6 +231,8 @@ impl App {
             shown: None,
             clipboard: None,
             failed: false,
+            waiting: None,
+            requests: 0,
         };
         app.start_watcher();
         app.read_login_item();
@@ -342,7 +355,7 @@ impl App {
     fn show(&mut self, snap: Snapshot) {
         if self.context.settings.notifications {
             for n in notifications::changes(self.snapshot.as_ref(), &snap) {
-                self.post(n);
+                self.tell(n);
             }
         }
         let now = std::time::Instant::now();
@@ -360,11 +373,71 @@ impl App {
         let before = self.exposure_in_effect();
         self.snapshot = Some(snap);
         self.notify_tunnels(before);
+        self.confirm();
         self.refresh_menu();
     }
 
-    /// Posts `n`, or holds it until the system says whether the app may.
-    fn post(&mut self, n: notifications::Notification) {
+    /// Sends `message` where the runtime folders' Osaurus listens: the
+    /// demo's fake, or Osaurus itself (macOS).
+    fn post(&self, message: Message) -> Result<(), String> {
+        match control::route(&self.dirs) {
+            Route::Demo(socket) => control::send_to_demo(&socket, message),
+            Route::Osaurus => platform::post(message),
+        }
+    }
+
+    /// Shows Osaurus's window while one runs (`…control.ui`), else starts
+    /// it (on a thread: `open` waits). The demo's fake takes `ui` always.
+    fn open_osaurus(&mut self) -> Result<(), String> {
+        let running = self.snapshot.as_ref().is_some_and(|s| s.running().next().is_some());
+        if running || matches!(control::route(&self.dirs), Route::Demo(_)) {
+            return self.post(Message::Ui);
+        }
+        self.in_background(platform::start_osaurus);
+        Ok(())
+    }
+
+    /// Asks Osaurus for `request`, then waits for its folder to show it
+    /// ([`Self::confirm`] on each snapshot) for [`control::CONFIRM_WITHIN`].
+    fn control(&mut self, request: Request) -> Result<(), String> {
+        self.post(request.message())?;
+        self.requests += 1;
+        let n = self.requests;
+        self.waiting = Some((n, request));
+        let proxy = self.proxy.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(control::CONFIRM_WITHIN);
+            let _ = proxy.send_event(UserEvent::ControlTimeout(n));
+        });
+        Ok(())
+    }
+
+    /// Confirms the request waiting, once the snapshot shows its effect.
+    fn confirm(&mut self) {
+        let (Some((_, request)), Some(snap)) = (&self.waiting, &self.snapshot) else { return };
+        let now = snap.all().find(|i| i.dir == request.dir());
+        if let Some(done) = control::verdict(request, now) {
+            self.waiting = None;
+            self.tell(Notification { title: "Osaurus changed".into(), body: done });
+        }
+    }
+
+    /// Nothing changed in time: says so, in the menu too, where Open
+    /// Osaurus is offered.
+    fn control_timed_out(&mut self, n: u64) {
+        let Some((_, request)) = self.waiting.take_if(|(m, _)| *m == n) else { return };
+        let sentence = control::timed_out(&request, control::CONFIRM_WITHIN);
+        eprintln!("osaurus-tray: {sentence}");
+        self.context.notice = Some(control::unconfirmed_notice(&request, control::CONFIRM_WITHIN));
+        self.tell(Notification { title: "Osaurus did not change".into(), body: sentence });
+        self.refresh_menu();
+    }
+
+    /// Shows a notification, when notifications are on.
+    fn tell(&mut self, n: Notification) {
+        if !self.context.settings.notifications {
+            return;
+        }
         if let Some((route, n)) = self.delivery.send(n) {
             platform::notify(route, &n);
         }
@@ -375,9 +448,7 @@ impl App {
     fn stop_check(&mut self) {
         self.stop_check_at = None;
         if let Some(n) = self.stops.due(std::time::Instant::now()) {
-            if self.context.settings.notifications {
-                self.post(n);
-            }
+            self.tell(n);
         }
     }
 
@@ -444,10 +515,8 @@ impl App {
             Action::OpenFolder(dir) => {
                 open::that_detached(&dir).map_err(|e| format!("Could not open {}: {e}", dir.display()))
             }
-            Action::StartOsaurus => {
-                self.in_background(platform::start_osaurus);
-                Ok(())
-            }
+            Action::OpenOsaurus => self.open_osaurus(),
+            Action::Control(request) => self.control(request),
             Action::RemoveLeftovers => self.remove_leftovers(),
             Action::ToggleLaunchAtLogin => self.toggle_launch_at_login(),
             Action::ToggleNotifications => {

@@ -130,6 +130,22 @@ pub fn start_osaurus() -> Result<(), String> {
     Err("Starting Osaurus is only possible on macOS.".into())
 }
 
+/// Posts a control message to every Osaurus app of this user, delivered
+/// at once (macOS: the distributed notification center, as Osaurus's own
+/// CLI posts it).
+pub fn post(message: osaurus_tray::control::Message) -> Result<(), String> {
+    #[cfg(target_os = "macos")]
+    {
+        mac::post_control(message);
+        Ok(())
+    }
+    #[cfg(not(target_os = "macos"))]
+    {
+        let _ = message;
+        Err(osaurus_tray::control::NO_OSAURUS_HERE.into())
+    }
+}
+
 /// Asks, once and without waiting, whether the app may post notifications;
 /// `answered` gets the answer, on another thread. Returns where
 /// notifications go until then. On macOS the notifications come from the
@@ -478,6 +494,34 @@ mod mac {
         });
         center.addNotificationRequest_withCompletionHandler(&request, Some(&added));
         rx.recv_timeout(ANSWER).unwrap_or_else(|_| Err("the notification center did not answer".into()))
+    }
+
+    /// Posts `message` on the distributed notification center with
+    /// `deliverImmediately`, its userInfo as numbers (Osaurus reads `port`
+    /// as an Int).
+    pub fn post_control(message: osaurus_tray::control::Message) {
+        use objc2::runtime::AnyObject;
+        use objc2_foundation::{NSDictionary, NSDistributedNotificationCenter, NSNumber};
+
+        let info = message.user_info();
+        let keys: Vec<Retained<NSString>> = info.iter().map(|(k, _)| NSString::from_str(k)).collect();
+        let values: Vec<Retained<AnyObject>> =
+            info.iter().map(|(_, v)| NSNumber::new_i64(*v).into_super().into_super().into_super()).collect();
+        let keys: Vec<&NSString> = keys.iter().map(|k| &**k).collect();
+        let user_info = NSDictionary::from_retained_objects(&keys, &values);
+        let name = NSString::from_str(message.name());
+        // SAFETY: the userInfo is a dictionary of strings to numbers (the
+        // untyped dictionary the method takes is the same object); no
+        // object is passed.
+        unsafe {
+            let user_info: Retained<NSDictionary> = Retained::cast_unchecked(user_info);
+            NSDistributedNotificationCenter::defaultCenter().postNotificationName_object_userInfo_deliverImmediately(
+                &name,
+                None,
+                Some(&user_info),
+                true,
+            );
+        }
     }
 
     /// What the login item service says of the app.
