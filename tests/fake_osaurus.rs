@@ -6,32 +6,15 @@
 mod common;
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{foundation_json, running_config, Reaped};
+use common::{fake_osaurus as fake, foundation_json, running_config};
 
 const ID: &str = "F26F8B59-2B64-4C57-8C5A-5A1CE9F9B4A8";
-
-/// The fake, started with `args`; returns it and the port it printed.
-fn fake(args: &[&str]) -> (Reaped, u16) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fake-osaurus.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 runs");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let child = Reaped(child);
-    let port = line.trim().parse().unwrap_or_else(|_| panic!("the fake printed {line:?}, not its port"));
-    (child, port)
-}
 
 /// One request on its own connection: the status line, the headers (lower
 /// case names) and the body, read to the end.

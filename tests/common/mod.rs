@@ -242,6 +242,34 @@ impl Drop for Reaped {
     }
 }
 
+/// `scripts/fake-osaurus.py` (an Osaurus as a process of its own, that logs
+/// what it is asked), started with `args`; returns it and the port it printed
+/// once it listens and its file is written.
+#[allow(dead_code)]
+pub fn fake_osaurus(args: &[&str]) -> (Reaped, u16) {
+    use std::io::BufRead;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fake-osaurus.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let child = Reaped(child);
+    let port = line.trim().parse().unwrap_or_else(|_| panic!("the fake printed {line:?}, not its port"));
+    (child, port)
+}
+
+/// Sends `signal` (`KILL`, `STOP`, `CONT`, `USR1`…) to `child`.
+#[allow(dead_code)]
+pub fn signal(child: &Reaped, signal: &str) {
+    let ok = Command::new("kill").args([&format!("-{signal}"), &child.0.id().to_string()]).status().unwrap();
+    assert!(ok.success(), "kill -{signal}");
+}
+
 /// `osaurus-tray watch --json` running as a child, its lines read on a thread.
 pub struct WatchProc {
     pub child: Reaped,

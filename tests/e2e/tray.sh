@@ -321,4 +321,38 @@ wait "$APP_PID" || RC=$?
 [[ -z $(ls -A "$XDG_RUNTIME_DIR/tray-icon" 2>/dev/null) ]] || fail "icon files left behind after SIGTERM"
 ok "SIGTERM exits 0 and leaves nothing behind"
 
+# ---- 3. A restart is not a stop ---------------------------------------------
+RT3=$TMP/runtime3
+mkdir -p "$RT3"
+printf '{"notifications": true}' >"$SETTINGS"
+stopped_count() { grep -c 'string "Osaurus stopped"' "$TMP/notify.log" || true; }
+BEFORE=$(stopped_count)
+python3 "$(dirname "$(readlink -f "$0")")/../../scripts/fake-osaurus.py" --runtime-dir "$RT3" >"$TMP/fake3.out" 2>&1 &
+FAKE_PID=$!
+PIDS+=($FAKE_PID)
+for _ in $(seq 100); do [[ -s $TMP/fake3.out ]] && break; sleep 0.05; done
+"$APP" --runtime-dir "$RT3" >"$TMP/app-restart.log" 2>&1 &
+APP_PID=$!
+PIDS+=($APP_PID)
+sni_connect
+wait_label "Osaurus: 1 server running" 1
+# What Osaurus does when exposure is toggled: restarting, the port closed,
+# starting, then running again on the same port.
+kill -USR1 "$FAKE_PID"
+wait_no_label "Osaurus: 1 server running" 1
+wait_label "Osaurus: 1 server running" 1
+sleep 6
+[[ $(stopped_count) == "$BEFORE" ]] || fail "a restart was told as a stop"
+ok "a restart (restarting, starting, running) sends no 'Osaurus stopped'"
+T4=$(now_ms)
+kill -TERM "$FAKE_PID" # a stop: Osaurus removes its folder
+wait_label "Osaurus is not running" 1
+for _ in $(seq 200); do (($(stopped_count) > BEFORE)) && break; sleep 0.05; done
+DT=$(($(now_ms) - T4))
+(($(stopped_count) == BEFORE + 1)) || fail "no 'Osaurus stopped' after a stop ($(stopped_count), was $BEFORE)"
+((DT >= 4500)) || fail "'Osaurus stopped' came after $DT ms, before the 5 s a restart may take"
+ok "a stop is told once, after no server came back for 5 s ($DT ms)"
+kill -TERM "$APP_PID"
+wait "$APP_PID" || true
+
 echo "e2e: $PASSED passed, 0 failed"
