@@ -185,3 +185,30 @@ fn a_quiet_watch_asks_each_server_at_most_twice_and_says_who_asks() {
         assert!(logged.iter().any(|r| r.0 == "GET" && r.1 == "/health"), "{asked:?}");
     }
 }
+
+#[test]
+fn a_person_asking_gets_every_server_asked_again() {
+    use osaurus_tray::discovery::RuntimeDirs;
+    use osaurus_tray::watcher;
+    let tmp = tempfile::tempdir().unwrap();
+    let rt = tmp.path().join("runtime");
+    fs::create_dir(&rt).unwrap();
+    let log = tmp.path().join("requests.jsonl");
+    let _fake = fake_osaurus(&["--runtime-dir", rt.to_str().unwrap(), "--log", log.to_str().unwrap()]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let w = watcher::spawn(RuntimeDirs::explicit(rt.clone()), watcher::Options::default(), move |s| {
+        let _ = tx.send(s.running().any(|i| i.reachable == Some(true)));
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("a snapshot") {}
+    let healths = || requests(&log).iter().filter(|(m, p, _, _)| m == "GET" && p == "/health").count();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(healths(), 1, "asked once when first seen");
+    // The menu opening (macOS) asks through a handle held by the tray.
+    w.asker().ask();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while healths() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(healths(), 2, "{:?}", requests(&log));
+}

@@ -83,6 +83,23 @@ impl Watcher {
     pub fn ask(&self) {
         let _ = self.tx.send(Msg::Ask);
     }
+
+    /// A handle that asks ([`Watcher::ask`]) from any thread, for as long
+    /// as the watcher runs.
+    pub fn asker(&self) -> Asker {
+        Asker(self.tx.clone())
+    }
+}
+
+/// Asks a watcher from another thread (see [`Watcher::asker`]).
+#[derive(Clone)]
+pub struct Asker(Sender<Msg>);
+
+impl Asker {
+    /// [`Watcher::ask`]; nothing once the watcher has stopped.
+    pub fn ask(&self) {
+        let _ = self.0.send(Msg::Ask);
+    }
 }
 
 impl Drop for Watcher {

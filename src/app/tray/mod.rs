@@ -110,6 +110,16 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
     // App Nap would stretch the watcher's and the probes' timers.
     platform::keep_awake();
     let mut app = App::new(dirs, options, event_loop.create_proxy());
+    // The menu is opening where the platform says so (macOS: a press on the
+    // status item; Linux panels do not tell): the servers are asked now.
+    let asker = Arc::clone(&app.asker);
+    tray_icon::TrayIconEvent::set_event_handler(Some(move |e| {
+        if let tray_icon::TrayIconEvent::Click { button_state: tray_icon::MouseButtonState::Down, .. } = e {
+            if let Some(a) = asker.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() {
+                a.ask();
+            }
+        }
+    }));
     let mut keep_alive = Some((keep_alive, lock));
 
     event_loop.run(move |event, _, control_flow| {
@@ -151,6 +161,9 @@ struct App {
     options: Options,
     proxy: EventLoopProxy<UserEvent>,
     watcher: Option<watcher::Watcher>,
+    /// Asks the current watcher from the tray's click handler: a person is
+    /// opening the menu ([`watcher::Watcher::ask`]).
+    asker: Arc<std::sync::Mutex<Option<watcher::Asker>>>,
     /// Counts watchers started: a snapshot from one stopped since is stale.
     generation: u64,
     /// Watches Osaurus's settings; its readings go to `context.exposure`.
@@ -213,6 +226,7 @@ impl App {
             options,
             proxy,
             watcher: None,
+            asker: Arc::default(),
             generation: 0,
             exposure_watch: None,
             exposure_seen: false,
@@ -325,9 +339,11 @@ impl App {
             }
         };
         let options = watcher::Options { probe: true, probe_interval: interval, force_poll: false, access_key };
-        self.watcher = Some(watcher::spawn(self.dirs.clone(), options, move |snap| {
+        let w = watcher::spawn(self.dirs.clone(), options, move |snap| {
             let _ = proxy.send_event(UserEvent::Snapshot(generation, Box::new(snap.clone())));
-        }));
+        });
+        *self.asker.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(w.asker());
+        self.watcher = Some(w);
     }
 
     /// Builds the tray icon; called once the loop runs (macOS requires it).
