@@ -19,8 +19,9 @@ use crate::probe::Reply;
 pub(crate) const MISS_GAP: Duration = Duration::from_secs(5);
 
 /// How often the socket table is read for a server whose exit the kernel
-/// cannot report (an unknown pid, no pidfd), and for an entry on whose port
-/// nothing listens (to count its leftover looks, and see a server come).
+/// cannot report (an unknown pid, no pidfd). An entry on whose port nothing
+/// listens is looked at once more, [`crate::leftover::LEFTOVER_AFTER`]
+/// later, to be called a leftover; then no more.
 pub(crate) const SLOW_CHECK: Duration = Duration::from_secs(5);
 
 /// A model list older than this is asked again when a person looks.

@@ -208,13 +208,12 @@ impl Probing {
                     _ => {}
                 }
             }
-            // A slow look where the kernel does not report the exit, and
-            // where nothing listens (the second leftover look; a server
-            // that comes back).
+            // A slow look where the kernel does not report the exit; where
+            // nothing listens, the second leftover look (set below).
             s.look_at = match (listens, s.watched) {
                 (true, true) => None,
                 (true, false) => Some(now + SLOW_CHECK),
-                (false, _) => Some(now + SLOW_CHECK.max(LEFTOVER_AFTER.min(self.hang_every))),
+                (false, _) => Some(now + LEFTOVER_AFTER),
             };
             self.servers.insert(key.clone(), s);
         }
@@ -249,7 +248,12 @@ impl Probing {
                     (false, false) => Reply::Healthy,
                 };
                 let gone = crate::leftover::no_server(s.port, &outcome, table.as_ref()).is_ok();
-                self.leftovers.observe(&i.instance_id, s.port, gone, now);
+                let leftover = self.leftovers.observe(&i.instance_id, s.port, gone, now);
+                if s.nothing_listens() {
+                    // Once a leftover, nothing more to look for: its own
+                    // server would rewrite its file, and a file event looks.
+                    s.look_at = (!leftover).then(|| now + LEFTOVER_AFTER);
+                }
             }
             if i.exposed {
                 inspect::check_addresses(std::slice::from_mut(i), &interfaces);
