@@ -228,7 +228,20 @@ fn the_man_page_documents_the_commands() {
         assert!(page.contains(&name.replace('-', "\\-")), "the man page does not name {name}");
     }
     // Each command's options are on this page; there are no pages per command to refer to.
-    assert!(page.contains("osaurus\\-tray watch [\\-\\-json] [\\-\\-no\\-probe] [\\-\\-probe\\-interval S]"), "{page}");
+    assert!(
+        page.contains(
+            "osaurus\\-tray watch [\\-\\-runtime\\-dir DIR] [\\-\\-json] [\\-\\-no\\-probe] [\\-\\-probe\\-interval S]"
+        ),
+        "{page}"
+    );
+    // Only the commands that read runtime folders are shown taking one.
+    assert!(page.contains(".SS \"osaurus\\-tray demo [\\-\\-no\\-tray]\"\n"), "{page}");
+    assert!(page.contains(".SS \"osaurus\\-tray man\"\n"), "{page}");
+    // Every exit status a script may see, 3 (something failed) apart from 1.
+    let exits = &page[page.find(".SH \"EXIT STATUS\"").unwrap()..page.find(".SH ENVIRONMENT").unwrap()];
+    for code in ["0", "1", "2", "3"] {
+        assert!(exits.contains(&format!(".TP\n\\fB{code}\\fR\n")), "no exit status {code}: {exits}");
+    }
     assert!(!page.contains("osaurus\\-tray\\-list(1)"), "the page refers to a page that does not exist");
     // man itself reads it without a warning, where man is installed.
     if let Ok(check) = Command::new("groff")
@@ -270,7 +283,7 @@ fn without_a_desktop_the_tray_says_so_and_leaves_nothing() {
         let mut c = bin();
         c.args(args).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").env("XDG_RUNTIME_DIR", runtime.path());
         let out = run_with_deadline(c, Duration::from_secs(20));
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
         let err = stderr(&out);
         assert!(err.contains("No graphical session") && !err.contains("panicked"), "{args:?}: {err}");
     }

@@ -17,6 +17,8 @@ pub const PLACEHOLDER_KEY: &str = "osaurus";
 #[derive(Debug, Args)]
 pub struct Env {
     #[command(flatten)]
+    pub place: crate::cli::Place,
+    #[command(flatten)]
     pub probe: ProbeArgs,
     /// Export the configured access key (OSAURUS_API_KEY or the settings' key
     /// file) as OPENAI_API_KEY, instead of a placeholder. It is printed.

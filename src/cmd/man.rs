@@ -79,7 +79,8 @@ fn commands_section(cli: &clap::Command) -> String {
                 (None, true) => a.get_id().as_str().to_uppercase(),
                 _ => continue,
             };
-            if a.is_global_set() {
+            // Described once, under OPTIONS (`--runtime-dir`).
+            if cli.get_arguments().any(|top| top.get_id() == a.get_id()) {
                 continue;
             }
             let _ = writeln!(s, ".TP\n\\fB{}\\fR", roff(&name));
@@ -104,10 +105,13 @@ const FIXED_SECTIONS: &str = r#".SH "EXIT STATUS"
 Success. \fBwatch\fR and the menu\-bar app also end with 0 on Ctrl\-C or SIGTERM, and \fBwatch\fR when its reader goes away.
 .TP
 \fB1\fR
-No instance qualifies (\fBurl\fR, \fBenv\fR, \fBopen\fR, \fBmodels\fR with nothing running; \fBlist\fR with nothing to show), or something failed: the reason is one line on standard error (a write that failed, a browser that could not be opened, a server that refused, a leftover that could not be removed, a runtime folder that could not be read).
+No instance qualifies: \fBurl\fR, \fBenv\fR, \fBopen\fR, \fBmodels\fR with nothing running (or no running instance with the id given); \fBlist\fR with nothing to show.
 .TP
 \fB2\fR
-The command line could not be understood (an unknown option, a missing value).
+The command line could not be understood (an unknown option, a missing value, \fB\-\-runtime\-dir\fR given to a command that reads no runtime folder).
+.TP
+\fB3\fR
+Something failed; the reason is one line on standard error: a browser that could not be opened, a server that refused or failed to list its models, an access key that could not be read, a leftover that could not be removed, a write to standard output that failed, a runtime folder that does not exist (when named) or could not be read, a menu\-bar app that could not start.
 .PP
 A closed pipe (\fBosaurus\-tray list | head \-1\fR) ends a command quietly.
 .SH ENVIRONMENT

@@ -14,6 +14,8 @@ use crate::settings::Settings;
 /// Print the model ids of the best (or named) running instance.
 #[derive(Debug, Args)]
 pub struct ModelsCmd {
+    #[command(flatten)]
+    pub place: crate::cli::Place,
     /// Print one JSON object: {"instanceId", "url", "models": [...]}.
     #[arg(long)]
     pub json: bool,
@@ -37,7 +39,7 @@ impl ModelsCmd {
         let snap = super::snapshot(dirs, ProbeArgs { no_probe: false });
         super::print_warnings(&snap);
         let instance = match &self.id {
-            None => snap.best().ok_or_else(|| super::none_running(dirs))?,
+            None => snap.best().ok_or_else(|| super::none_running(dirs, &snap))?,
             Some(prefix) => pick(snap.all(), prefix)?,
         };
         let name = crate::text::sanitize(instance.url.as_deref().unwrap_or(&instance.instance_id), 80);

@@ -85,7 +85,7 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
     let Ok(mut event_loop) = built else {
         eprintln!("osaurus-tray: cannot start the menu-bar app: the desktop's toolkit did not start.");
         drop(keep_alive);
-        std::process::exit(1);
+        std::process::exit(osaurus_tray::cmd::EXIT_FAILED);
     };
     platform::after_toolkit();
     platform::prepare(&mut event_loop);
@@ -129,7 +129,7 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
                 drop(app.exposure_watch.take());
                 drop(keep_alive.take());
                 if app.failed {
-                    std::process::exit(1);
+                    std::process::exit(osaurus_tray::cmd::EXIT_FAILED);
                 }
             }
             _ => {}
