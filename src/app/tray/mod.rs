@@ -319,6 +319,8 @@ impl App {
         match platform::with_icon(builder, model.icon).build() {
             Ok(tray) => {
                 tray.set_title(model.title.as_deref());
+                platform::name_item(&tray);
+                platform::set_attention(&tray, model.icon.lan_badge);
                 self.tray = Some(tray);
                 true
             }
@@ -386,6 +388,9 @@ impl App {
         if let Some(tray) = &self.tray {
             if before.as_ref().map(|b| b.icon) != Some(model.icon) {
                 platform::set_icon(tray, model.icon);
+            }
+            if before.as_ref().map(|b| b.icon.lan_badge) != Some(model.icon.lan_badge) {
+                platform::set_attention(tray, model.icon.lan_badge);
             }
             if before.as_ref().map(|b| &b.title) != Some(&model.title) {
                 tray.set_title(model.title.as_deref());
