@@ -213,6 +213,47 @@ fn fish_completes_subcommands_their_flags_and_their_values() {
     }
 }
 
+/// What zsh offers for `line`, by its own completion system run as Tab
+/// runs it (tests/shells/zsh_complete.zsh), or None where zsh is not
+/// installed (CI installs it and sets OSAURUS_TRAY_SHELLS_REQUIRED=1).
+fn zsh_completes(line: &str) -> Option<Vec<String>> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("_osaurus-tray"), stdout(&run(&["completions", "zsh"]))).unwrap();
+    let driver = format!("{}/tests/shells/zsh_complete.zsh", env!("CARGO_MANIFEST_DIR"));
+    match Command::new("zsh").args(["-fc", "zmodload zsh/zpty"]).output() {
+        Ok(o) if o.status.success() => {}
+        why if std::env::var_os("OSAURUS_TRAY_SHELLS_REQUIRED").is_none() => {
+            eprintln!("zsh (with zsh/zpty) cannot run here ({why:?}): its completion is not checked");
+            return None;
+        }
+        why => panic!("zsh (with zsh/zpty): {why:?}"),
+    }
+    let mut c = Command::new("zsh");
+    c.arg("-f").arg(driver).arg(dir.path()).arg(line);
+    let out = run_with_deadline(c, Duration::from_secs(30));
+    assert!(out.status.success(), "zsh: {}", String::from_utf8_lossy(&out.stderr));
+    Some(stdout(&out).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect())
+}
+
+#[test]
+fn zsh_completes_subcommands_their_flags_and_their_values() {
+    let Some(top) = zsh_completes("osaurus-tray ") else { return };
+    assert!(top.contains(&"list".to_owned()) && top.contains(&"watch".to_owned()), "{top:?}");
+    let list = zsh_completes("osaurus-tray list --").unwrap();
+    for flag in ["--json", "--all", "--no-probe", "--runtime-dir"] {
+        assert!(list.contains(&flag.to_owned()), "list --<TAB> offers {list:?}");
+    }
+    let watch = zsh_completes("osaurus-tray watch --probe-int").unwrap();
+    assert_eq!(watch, ["--probe-interval"], "watch --probe-int<TAB>");
+    let shells = zsh_completes("osaurus-tray completions ").unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        assert!(shells.contains(&shell.to_owned()), "completions <TAB> offers {shells:?}");
+    }
+    // A command that reads no runtime folder is not offered one.
+    let man = zsh_completes("osaurus-tray man --").unwrap();
+    assert!(!man.contains(&"--runtime-dir".to_owned()), "man --<TAB> offers {man:?}");
+}
+
 #[test]
 fn the_man_page_documents_the_commands() {
     let out = run(&["man"]);
