@@ -96,6 +96,7 @@ pub fn takes_no_place(command: &Option<Command>) -> Option<&'static str> {
         Some(Command::Demo(_)) => Some("demo"),
         Some(Command::Completions(_)) => Some("completions"),
         Some(Command::Man(_)) => Some("man"),
+        Some(Command::Key(_)) => Some("key"),
         _ => None,
     }
 }
@@ -135,6 +136,10 @@ pub enum Command {
         after_help = "Examples:\n  osaurus-tray completions bash > ~/.local/share/bash-completion/completions/osaurus-tray\n  osaurus-tray completions zsh > ~/.zfunc/_osaurus-tray\n  osaurus-tray completions fish > ~/.config/fish/completions/osaurus-tray.fish"
     )]
     Completions(crate::cmd::completions::Completions),
+    /// Keep the access key in the keychain (else a private file), remove it,
+    /// or say where it comes from.
+    #[command(after_help = "Examples:\n  osaurus-tray key set\n  osaurus-tray key status\n  osaurus-tray key clear")]
+    Key(crate::cmd::key::Key),
     /// Print the man page (roff).
     #[command(after_help = "Examples:\n  osaurus-tray man > ~/.local/share/man/man1/osaurus-tray.1")]
     Man(crate::cmd::man::Man),
@@ -200,12 +205,18 @@ pub fn main(gui: Option<&dyn Gui>) -> ! {
     let outcome = match &cli.command {
         Some(Command::List(c)) => c.run(&dirs(&c.place)),
         Some(Command::Url(c)) => c.run(&dirs(&c.place)),
-        Some(Command::Env(c)) => c.run(&dirs(&c.place)),
+        Some(Command::Env(c)) => c.run(&dirs(&c.place), crate::gui::keychain(gui).as_deref()),
         Some(Command::Open(c)) => c.run(&dirs(&c.place)),
         Some(Command::Watch(c)) => c.run(&dirs(&c.place)),
         Some(Command::Demo(c)) => c.run(gui),
         Some(Command::Tray(c)) => c.run(&dirs(&c.place), gui),
-        Some(Command::Models(c)) => c.run(&dirs(&c.place)),
+        Some(Command::Models(c)) => c.run(&dirs(&c.place), crate::gui::keychain(gui).as_deref()),
+        Some(Command::Key(c)) => match gui {
+            Some(gui) => c.run(gui.keychain().as_deref(), "there is no keychain here"),
+            // The keychain is the app's: `key` runs there, or here, with
+            // the file alone, where the app is not installed.
+            None => c.run(None, &crate::gui::exec_app()),
+        },
         Some(Command::Prune(c)) => c.run(&dirs(&c.place)),
         Some(Command::Completions(c)) => c.run(),
         Some(Command::Man(c)) => c.run(),

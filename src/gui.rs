@@ -35,6 +35,22 @@ pub trait Gui {
     /// Runs the menu-bar app until Quit; does not return. `keep_alive` is
     /// dropped when it ends, before the process exits, and so is `lock`.
     fn run(&self, dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<dyn Any>) -> !;
+
+    /// Where the system keeps secrets (the macOS Keychain, the Secret
+    /// Service), which only the app executable links; `None` where there
+    /// is no such store.
+    fn keychain(&self) -> Option<Box<dyn crate::key_store::Keychain>> {
+        None
+    }
+}
+
+/// The keychain for the commands that read the key: the app's own, or,
+/// from the command line, the app's through [`crate::key_store::AppKeychain`].
+pub fn keychain(gui: Option<&dyn Gui>) -> Option<Box<dyn crate::key_store::Keychain>> {
+    match gui {
+        Some(gui) => gui.keychain(),
+        None => Some(Box::new(crate::key_store::AppKeychain)),
+    }
 }
 
 /// Where the app executable is: beside this one.

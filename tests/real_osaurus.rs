@@ -28,7 +28,12 @@ fn run_env(
 ) -> std::process::Output {
     let mut c = bin();
     c.arg("--runtime-dir").arg(rt).args(args);
-    c.env("XDG_CONFIG_HOME", config).env("HOME", config).env_remove("OSAURUS_API_KEY");
+    // No session bus: the user's own keychain is not read.
+    c.env("XDG_CONFIG_HOME", config)
+        .env("HOME", config)
+        .env("XDG_RUNTIME_DIR", config)
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("OSAURUS_API_KEY");
     for (k, v) in envs {
         c.env(k, v);
     }
@@ -180,7 +185,10 @@ fn without_a_key_it_says_one_is_needed_and_how_to_give_it() {
     assert_eq!(out.status.code(), Some(3));
     let err = stderr(&out);
     assert!(
-        err.contains("needs an access key") && err.contains("OSAURUS_API_KEY") && err.contains("apiKeyFile"),
+        err.contains("needs an access key")
+            && err.contains("OSAURUS_API_KEY")
+            && err.contains("osaurus-tray key set")
+            && err.contains(config.path().join("osaurus-tray/access-key").to_str().unwrap()),
         "{err}"
     );
 }

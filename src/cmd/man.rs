@@ -73,6 +73,12 @@ fn commands_section(cli: &clap::Command) -> String {
         if let Some(about) = sub.get_long_about().or(sub.get_about()) {
             let _ = writeln!(s, "{}", roff(&about.to_string()));
         }
+        for action in sub.get_subcommands().filter(|c| !c.is_hide_set() && c.get_name() != "help") {
+            let _ = writeln!(s, ".TP\n\\fB{}\\fR", roff(action.get_name()));
+            if let Some(about) = action.get_about() {
+                let _ = writeln!(s, "{}", roff(&about.to_string()));
+            }
+        }
         for a in sub.get_arguments().filter(|a| !a.is_hide_set() && a.get_id() != "help") {
             let name = match (a.get_long(), a.is_positional()) {
                 (Some(long), _) => format!("--{long}"),
@@ -120,7 +126,7 @@ A closed pipe (\fBosaurus\-tray list | head \-1\fR) ends a command quietly.
 The one runtime folder to read, as \fB\-\-runtime\-dir\fR; empty means the default folders.
 .TP
 \fBOSAURUS_API_KEY\fR
-The access key for \fB/v1/models\fR (\fBmodels\fR, the menu), sent only to 127.0.0.1 and only to a server of this user; \fBenv \-\-with\-key\fR prints it.
+The access key for \fB/v1/models\fR (\fBmodels\fR, the menu), sent only to 127.0.0.1 and only to a server of this user; \fBenv \-\-with\-key\fR prints it. It comes before a key file named in the settings, which comes before the key \fBkey set\fR kept.
 .TP
 \fBHOME\fR
 Where the default runtime folders and Osaurus's settings are looked for.
@@ -143,6 +149,9 @@ Osaurus's settings: which agents are tunnelled to the internet, and whether any 
 .TP
 \fI~/.config/osaurus\-tray/settings.json\fR (Linux), \fI~/Library/Application Support/osaurus\-tray/settings.json\fR (macOS)
 This program's settings (notifications, the LAN title, the probe interval, \fBapiKeyFile\fR: a key file that neither group nor others may read).
+.TP
+\fI~/.config/osaurus\-tray/access\-key\fR (Linux), \fI~/Library/Application Support/osaurus\-tray/access\-key\fR (macOS)
+The access key \fBkey set\fR keeps, mode 600, where there is no keychain to keep it: the macOS Keychain and the Secret Service (item \fIio.github.osaurus\-tray\fR, account \fIaccess\-key\fR) come first.
 .SH "SEE ALSO"
 The README at https://github.com/osaurus\-tray/osaurus\-tray
 "#;

@@ -11,6 +11,7 @@ macro_rules! say {
 pub mod completions;
 pub mod demo;
 pub mod env;
+pub mod key;
 pub mod list;
 pub mod man;
 pub mod models;

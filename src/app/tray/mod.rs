@@ -292,9 +292,9 @@ impl App {
             .probe_interval
             .unwrap_or_else(|| Duration::from_secs(u64::from(self.context.settings.probe_interval_secs)));
         let proxy = self.proxy.clone();
-        // The key (OSAURUS_API_KEY or the settings' key file) only ever
+        // The key (OSAURUS_API_KEY, a key file, the keychain) only ever
         // goes to 127.0.0.1's /v1/models; a refused key file is said once.
-        let access_key = match self.context.settings.access_key() {
+        let access_key = match self.context.settings.access_key(Some(&crate::keychain::SystemKeychain)) {
             Ok(key) => key,
             Err(why) => {
                 eprintln!("osaurus-tray: {why}");
