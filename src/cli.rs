@@ -176,6 +176,9 @@ pub fn main(gui: Option<&dyn Gui>) -> ! {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // Opened from Finder, LaunchServices may add `-psn_…` (macOS only).
     let args = if cfg!(target_os = "macos") { crate::gui::without_process_serial_number(args) } else { args };
+    if let Some(gui) = gui.filter(|_| args.len() == 3 && args[1..] == cmd::key::REVEAL_ARGS) {
+        finish(cmd::key::reveal(gui.keychain().as_deref()));
+    }
     let mut definition = Cli::command();
     let parsed = definition.try_get_matches_from_mut(args).and_then(|m| {
         let cli = Cli::from_arg_matches(&m)?;
@@ -222,6 +225,12 @@ pub fn main(gui: Option<&dyn Gui>) -> ! {
         Some(Command::Man(c)) => c.run(),
         None => cmd::tray::Tray::default().run(&cli.place.runtime_dirs(), gui),
     };
+    finish(outcome)
+}
+
+/// Ends the process as `outcome` says: the reason on standard error, and
+/// its exit status.
+fn finish(outcome: cmd::Outcome) -> ! {
     match outcome {
         Ok(()) | Err(Failure::Closed) => {}
         Err(failure) => {

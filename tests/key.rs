@@ -146,6 +146,8 @@ fn a_key_that_cannot_be_used_is_not_kept() {
         assert!(stderr(&out).contains("The key was not kept"), "{bad:?}: {}", said(&out));
         assert!(!user.key_file().exists(), "{bad:?} was kept");
     }
+    // The app's way to read the keychain is not a command of the command line.
+    assert_eq!(user.run(&["key", "reveal"]).status.code(), Some(2));
     // The key takes no --runtime-dir: it reads no runtime folder.
     assert_eq!(user.run(&["key", "status", "--runtime-dir", "/tmp"]).status.code(), Some(2));
     assert_eq!(user.run(&["--runtime-dir", "/tmp", "key", "status"]).status.code(), Some(2));

@@ -115,7 +115,7 @@ fn in_a_git_checkout_the_commit_is_named_and_its_files_watched() {
 
 #[test]
 fn every_command_has_help_with_examples() {
-    for cmd in ["list", "url", "env", "open", "watch", "demo", "tray", "models", "prune", "completions", "man"] {
+    for cmd in ["list", "url", "env", "open", "watch", "demo", "tray", "models", "prune", "completions", "man", "key"] {
         let out = run(&[cmd, "--help"]);
         assert!(out.status.success(), "{cmd}");
         assert!(stdout(&out).contains("Examples:"), "{cmd} --help has no examples:\n{}", stdout(&out));
@@ -249,6 +249,10 @@ fn zsh_completes_subcommands_their_flags_and_their_values() {
     for shell in ["bash", "zsh", "fish"] {
         assert!(shells.contains(&shell.to_owned()), "completions <TAB> offers {shells:?}");
     }
+    // The key's actions, and not the app's own way to read the keychain.
+    let mut key = zsh_completes("osaurus-tray key ").unwrap();
+    key.sort();
+    assert_eq!(key, ["clear", "help", "set", "status"], "key <TAB>");
     // A command that reads no runtime folder is not offered one.
     let man = zsh_completes("osaurus-tray man --").unwrap();
     assert!(!man.contains(&"--runtime-dir".to_owned()), "man --<TAB> offers {man:?}");

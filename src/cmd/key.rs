@@ -1,7 +1,8 @@
 //! `osaurus-tray key`: keep the access key where the system keeps secrets,
-//! remove it, or say where it comes from. The key is never printed (but by
-//! the hidden `reveal`, which the command line uses to read the keychain
-//! through the app).
+//! remove it, or say where it comes from. The key is never printed, but by
+//! [`reveal`], which the command line uses to read the keychain through
+//! the app (`osaurus-tray-app key reveal`, which no help, completion or
+//! man page offers).
 
 use std::io::{BufRead, IsTerminal};
 
@@ -33,9 +34,6 @@ pub enum KeyAction {
     /// Say where the access key comes from (never the key itself).
     #[command(after_help = "Examples:\n  osaurus-tray key status")]
     Status,
-    /// Print the key kept in the keychain (for the command line's own use).
-    #[command(hide = true)]
-    Reveal,
 }
 
 impl Key {
@@ -49,7 +47,6 @@ impl Key {
             KeyAction::Set => set(keychain, no_keychain, &file, &settings),
             KeyAction::Clear => clear(keychain, &file),
             KeyAction::Status => status(keychain, no_keychain, &file, &settings),
-            KeyAction::Reveal => reveal(keychain, no_keychain),
         }
     }
 }
@@ -136,8 +133,15 @@ fn status(keychain: Option<&dyn Keychain>, no_keychain: &str, file: &std::path::
     }
 }
 
-fn reveal(keychain: Option<&dyn Keychain>, no_keychain: &str) -> Outcome {
-    let Some(chain) = keychain else { return Err(Failure::Other(format!("no keychain: {no_keychain}."))) };
+/// The arguments that make the app print the key its keychain keeps
+/// ([`reveal`]): the command line's way to the keychain, which only the app
+/// links. Not a command of the parser, so not offered anywhere.
+pub const REVEAL_ARGS: [&str; 2] = ["key", "reveal"];
+
+/// Prints the key `keychain` keeps: exit 0 with the key, 1 when none is
+/// kept, 3 when it cannot be read.
+pub fn reveal(keychain: Option<&dyn Keychain>) -> Outcome {
+    let Some(chain) = keychain else { return Err(Failure::Other("there is no keychain here.".into())) };
     match chain.get() {
         Ok(Some(key)) => super::emit(&format!("{}\n", key.trim())),
         Ok(None) => Err(Failure::NotFound(format!("No access key is kept in {}.", chain.name()))),
