@@ -282,6 +282,7 @@ fn the_man_page_documents_the_commands() {
     // Only the commands that read runtime folders are shown taking one.
     assert!(page.contains(".SS \"osaurus\\-tray demo [\\-\\-no\\-tray]\"\n"), "{page}");
     assert!(page.contains(".SS \"osaurus\\-tray man\"\n"), "{page}");
+    assert!(page.contains(".SS \"osaurus\\-tray key {set|clear|status}\"\n"), "{page}");
     // Every exit status a script may see, 3 (something failed) apart from 1.
     let exits = &page[page.find(".SH \"EXIT STATUS\"").unwrap()..page.find(".SH ENVIRONMENT").unwrap()];
     for code in ["0", "1", "2", "3"] {

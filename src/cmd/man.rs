@@ -58,6 +58,14 @@ fn commands_section(cli: &clap::Command) -> String {
     let mut s = String::from(".SH COMMANDS\n");
     for sub in cli.get_subcommands().filter(|c| c.get_name() != "help") {
         let mut usage = format!("osaurus-tray {}", sub.get_name());
+        let actions: Vec<&str> = sub
+            .get_subcommands()
+            .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+            .map(|c| c.get_name())
+            .collect();
+        if !actions.is_empty() {
+            usage.push_str(&format!(" {{{}}}", actions.join("|")));
+        }
         for a in sub.get_arguments().filter(|a| !a.is_hide_set() && a.get_id() != "help") {
             if let Some(long) = a.get_long() {
                 let value = match a.get_action().takes_values() {
