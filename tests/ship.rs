@@ -166,6 +166,10 @@ fn bash_completes_subcommands_their_flags_and_their_values() {
     for flag in ["--json", "--all", "--no-probe"] {
         assert!(list.contains(&flag.to_owned()), "list --<TAB> offers {list:?}");
     }
+    assert!(list.contains(&"--runtime-dir".to_owned()), "list --<TAB> offers {list:?}");
+    let demo = bash_completes(&["osaurus-tray", "demo", "--"]);
+    assert!(demo.contains(&"--no-tray".to_owned()), "demo --<TAB> offers {demo:?}");
+    assert!(!demo.contains(&"--runtime-dir".to_owned()), "demo reads no runtime folder: {demo:?}");
     let watch = bash_completes(&["osaurus-tray", "watch", "--pr"]);
     assert_eq!(watch, ["--probe-interval"], "watch --pr<TAB>");
     let shells = bash_completes(&["osaurus-tray", "completions", ""]);
