@@ -219,3 +219,49 @@ fn with_a_secret_service_the_key_is_kept_there() {
     assert!(text.trim_end().lines().rev().any(|l| l.contains("the Secret Service: no key kept")), "{text}");
     assert!(!user.key_file().exists(), "a file was written though the Secret Service kept the key");
 }
+
+#[test]
+fn on_a_terminal_the_key_is_asked_for_and_not_shown_as_it_is_typed() {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let user = User::new();
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty fills two descriptors, which are owned below.
+    let made =
+        unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(made, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both are open descriptors no one else owns.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut c = user.command(env!("CARGO_BIN_EXE_osaurus-tray"), &["key", "set"]);
+    c.stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave));
+    let mut child = c.spawn().unwrap();
+    // The terminal's other end is the child's alone: once it ends, reading
+    // this end fails instead of waiting.
+    drop(c);
+    let mut terminal = fs::File::from(master);
+    // What the terminal shows until the prompt, then the key typed.
+    let mut shown = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&shown).contains("not shown as you type") {
+        let n = terminal.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no prompt: {:?}", String::from_utf8_lossy(&shown));
+        }
+        shown.extend_from_slice(&buf[..n]);
+    }
+    terminal.write_all(format!("{KEY}\n").as_bytes()).unwrap();
+    let status = child.wait().unwrap();
+    // The rest of what the terminal shows (EIO once the child is gone).
+    while let Ok(n @ 1..) = terminal.read(&mut buf) {
+        shown.extend_from_slice(&buf[..n]);
+    }
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(status.success(), "{shown}");
+    assert!(!shown.contains(KEY), "the key was shown as it was typed: {shown:?}");
+    assert!(shown.contains("The access key is kept in"), "{shown:?}");
+    assert_eq!(fs::read_to_string(user.key_file()).unwrap(), format!("{KEY}\n"));
+}

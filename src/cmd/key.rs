@@ -170,10 +170,12 @@ fn precedence_notes(settings: &Settings) -> String {
 fn read_key() -> Result<String, Failure> {
     let stdin = std::io::stdin();
     let terminal = stdin.is_terminal();
+    // Echo off before the prompt: a key typed (or pasted) at once is not
+    // shown either.
+    let _quiet = terminal.then(NoEcho::start).flatten();
     if terminal {
         say!("Access key (not shown as you type):");
     }
-    let _quiet = terminal.then(NoEcho::start).flatten();
     let mut line = String::new();
     let read = stdin.lock().take_line(&mut line);
     drop(_quiet);
