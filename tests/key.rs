@@ -227,8 +227,9 @@ fn on_a_terminal_the_key_is_asked_for_and_not_shown_as_it_is_typed() {
     let user = User::new();
     let (mut master, mut slave) = (0, 0);
     // SAFETY: openpty fills two descriptors, which are owned below.
-    let made =
-        unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    let made = unsafe {
+        libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut())
+    };
     assert_eq!(made, 0, "openpty: {}", std::io::Error::last_os_error());
     // SAFETY: both are open descriptors no one else owns.
     let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
