@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::builder::TypedValueParser;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::cmd::{self, Failure};
 use crate::discovery::RuntimeDirs;
@@ -24,21 +24,24 @@ Examples:
   osaurus-tray watch --json        one JSON line per change
   osaurus-tray demo                try it all without Osaurus")]
 pub struct Cli {
+    /// Before the command (`osaurus-tray --runtime-dir DIR list`), for the
+    /// commands that read runtime folders, and for the menu-bar app.
     #[command(flatten)]
-    pub global: Global,
+    pub place: Place,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
-/// Options every command takes.
-#[derive(Debug, Args)]
-pub struct Global {
+/// Where to look for instances: the option of the commands that read
+/// runtime folders, and only of those (`demo`, `man`, `completions` and
+/// `key` do not take it).
+#[derive(Debug, Clone, Default, Args)]
+pub struct Place {
     /// Read instance folders only from DIR (default: ~/.osaurus/runtime and
     /// the legacy folders of older Osaurus versions; an empty DIR means the
     /// default too).
     #[arg(
         long,
-        global = true,
         value_name = "DIR",
         env = "OSAURUS_RUNTIME_DIR",
         value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from)
@@ -46,10 +49,55 @@ pub struct Global {
     pub runtime_dir: Option<PathBuf>,
 }
 
-impl Global {
+impl Place {
     /// The runtime folders these options select.
     pub fn runtime_dirs(&self) -> RuntimeDirs {
         RuntimeDirs::resolve(self.runtime_dir.clone(), dirs::home_dir())
+    }
+}
+
+/// The id clap gives `--runtime-dir`, at the top and in each command.
+const RUNTIME_DIR: &str = "runtime_dir";
+
+/// Where `--runtime-dir` or `OSAURUS_RUNTIME_DIR` was given, as parsed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Given {
+    /// Before the command, on the command line (not from the environment).
+    pub before: bool,
+    /// After the command, on the command line.
+    pub after: bool,
+}
+
+impl Given {
+    /// Reads where the option came from out of clap's matches.
+    pub fn of(matches: &clap::ArgMatches) -> Given {
+        let on_line = |m: &clap::ArgMatches| {
+            m.ids().any(|id| id == RUNTIME_DIR)
+                && m.value_source(RUNTIME_DIR) == Some(clap::parser::ValueSource::CommandLine)
+        };
+        Given { before: on_line(matches), after: matches.subcommand().is_some_and(|(_, sub)| on_line(sub)) }
+    }
+}
+
+/// The place a command reads: the one given after the command, else the
+/// one before it (or the environment's, which clap puts in both).
+pub fn chosen_place(before: &Place, after: &Place, given: Given) -> Place {
+    if given.after {
+        after.clone()
+    } else {
+        before.clone()
+    }
+}
+
+/// The command's name when it does not read runtime folders, so that a
+/// `--runtime-dir` before it would be ignored.
+pub fn takes_no_place(command: &Option<Command>) -> Option<&'static str> {
+    match command {
+        Some(Command::Demo(_)) => Some("demo"),
+        Some(Command::Completions(_)) => Some("completions"),
+        Some(Command::Man(_)) => Some("man"),
+        Some(Command::Key(_)) => Some("key"),
+        _ => None,
     }
 }
 
@@ -99,6 +147,10 @@ pub enum Command {
         after_help = "Examples:\n  osaurus-tray completions bash > ~/.local/share/bash-completion/completions/osaurus-tray\n  osaurus-tray completions zsh > ~/.zfunc/_osaurus-tray\n  osaurus-tray completions fish > ~/.config/fish/completions/osaurus-tray.fish"
     )]
     Completions(crate::cmd::completions::Completions),
+    /// Keep the access key in the keychain (else a private file), remove it,
+    /// or say where it comes from.
+    #[command(after_help = "Examples:\n  osaurus-tray key set\n  osaurus-tray key status\n  osaurus-tray key clear")]
+    Key(crate::cmd::key::Key),
     /// Print the man page (roff).
     #[command(after_help = "Examples:\n  osaurus-tray man > ~/.local/share/man/man1/osaurus-tray.1")]
     Man(crate::cmd::man::Man),
@@ -135,37 +187,63 @@ pub fn main(gui: Option<&dyn Gui>) -> ! {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // Opened from Finder, LaunchServices may add `-psn_…` (macOS only).
     let args = if cfg!(target_os = "macos") { crate::gui::without_process_serial_number(args) } else { args };
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    if let Some(gui) = gui.filter(|_| args.len() == 3 && args[1..] == cmd::key::REVEAL_ARGS) {
+        finish(cmd::key::reveal(gui.keychain().as_deref()));
+    }
+    let mut definition = Cli::command();
+    let parsed = definition.try_get_matches_from_mut(args).and_then(|m| {
+        let cli = Cli::from_arg_matches(&m)?;
+        match takes_no_place(&cli.command) {
+            Some(name) if Given::of(&m).before => Err(definition.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("`osaurus-tray {name}` reads no runtime folder: --runtime-dir does not apply to it"),
+            )),
+            _ => Ok((cli, Given::of(&m))),
+        }
+    });
+    let (cli, given) = match parsed {
+        Ok(parsed) => parsed,
         // --help and --version: clap would ignore a failure to write them.
         Err(e) if !e.use_stderr() && !std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
             match cmd::emit(&e.render().to_string()) {
                 Ok(()) | Err(Failure::Closed) => std::process::exit(0),
                 Err(failure) => {
                     cmd::say(format_args!("osaurus-tray: {failure}"));
-                    std::process::exit(1)
+                    std::process::exit(failure.code())
                 }
             }
         }
         Err(e) => e.exit(),
     };
-    let dirs = cli.global.runtime_dirs();
-    let outcome = match cli.command {
-        Some(Command::List(c)) => c.run(&dirs),
-        Some(Command::Url(c)) => c.run(&dirs),
-        Some(Command::Env(c)) => c.run(&dirs),
-        Some(Command::Open(c)) => c.run(&dirs),
-        Some(Command::Watch(c)) => c.run(&dirs),
+    let dirs = |after: &Place| chosen_place(&cli.place, after, given).runtime_dirs();
+    let outcome = match &cli.command {
+        Some(Command::List(c)) => c.run(&dirs(&c.place)),
+        Some(Command::Url(c)) => c.run(&dirs(&c.place)),
+        Some(Command::Env(c)) => c.run(&dirs(&c.place), crate::gui::keychain(gui).as_deref()),
+        Some(Command::Open(c)) => c.run(&dirs(&c.place)),
+        Some(Command::Watch(c)) => c.run(&dirs(&c.place)),
         Some(Command::Demo(c)) => c.run(gui),
-        Some(Command::Tray(c)) => c.run(&dirs, gui),
-        Some(Command::Models(c)) => c.run(&dirs),
-        Some(Command::Prune(c)) => c.run(&dirs),
-        Some(Command::LocalOnly(c)) => c.run(&dirs, gui),
-        Some(Command::Stop(c)) => c.run(&dirs, gui),
+        Some(Command::Tray(c)) => c.run(&dirs(&c.place), gui),
+        Some(Command::Models(c)) => c.run(&dirs(&c.place), crate::gui::keychain(gui).as_deref()),
+        Some(Command::Key(c)) => match gui {
+            Some(gui) => c.run(gui.keychain().as_deref(), "there is no keychain here"),
+            // The keychain is the app's: `key` runs there, or here, with
+            // the file alone, where the app is not installed.
+            None => c.run(None, &crate::gui::exec_app()),
+        },
+        Some(Command::Prune(c)) => c.run(&dirs(&c.place)),
+        Some(Command::LocalOnly(c)) => c.run(&dirs(&c.target.place), gui),
+        Some(Command::Stop(c)) => c.run(&dirs(&c.target.place), gui),
         Some(Command::Completions(c)) => c.run(),
         Some(Command::Man(c)) => c.run(),
-        None => cmd::tray::Tray::default().run(&dirs, gui),
+        None => cmd::tray::Tray::default().run(&cli.place.runtime_dirs(), gui),
     };
+    finish(outcome)
+}
+
+/// Ends the process as `outcome` says: the reason on standard error, and
+/// its exit status.
+fn finish(outcome: cmd::Outcome) -> ! {
     match outcome {
         Ok(()) | Err(Failure::Closed) => {}
         Err(failure) => {

@@ -39,6 +39,22 @@ pub trait Gui {
     /// Posts a control message to the Osaurus apps of this user (macOS,
     /// where the app links Foundation); says why not otherwise.
     fn post(&self, message: crate::control::Message) -> Result<(), String>;
+
+    /// Where the system keeps secrets (the macOS Keychain, the Secret
+    /// Service), which only the app executable links; `None` where there
+    /// is no such store.
+    fn keychain(&self) -> Option<Box<dyn crate::key_store::Keychain>> {
+        None
+    }
+}
+
+/// The keychain for the commands that read the key: the app's own, or,
+/// from the command line, the app's through [`crate::key_store::AppKeychain`].
+pub fn keychain(gui: Option<&dyn Gui>) -> Option<Box<dyn crate::key_store::Keychain>> {
+    match gui {
+        Some(gui) => gui.keychain(),
+        None => Some(Box::new(crate::key_store::AppKeychain)),
+    }
 }
 
 /// Where the app executable is: beside this one.

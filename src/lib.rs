@@ -21,6 +21,7 @@
 //! - [`browser`]: the one gate between a URL and the browser.
 //! - [`demo`]: fake Osaurus servers for trying the app without Osaurus.
 //! - [`settings`]: the user's choices, kept in the config folder.
+//! - [`key_store`]: where the access key is kept (keychain, private file) and found.
 //! - [`autostart`]: launch at login (XDG autostart, LaunchAgent).
 //! - [`notifications`]: which changes deserve a desktop notification (core).
 //! - [`single_instance`]: one tray at a time.
@@ -46,6 +47,7 @@ pub mod control;
 pub mod demo;
 pub mod gui;
 pub mod icon;
+pub mod key_store;
 pub mod listing;
 pub mod menu_model;
 pub mod notifications;

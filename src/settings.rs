@@ -21,8 +21,9 @@ pub struct Settings {
     /// Osaurus does not log); liveness itself comes from the OS at once.
     pub probe_interval_secs: u32,
     /// A file holding the access key for `/v1/models` (used when
-    /// `OSAURUS_API_KEY` is not set); it must not be readable by group or
-    /// others. The key itself is never stored here.
+    /// `OSAURUS_API_KEY` is not set, before the key `osaurus-tray key set`
+    /// keeps); it must not be readable by group or others. The key itself
+    /// is never stored here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key_file: Option<PathBuf>,
 }
@@ -84,9 +85,15 @@ impl Settings {
     }
 
     /// The access key to use: `OSAURUS_API_KEY`, else the key file named
-    /// here. `Err` says why the one given cannot be used.
-    pub fn access_key(&self) -> Result<Option<crate::inspect::AccessKey>, String> {
-        crate::inspect::AccessKey::find(self.api_key_file.as_deref())
+    /// here, else the one `osaurus-tray key set` kept (its file, else
+    /// `keychain`); see [`crate::key_store`]. `Err` says why the one given
+    /// cannot be used.
+    pub fn access_key(
+        &self,
+        keychain: Option<&dyn crate::key_store::Keychain>,
+    ) -> Result<Option<crate::inspect::AccessKey>, String> {
+        let file = crate::key_store::key_file();
+        crate::key_store::find(self, file.as_deref(), keychain).map(|found| found.map(|f| f.key))
     }
 
     /// Writes the settings atomically: a temporary file, then a rename.

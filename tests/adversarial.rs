@@ -177,7 +177,7 @@ fn a_runtime_folder_path_with_escapes_and_line_breaks_is_one_clean_line_on_stder
             c.arg("--runtime-dir").arg(dir).args(args);
             let out = run_with_deadline(c, Duration::from_secs(20));
             let said = stderr(&out);
-            assert_eq!(out.status.code(), Some(1), "{args:?}: {said}");
+            assert_eq!(out.status.code(), Some(3), "{args:?}: {said}");
             assert!(!said.contains(['\u{1b}', '\u{7}', '\r']), "{args:?} wrote raw control characters: {said:?}");
             assert_eq!(said.lines().count(), lines, "{args:?}: one line per message: {said:?}");
             assert!(said.contains("\\u{1B}"), "{args:?} shows the escape as text: {said:?}");
@@ -202,7 +202,7 @@ fn output_to_a_descriptor_that_cannot_be_written_is_a_failure_not_a_silent_succe
             .stderr(std::process::Stdio::piped());
         let out = Reaped(c.spawn().unwrap());
         let out = out_of(out);
-        assert_eq!(out.status.code(), Some(1), "{args:?} said it succeeded: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(3), "{args:?} said it succeeded: {}", stderr(&out));
         assert!(stderr(&out).contains("cannot write to standard output"), "{args:?}: {}", stderr(&out));
     }
 }

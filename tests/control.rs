@@ -104,7 +104,7 @@ fn nothing_to_choose_or_nothing_to_do_is_said_without_posting() {
     let out = run_in(&runtime, &["local-only", "--id", "6B0E"]);
     assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(0), "The instance 6B0E7C1D is local only already.\n"));
     let out = run_in(&runtime, &["stop"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3), "which one is meant cannot be told: as an ambiguous --id");
     assert!(stderr(&out).contains("2 instances are running"), "{out:?}");
     assert!(sent.recv_timeout(Duration::from_millis(300)).is_err(), "nothing was posted");
 }

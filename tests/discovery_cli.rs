@@ -265,7 +265,7 @@ fn a_runtime_folder_that_is_a_file_is_reported() {
     let file = rt.path().join("runtime");
     fs::write(&file, "not a folder").unwrap();
     let out = run_in(&file, &["list", "--all", "--no-probe"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3), "not read is a failure, not \"none found\"");
     assert!(stderr(&out).contains("not a folder"), "{}", stderr(&out));
 }
 
@@ -313,7 +313,7 @@ fn env_with_key_exports_the_configured_key_and_says_so_when_there_is_none() {
     assert_eq!(String::from_utf8_lossy(&sh.stdout), "osk-a'b$c", "the key, quoted for the shell");
     assert!(stdout(&out).contains("# OPENAI_API_KEY: the configured Osaurus access key."));
     let none = env(None);
-    assert_eq!(none.status.code(), Some(1));
+    assert_eq!(none.status.code(), Some(3));
     assert!(stdout(&none).is_empty(), "nothing to eval: {}", stdout(&none));
     assert!(stderr(&none).contains("No access key is configured") && stderr(&none).contains("OSAURUS_API_KEY"));
 }
@@ -385,7 +385,7 @@ fn a_runtime_folder_that_does_not_exist_is_called_missing_not_empty() {
     let missing = outer.path().join("no-such-folder");
     for args in [&["list"][..], &["list", "--all"], &["url", "--no-probe"], &["env", "--no-probe"]] {
         let out = run_in(&missing, args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
         let err = stderr(&out);
         assert!(err.contains("does not exist") && err.contains("no-such-folder"), "{args:?}: {err}");
     }

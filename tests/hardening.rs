@@ -16,7 +16,8 @@ const T1: &str = "2025-09-08T12:00:00Z";
 #[cfg(target_os = "linux")]
 fn to_dev_full(dir: &Path, args: &[&str]) -> std::process::Output {
     let mut c = bin();
-    c.arg("--runtime-dir").arg(dir).args(args);
+    // By the environment: `completions` and `man` take no --runtime-dir.
+    c.env("OSAURUS_RUNTIME_DIR", dir).args(args);
     c.stdin(Stdio::null()).stdout(fs::OpenOptions::new().write(true).open("/dev/full").unwrap()).stderr(Stdio::piped());
     let child = c.spawn().expect("spawn osaurus-tray");
     child.wait_with_output().expect("wait")
@@ -41,7 +42,7 @@ fn an_empty_runtime_dir_variable_means_the_default_folders() {
 
 #[test]
 #[cfg(target_os = "linux")] // /dev/full
-fn a_full_disk_is_one_line_on_stderr_and_exit_1_never_a_panic() {
+fn a_full_disk_is_one_line_on_stderr_and_exit_3_never_a_panic() {
     let rt = tempfile::tempdir().unwrap();
     publish(rt.path(), "A", &running_config("A", 1337, T1, false));
     for args in [
@@ -57,7 +58,7 @@ fn a_full_disk_is_one_line_on_stderr_and_exit_1_never_a_panic() {
     ] {
         let out = to_dev_full(rt.path(), args);
         let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: exit {:?}, stderr {err}", out.status);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: exit {:?}, stderr {err}", out.status);
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(err.to_lowercase().contains("no space left on device"), "{args:?}: {err}");
@@ -77,7 +78,7 @@ fn a_closed_pipe_ends_a_command_quietly() {
     // with EPIPE instead of the signal ending the process.
     for (args, blocked) in cases.iter().flat_map(|a| [(a, false), (a, true)]) {
         let mut c = bin();
-        c.arg("--runtime-dir").arg(rt.path()).args(*args);
+        c.env("OSAURUS_RUNTIME_DIR", rt.path()).args(*args);
         if blocked {
             use std::os::unix::process::CommandExt;
             // SAFETY: only async-signal-safe calls between fork and exec.
@@ -104,7 +105,7 @@ fn a_closed_pipe_ends_a_command_quietly() {
 
 #[test]
 #[cfg(target_os = "linux")] // /dev/full
-fn watch_on_a_full_disk_says_so_and_exits_1() {
+fn watch_on_a_full_disk_says_so_and_exits_3() {
     let rt = tempfile::tempdir().unwrap();
     publish(rt.path(), "A", &running_config("A", 1337, T1, false));
     let mut c = bin();
@@ -113,7 +114,7 @@ fn watch_on_a_full_disk_says_so_and_exits_1() {
     let child = Reaped(c.spawn().unwrap());
     let out = wait_for_exit(child, Duration::from_secs(10));
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{:?}: {err}", out.status);
+    assert_eq!(out.status.code(), Some(3), "{:?}: {err}", out.status);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.to_lowercase().contains("no space left on device"), "{err}");
 }
@@ -337,7 +338,7 @@ fn an_exact_id_wins_over_ids_it_begins() {
     let out = models(rt.path(), &["--id", "work-"]);
     assert_eq!(stdout(&out), "of-work-old\n", "{}", stderr(&out));
     let out = models(rt.path(), &["--id", "wor"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("give more of the id"), "{}", stderr(&out));
 }
 

@@ -493,8 +493,8 @@ fn a_runtime_folder_that_is_a_file_a_fifo_or_a_loop() {
     symlink(&looped, &looped).unwrap();
     for (dir, needle) in [(&file, "not a folder"), (&fifo, "not a directory"), (&looped, "symbolic links")] {
         let (out, _) = list_timed(dir, FAST);
-        // No entries at all: exit 1 is right, with the reason on stderr.
-        assert_eq!(out.status.code(), Some(1), "{}", dir.display());
+        // No entries, and the folder not read: a failure (exit 3), with the reason on stderr.
+        assert_eq!(out.status.code(), Some(3), "{}", dir.display());
         assert_eq!(json(&out), Vec::<Value>::new());
         let err = stderr(&out);
         assert!(err.contains(needle) && err.contains(dir.to_str().unwrap()), "{}: {err}", dir.display());
@@ -537,7 +537,7 @@ fn unreadable_folders() {
     if is_root() {
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     } else {
-        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(out.status.code(), Some(3));
         assert!(v.is_empty());
         assert!(stderr(&out).contains("permission denied"), "{}", stderr(&out));
     }
@@ -898,7 +898,7 @@ fn prune_fails_when_a_runtime_folder_cannot_be_read() {
     let file = outer.path().join("runtime");
     fs::write(&file, b"not a folder").unwrap();
     let out = run_in(&file, &["prune"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(!stderr(&out).contains("No leftovers"), "{}", stderr(&out));
     assert!(stderr(&out).contains("cannot read runtime folder"), "{}", stderr(&out));
     if is_root() {
@@ -909,7 +909,7 @@ fn prune_fails_when_a_runtime_folder_cannot_be_read() {
     fs::set_permissions(&base, fs::Permissions::from_mode(0o000)).unwrap();
     let out = run_in(&base, &["prune"]);
     fs::set_permissions(&base, fs::Permissions::from_mode(0o755)).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(!stderr(&out).contains("No leftovers"), "{}", stderr(&out));
 }
 

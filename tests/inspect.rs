@@ -71,7 +71,7 @@ fn an_exposed_instance_says_models_need_a_key() {
     let exposed = listed.iter().find(|i| i["exposed"] == true).unwrap();
     let prefix = &exposed["instanceId"].as_str().unwrap()[..8];
     let out = run_in(demo.runtime_dir(), &["models", "--id", &prefix.to_lowercase()]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3), "refused: a failure");
     assert!(stderr(&out).contains("access key"), "{}", stderr(&out));
     let none = run_in(demo.runtime_dir(), &["models", "--id", "zzzz"]);
     assert_eq!(none.status.code(), Some(1));

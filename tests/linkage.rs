@@ -42,7 +42,7 @@ fn the_command_line_starts_the_app_beside_it_for_the_menu_bar_commands() {
     let cli = dir.path().join("osaurus-tray");
     std::fs::copy(env!("CARGO_BIN_EXE_osaurus-tray"), &cli).unwrap();
     let out = Command::new(&cli).args(["tray"]).env("DISPLAY", ":none").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("osaurus-tray-app is missing"), "{err}");
     // Commands that need no tray still work there.
@@ -53,6 +53,6 @@ fn the_command_line_starts_the_app_beside_it_for_the_menu_bar_commands() {
     // want of a desktop, in the app's words.
     std::fs::copy(env!("CARGO_BIN_EXE_osaurus-tray-app"), dir.path().join("osaurus-tray-app")).unwrap();
     let out = Command::new(&cli).args(["tray"]).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("No graphical session"), "{out:?}");
 }

@@ -27,7 +27,12 @@ fn run_env(
 ) -> std::process::Output {
     let mut c = bin();
     c.arg("--runtime-dir").arg(rt).args(args);
-    c.env("XDG_CONFIG_HOME", config).env("HOME", config).env_remove("OSAURUS_API_KEY");
+    // No session bus: the user's own keychain is not read.
+    c.env("XDG_CONFIG_HOME", config)
+        .env("HOME", config)
+        .env("XDG_RUNTIME_DIR", config)
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("OSAURUS_API_KEY");
     for (k, v) in envs {
         c.env(k, v);
     }
@@ -163,7 +168,7 @@ fn a_key_file_in_the_settings_works_only_when_private() {
     std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
     std::fs::write(&settings, serde_json::json!({"apiKeyFile": key_file}).to_string()).unwrap();
     let refused = run_env(rt.path(), config.path(), &[], &["models"]);
-    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(refused.status.code(), Some(3));
     assert!(stderr(&refused).contains("group or others can read it"), "{}", stderr(&refused));
     std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
     let out = run_env(rt.path(), config.path(), &[], &["models"]);
@@ -176,10 +181,13 @@ fn a_key_file_in_the_settings_works_only_when_private() {
 fn without_a_key_it_says_one_is_needed_and_how_to_give_it() {
     let (_server, rt, config) = exposed_server_and_folder();
     let out = run_env(rt.path(), config.path(), &[], &["models"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     let err = stderr(&out);
     assert!(
-        err.contains("needs an access key") && err.contains("OSAURUS_API_KEY") && err.contains("apiKeyFile"),
+        err.contains("needs an access key")
+            && err.contains("OSAURUS_API_KEY")
+            && err.contains("osaurus-tray key set")
+            && err.contains(config.path().join("osaurus-tray/access-key").to_str().unwrap()),
         "{err}"
     );
 }

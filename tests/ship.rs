@@ -129,6 +129,7 @@ fn every_command_has_help_with_examples() {
         "stop",
         "completions",
         "man",
+        "key",
     ] {
         let out = run(&[cmd, "--help"]);
         assert!(out.status.success(), "{cmd}");
@@ -180,6 +181,10 @@ fn bash_completes_subcommands_their_flags_and_their_values() {
     for flag in ["--json", "--all", "--no-probe"] {
         assert!(list.contains(&flag.to_owned()), "list --<TAB> offers {list:?}");
     }
+    assert!(list.contains(&"--runtime-dir".to_owned()), "list --<TAB> offers {list:?}");
+    let demo = bash_completes(&["osaurus-tray", "demo", "--"]);
+    assert!(demo.contains(&"--no-tray".to_owned()), "demo --<TAB> offers {demo:?}");
+    assert!(!demo.contains(&"--runtime-dir".to_owned()), "demo reads no runtime folder: {demo:?}");
     let watch = bash_completes(&["osaurus-tray", "watch", "--pr"]);
     assert_eq!(watch, ["--probe-interval"], "watch --pr<TAB>");
     let shells = bash_completes(&["osaurus-tray", "completions", ""]);
@@ -227,6 +232,51 @@ fn fish_completes_subcommands_their_flags_and_their_values() {
     }
 }
 
+/// What zsh offers for `line`, by its own completion system run as Tab
+/// runs it (tests/shells/zsh_complete.zsh), or None where zsh is not
+/// installed (CI installs it and sets OSAURUS_TRAY_SHELLS_REQUIRED=1).
+fn zsh_completes(line: &str) -> Option<Vec<String>> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("_osaurus-tray"), stdout(&run(&["completions", "zsh"]))).unwrap();
+    let driver = format!("{}/tests/shells/zsh_complete.zsh", env!("CARGO_MANIFEST_DIR"));
+    match Command::new("zsh").args(["-fc", "zmodload zsh/zpty"]).output() {
+        Ok(o) if o.status.success() => {}
+        why if std::env::var_os("OSAURUS_TRAY_SHELLS_REQUIRED").is_none() => {
+            eprintln!("zsh (with zsh/zpty) cannot run here ({why:?}): its completion is not checked");
+            return None;
+        }
+        why => panic!("zsh (with zsh/zpty): {why:?}"),
+    }
+    let mut c = Command::new("zsh");
+    c.arg("-f").arg(driver).arg(dir.path()).arg(line);
+    let out = run_with_deadline(c, Duration::from_secs(30));
+    assert!(out.status.success(), "zsh: {}", String::from_utf8_lossy(&out.stderr));
+    Some(stdout(&out).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect())
+}
+
+#[test]
+fn zsh_completes_subcommands_their_flags_and_their_values() {
+    let Some(top) = zsh_completes("osaurus-tray ") else { return };
+    assert!(top.contains(&"list".to_owned()) && top.contains(&"watch".to_owned()), "{top:?}");
+    let list = zsh_completes("osaurus-tray list --").unwrap();
+    for flag in ["--json", "--all", "--no-probe", "--runtime-dir"] {
+        assert!(list.contains(&flag.to_owned()), "list --<TAB> offers {list:?}");
+    }
+    let watch = zsh_completes("osaurus-tray watch --probe-int").unwrap();
+    assert_eq!(watch, ["--probe-interval"], "watch --probe-int<TAB>");
+    let shells = zsh_completes("osaurus-tray completions ").unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        assert!(shells.contains(&shell.to_owned()), "completions <TAB> offers {shells:?}");
+    }
+    // The key's actions, and not the app's own way to read the keychain.
+    let mut key = zsh_completes("osaurus-tray key ").unwrap();
+    key.sort();
+    assert_eq!(key, ["clear", "help", "set", "status"], "key <TAB>");
+    // A command that reads no runtime folder is not offered one.
+    let man = zsh_completes("osaurus-tray man --").unwrap();
+    assert!(!man.contains(&"--runtime-dir".to_owned()), "man --<TAB> offers {man:?}");
+}
+
 #[test]
 fn the_man_page_documents_the_commands() {
     let out = run(&["man"]);
@@ -242,7 +292,21 @@ fn the_man_page_documents_the_commands() {
         assert!(page.contains(&name.replace('-', "\\-")), "the man page does not name {name}");
     }
     // Each command's options are on this page; there are no pages per command to refer to.
-    assert!(page.contains("osaurus\\-tray watch [\\-\\-json] [\\-\\-no\\-probe] [\\-\\-probe\\-interval S]"), "{page}");
+    assert!(
+        page.contains(
+            "osaurus\\-tray watch [\\-\\-runtime\\-dir DIR] [\\-\\-json] [\\-\\-no\\-probe] [\\-\\-probe\\-interval S]"
+        ),
+        "{page}"
+    );
+    // Only the commands that read runtime folders are shown taking one.
+    assert!(page.contains(".SS \"osaurus\\-tray demo [\\-\\-no\\-tray]\"\n"), "{page}");
+    assert!(page.contains(".SS \"osaurus\\-tray man\"\n"), "{page}");
+    assert!(page.contains(".SS \"osaurus\\-tray key {set|clear|status}\"\n"), "{page}");
+    // Every exit status a script may see, 3 (something failed) apart from 1.
+    let exits = &page[page.find(".SH \"EXIT STATUS\"").unwrap()..page.find(".SH ENVIRONMENT").unwrap()];
+    for code in ["0", "1", "2", "3"] {
+        assert!(exits.contains(&format!(".TP\n\\fB{code}\\fR\n")), "no exit status {code}: {exits}");
+    }
     assert!(!page.contains("osaurus\\-tray\\-list(1)"), "the page refers to a page that does not exist");
     // man itself reads it without a warning, where man is installed.
     if let Ok(check) = Command::new("groff")
@@ -284,7 +348,7 @@ fn without_a_desktop_the_tray_says_so_and_leaves_nothing() {
         let mut c = bin();
         c.args(args).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").env("XDG_RUNTIME_DIR", runtime.path());
         let out = run_with_deadline(c, Duration::from_secs(20));
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
         let err = stderr(&out);
         assert!(err.contains("No graphical session") && !err.contains("panicked"), "{args:?}: {err}");
     }

@@ -76,3 +76,14 @@ fn the_menu_read_over_dbus_matches_the_model_after_every_change() {
         assert!(stdout.contains("menu-sync: all passed"), "{stdout}");
     }
 }
+
+/// The tray item as panels read it over D-Bus: titled "Osaurus Tray" (not
+/// the executable's name), `NeedsAttention` while a server is open to the
+/// LAN and `Active` again once it is gone.
+#[test]
+fn the_panel_item_is_titled_and_asks_for_attention_while_a_server_is_exposed() {
+    if can_run() {
+        let stdout = run_script("sni.sh", &[]);
+        assert!(stdout.contains("sni: 3 passed, 0 failed"), "{stdout}");
+    }
+}

@@ -1,12 +1,14 @@
 //! `osaurus-tray-app`, the menu-bar app: every command of `osaurus-tray`,
 //! and the tray itself for `tray`, `demo` and no command.
 
+mod keychain;
 mod tray;
 
 use std::any::Any;
 
 use osaurus_tray::discovery::RuntimeDirs;
 use osaurus_tray::gui::{Gui, Options};
+use osaurus_tray::key_store::Keychain;
 use osaurus_tray::single_instance::TrayLock;
 
 struct App;
@@ -22,6 +24,10 @@ impl Gui for App {
 
     fn post(&self, message: osaurus_tray::control::Message) -> Result<(), String> {
         tray::platform::post(message)
+    }
+
+    fn keychain(&self) -> Option<Box<dyn Keychain>> {
+        Some(Box::new(keychain::SystemKeychain))
     }
 }
 

@@ -14,6 +14,8 @@ use crate::gui::Gui;
 /// Which instance, and how long to wait for it.
 #[derive(Debug, Args)]
 pub struct Target {
+    #[command(flatten)]
+    pub place: crate::cli::Place,
     /// The instance whose id is PREFIX, else the one whose id starts with
     /// PREFIX (case-insensitive); needed when more than one could be meant.
     #[arg(long, value_name = "PREFIX")]
@@ -129,6 +131,8 @@ fn run(
     send(request.message()).map_err(Failure::Other)?;
     match control::wait(&request, Duration::from_secs_f64(target.timeout)) {
         Ok(done) => super::emit(&format!("{done}\n")),
-        Err(sentence) => Err(Failure::Other(sentence)),
+        // Nothing changed in time: the change asked for did not happen
+        // (exit 1), which is not a failure of this program (exit 3).
+        Err(sentence) => Err(Failure::NotFound(sentence)),
     }
 }

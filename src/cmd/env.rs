@@ -5,6 +5,7 @@ use clap::Args;
 use super::{Failure, Outcome};
 use crate::cli::ProbeArgs;
 use crate::discovery::{Instance, RuntimeDirs};
+use crate::key_store::Keychain;
 use crate::settings::Settings;
 use crate::text::export_line;
 
@@ -17,23 +18,29 @@ pub const PLACEHOLDER_KEY: &str = "osaurus";
 #[derive(Debug, Args)]
 pub struct Env {
     #[command(flatten)]
+    pub place: crate::cli::Place,
+    #[command(flatten)]
     pub probe: ProbeArgs,
-    /// Export the configured access key (OSAURUS_API_KEY or the settings' key
-    /// file) as OPENAI_API_KEY, instead of a placeholder. It is printed.
+    /// Export the configured access key (OSAURUS_API_KEY, the settings' key
+    /// file, or the one `osaurus-tray key set` kept) as OPENAI_API_KEY,
+    /// instead of a placeholder. It is printed.
     #[arg(long)]
     pub with_key: bool,
 }
 
 impl Env {
     /// Prints the exports for the best instance.
-    pub fn run(&self, dirs: &RuntimeDirs) -> Outcome {
+    pub fn run(&self, dirs: &RuntimeDirs, keychain: Option<&dyn Keychain>) -> Outcome {
         let best = super::best(dirs, self.probe)?;
         let key = if self.with_key {
             let settings = Settings::default_path().map(|p| Settings::peek(&p)).unwrap_or_default();
-            match settings.access_key().map_err(Failure::Other)? {
+            match settings.access_key(keychain).map_err(Failure::Other)? {
                 Some(key) => Key::Configured(key.reveal().to_owned()),
                 None => {
-                    return Err(Failure::Other(format!("No access key is configured: {}.", crate::key::HOW_TO_GIVE)))
+                    return Err(Failure::Other(format!(
+                        "No access key is configured: {}.",
+                        crate::key_store::how_to_give()
+                    )))
                 }
             }
         } else {

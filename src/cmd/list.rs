@@ -14,6 +14,8 @@ use crate::text::sanitize;
 /// List running instances, best first.
 #[derive(Debug, Args)]
 pub struct List {
+    #[command(flatten)]
+    pub place: crate::cli::Place,
     /// Print one JSON array instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -52,10 +54,12 @@ impl List {
         }
         if shown.is_empty() {
             return Err(match self.all {
-                true => super::missing_folder(dirs).unwrap_or_else(|| {
-                    Failure::NotFound(format!("No Osaurus instance folders found in {}.", dirs.describe()))
-                }),
-                false => super::none_running(dirs),
+                true => {
+                    super::missing_folder(dirs).or_else(|| super::unread_folders(dirs, &snap)).unwrap_or_else(|| {
+                        Failure::NotFound(format!("No Osaurus instance folders found in {}.", dirs.describe()))
+                    })
+                }
+                false => super::none_running(dirs, &snap),
             });
         }
         Ok(())

@@ -58,6 +58,14 @@ fn commands_section(cli: &clap::Command) -> String {
     let mut s = String::from(".SH COMMANDS\n");
     for sub in cli.get_subcommands().filter(|c| c.get_name() != "help") {
         let mut usage = format!("osaurus-tray {}", sub.get_name());
+        let actions: Vec<&str> = sub
+            .get_subcommands()
+            .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+            .map(|c| c.get_name())
+            .collect();
+        if !actions.is_empty() {
+            usage.push_str(&format!(" {{{}}}", actions.join("|")));
+        }
         for a in sub.get_arguments().filter(|a| !a.is_hide_set() && a.get_id() != "help") {
             if let Some(long) = a.get_long() {
                 let value = match a.get_action().takes_values() {
@@ -73,13 +81,20 @@ fn commands_section(cli: &clap::Command) -> String {
         if let Some(about) = sub.get_long_about().or(sub.get_about()) {
             let _ = writeln!(s, "{}", roff(&about.to_string()));
         }
+        for action in sub.get_subcommands().filter(|c| !c.is_hide_set() && c.get_name() != "help") {
+            let _ = writeln!(s, ".TP\n\\fB{}\\fR", roff(action.get_name()));
+            if let Some(about) = action.get_about() {
+                let _ = writeln!(s, "{}", roff(&about.to_string()));
+            }
+        }
         for a in sub.get_arguments().filter(|a| !a.is_hide_set() && a.get_id() != "help") {
             let name = match (a.get_long(), a.is_positional()) {
                 (Some(long), _) => format!("--{long}"),
                 (None, true) => a.get_id().as_str().to_uppercase(),
                 _ => continue,
             };
-            if a.is_global_set() {
+            // Described once, under OPTIONS (`--runtime-dir`).
+            if cli.get_arguments().any(|top| top.get_id() == a.get_id()) {
                 continue;
             }
             let _ = writeln!(s, ".TP\n\\fB{}\\fR", roff(&name));
@@ -104,10 +119,13 @@ const FIXED_SECTIONS: &str = r#".SH "EXIT STATUS"
 Success. \fBwatch\fR and the menu\-bar app also end with 0 on Ctrl\-C or SIGTERM, and \fBwatch\fR when its reader goes away.
 .TP
 \fB1\fR
-No instance qualifies (\fBurl\fR, \fBenv\fR, \fBopen\fR, \fBmodels\fR with nothing running; \fBlist\fR with nothing to show), or something failed: the reason is one line on standard error (a write that failed, a browser that could not be opened, a server that refused, a leftover that could not be removed, a runtime folder that could not be read).
+No instance qualifies: \fBurl\fR, \fBenv\fR, \fBopen\fR, \fBmodels\fR with nothing running (or no running instance with the id given); \fBlist\fR with nothing to show.
 .TP
 \fB2\fR
-The command line could not be understood (an unknown option, a missing value).
+The command line could not be understood (an unknown option, a missing value, \fB\-\-runtime\-dir\fR given to a command that reads no runtime folder).
+.TP
+\fB3\fR
+Something failed; the reason is one line on standard error: a browser that could not be opened, a server that refused or failed to list its models, an access key that could not be read, a leftover that could not be removed, a write to standard output that failed, a runtime folder that does not exist (when named) or could not be read, a menu\-bar app that could not start.
 .PP
 A closed pipe (\fBosaurus\-tray list | head \-1\fR) ends a command quietly.
 .SH ENVIRONMENT
@@ -116,7 +134,7 @@ A closed pipe (\fBosaurus\-tray list | head \-1\fR) ends a command quietly.
 The one runtime folder to read, as \fB\-\-runtime\-dir\fR; empty means the default folders.
 .TP
 \fBOSAURUS_API_KEY\fR
-The access key for \fB/v1/models\fR (\fBmodels\fR, the menu), sent only to 127.0.0.1 and only to a server of this user; \fBenv \-\-with\-key\fR prints it.
+The access key for \fB/v1/models\fR (\fBmodels\fR, the menu), sent only to 127.0.0.1 and only to a server of this user; \fBenv \-\-with\-key\fR prints it. It comes before a key file named in the settings, which comes before the key \fBkey set\fR kept.
 .TP
 \fBHOME\fR
 Where the default runtime folders and Osaurus's settings are looked for.
@@ -139,6 +157,9 @@ Osaurus's settings: which agents are tunnelled to the internet, and whether any 
 .TP
 \fI~/.config/osaurus\-tray/settings.json\fR (Linux), \fI~/Library/Application Support/osaurus\-tray/settings.json\fR (macOS)
 This program's settings (notifications, the LAN title, the probe interval, \fBapiKeyFile\fR: a key file that neither group nor others may read).
+.TP
+\fI~/.config/osaurus\-tray/access\-key\fR (Linux), \fI~/Library/Application Support/osaurus\-tray/access\-key\fR (macOS)
+The access key \fBkey set\fR keeps, mode 600, where there is no keychain to keep it: the macOS Keychain and the Secret Service (item \fIio.github.osaurus\-tray\fR, account \fIaccess\-key\fR) come first.
 .SH "SEE ALSO"
 The README at https://github.com/osaurus\-tray/osaurus\-tray
 "#;

@@ -12,6 +12,7 @@ pub mod completions;
 pub mod control;
 pub mod demo;
 pub mod env;
+pub mod key;
 pub mod list;
 pub mod man;
 pub mod models;
@@ -29,12 +30,21 @@ use crate::discovery::{Instance, RuntimeDirs};
 use crate::probe::Prober;
 use crate::snapshot::Snapshot;
 
+/// The exit status when no instance qualifies.
+pub const EXIT_NOT_FOUND: i32 = 1;
+/// The exit status of a command line that could not be understood (clap's).
+pub const EXIT_USAGE: i32 = 2;
+/// The exit status when something failed: a browser that did not open, a
+/// server that refused, a leftover kept, a write or a runtime folder that
+/// failed. A script tells it from [`EXIT_NOT_FOUND`].
+pub const EXIT_FAILED: i32 = 3;
+
 /// Why a command did not succeed; `main` prints it and exits with its code.
 #[derive(Debug)]
 pub enum Failure {
-    /// No instance qualifies (exit 1).
+    /// No instance qualifies (exit [`EXIT_NOT_FOUND`]).
     NotFound(String),
-    /// Anything else that went wrong (exit 1).
+    /// Anything else that went wrong (exit [`EXIT_FAILED`]).
     Other(String),
     /// The command cannot do anything on this system (exit 2).
     Unsupported(String),
@@ -53,12 +63,13 @@ impl fmt::Display for Failure {
 }
 
 impl Failure {
-    /// The exit status for it.
+    /// The exit status this failure ends the command with.
     pub fn code(&self) -> i32 {
         match self {
+            Failure::NotFound(_) => EXIT_NOT_FOUND,
+            Failure::Other(_) => EXIT_FAILED,
             Failure::Unsupported(_) => 2,
             Failure::Closed => 0,
-            Failure::NotFound(_) | Failure::Other(_) => 1,
         }
     }
 }
@@ -72,10 +83,21 @@ pub fn snapshot(dirs: &RuntimeDirs, probe: ProbeArgs) -> Snapshot {
     Snapshot::take(dirs, prober.as_ref())
 }
 
-/// The sentence used when nothing runs.
-pub fn none_running(dirs: &RuntimeDirs) -> Failure {
+/// The sentence used when nothing runs in `snap`, taken of `dirs`. When
+/// the folder named does not exist, or a runtime folder could not be read,
+/// "nothing runs" cannot be told: that is a failure, not "none found".
+pub fn none_running(dirs: &RuntimeDirs, snap: &Snapshot) -> Failure {
     missing_folder(dirs)
+        .or_else(|| unread_folders(dirs, snap))
         .unwrap_or_else(|| Failure::NotFound(format!("No running Osaurus instance found in {}.", dirs.describe())))
+}
+
+/// When a runtime folder of `snap` could not be read (said on standard
+/// error already), the failure that says so.
+pub fn unread_folders(dirs: &RuntimeDirs, snap: &Snapshot) -> Option<Failure> {
+    (!snap.warnings.is_empty()).then(|| {
+        Failure::Other(format!("Nothing found in {}, and some of it could not be read (see above).", dirs.describe()))
+    })
 }
 
 /// When the one folder the user named does not exist, that is what went
@@ -84,7 +106,7 @@ pub fn missing_folder(dirs: &RuntimeDirs) -> Option<Failure> {
     let [dir] = &dirs.bases[..] else { return None };
     let missing = dirs.explicit && std::fs::symlink_metadata(dir).is_err_and(|e| e.kind() == io::ErrorKind::NotFound);
     missing.then(|| {
-        Failure::NotFound(format!(
+        Failure::Other(format!(
             "The runtime folder {} does not exist (named by --runtime-dir or OSAURUS_RUNTIME_DIR).",
             crate::text::sanitize(&dir.display().to_string(), 400)
         ))
@@ -95,7 +117,7 @@ pub fn missing_folder(dirs: &RuntimeDirs) -> Option<Failure> {
 pub fn best(dirs: &RuntimeDirs, probe: ProbeArgs) -> Result<Instance, Failure> {
     let snap = snapshot(dirs, probe);
     print_warnings(&snap);
-    snap.best().cloned().ok_or_else(|| none_running(dirs))
+    snap.best().cloned().ok_or_else(|| none_running(dirs, &snap))
 }
 
 /// The running instance `prefix` names, among `entries`: the one whose id is

@@ -7,13 +7,14 @@ use super::{Failure, Outcome};
 use crate::cli::ProbeArgs;
 use crate::discovery::RuntimeDirs;
 use crate::inspect::{fetch_models_up_to, Models};
-use crate::key::HOW_TO_GIVE;
 use crate::probe::Prober;
 use crate::settings::Settings;
 
 /// Print the model ids of the best (or named) running instance.
 #[derive(Debug, Args)]
 pub struct ModelsCmd {
+    #[command(flatten)]
+    pub place: crate::cli::Place,
     /// Print one JSON object: {"instanceId", "url", "models": [...]}.
     #[arg(long)]
     pub json: bool,
@@ -33,11 +34,11 @@ struct Answer<'a> {
 
 impl ModelsCmd {
     /// Prints the ids, one a line, or the JSON object.
-    pub fn run(&self, dirs: &RuntimeDirs) -> Outcome {
+    pub fn run(&self, dirs: &RuntimeDirs, keychain: Option<&dyn crate::key_store::Keychain>) -> Outcome {
         let snap = super::snapshot(dirs, ProbeArgs { no_probe: false });
         super::print_warnings(&snap);
         let instance = match &self.id {
-            None => snap.best().ok_or_else(|| super::none_running(dirs))?,
+            None => snap.best().ok_or_else(|| super::none_running(dirs, &snap))?,
             Some(prefix) => super::pick(snap.all(), prefix)?,
         };
         let name = crate::text::sanitize(instance.url.as_deref().unwrap_or(&instance.instance_id), 80);
@@ -45,7 +46,7 @@ impl ModelsCmd {
             return Err(Failure::Other(format!("{name} is not Osaurus: {why}.")));
         }
         let settings = Settings::default_path().map(|p| Settings::peek(&p)).unwrap_or_default();
-        let key = settings.access_key().map_err(Failure::Other)?;
+        let key = settings.access_key(keychain).map_err(Failure::Other)?;
         // Every id the server lists (the menu keeps the first 200). The key
         // goes only to a server of this user (the prober enforces it; this
         // says so).
@@ -73,7 +74,10 @@ impl ModelsCmd {
                 return Err(Failure::Other(format!("{name} did not accept the access key for its models (401).")))
             }
             Models::NeedsKey => {
-                return Err(Failure::Other(format!("{name} needs an access key to list its models: {HOW_TO_GIVE}.")))
+                return Err(Failure::Other(format!(
+                    "{name} needs an access key to list its models: {}.",
+                    crate::key_store::how_to_give()
+                )))
             }
             Models::Unavailable(why) => {
                 return Err(Failure::Other(format!("Could not list the models of {name}: {why}.")))

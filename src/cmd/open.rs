@@ -11,6 +11,8 @@ use crate::discovery::RuntimeDirs;
 #[derive(Debug, Args)]
 pub struct Open {
     #[command(flatten)]
+    pub place: crate::cli::Place,
+    #[command(flatten)]
     pub probe: ProbeArgs,
 }
 

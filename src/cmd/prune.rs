@@ -22,6 +22,8 @@ use crate::text::sanitize;
 /// every copy, in every base folder.
 #[derive(Debug, Args)]
 pub struct Prune {
+    #[command(flatten)]
+    pub place: crate::cli::Place,
     /// Only list what would be removed.
     #[arg(long)]
     pub dry_run: bool,
@@ -31,6 +33,9 @@ impl Prune {
     /// Finds the leftovers (taking about 10 s) and removes every copy of
     /// each, in every base folder.
     pub fn run(&self, dirs: &RuntimeDirs) -> Outcome {
+        if let Some(missing) = super::missing_folder(dirs) {
+            return Err(missing);
+        }
         let prober = Prober::default();
         let snap = Snapshot::take(dirs, None);
         super::print_warnings(&snap);

@@ -11,6 +11,8 @@ use crate::gui::{self, Gui};
 /// Run the menu-bar app.
 #[derive(Debug, Args, Default)]
 pub struct Tray {
+    #[command(flatten)]
+    pub place: crate::cli::Place,
     /// Seconds between hang checks of a running server (default: the saved setting, 300).
     #[arg(long, value_name = "S", value_parser = crate::cli::parse_interval)]
     pub probe_interval: Option<f64>,

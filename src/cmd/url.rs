@@ -10,6 +10,8 @@ use crate::discovery::RuntimeDirs;
 #[derive(Debug, Args)]
 pub struct Url {
     #[command(flatten)]
+    pub place: crate::cli::Place,
+    #[command(flatten)]
     pub probe: ProbeArgs,
 }
 

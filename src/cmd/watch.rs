@@ -18,6 +18,8 @@ use crate::watcher;
 /// Print the instances now and again on every change, until interrupted.
 #[derive(Debug, Args)]
 pub struct Watch {
+    #[command(flatten)]
+    pub place: crate::cli::Place,
     /// One JSON object per line: {"at": ..., "instances": [...], "warnings": [...], "exposure": {...}}.
     #[arg(long)]
     pub json: bool,

@@ -116,7 +116,8 @@ impl AccessKey {
 }
 
 /// How to give a key, for messages that say one is needed.
-pub const HOW_TO_GIVE: &str = "set OSAURUS_API_KEY, or name a key file (chmod 600) as \"apiKeyFile\" in the settings";
+pub const HOW_TO_GIVE: &str =
+    "run `osaurus-tray key set`, set OSAURUS_API_KEY, or name a key file (chmod 600) as \"apiKeyFile\" in the settings";
 
 #[cfg(test)]
 mod tests {

@@ -91,7 +91,7 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
     let Ok(mut event_loop) = built else {
         eprintln!("osaurus-tray: cannot start the menu-bar app: the desktop's toolkit did not start.");
         drop(keep_alive);
-        std::process::exit(1);
+        std::process::exit(osaurus_tray::cmd::EXIT_FAILED);
     };
     platform::after_toolkit();
     platform::prepare(&mut event_loop);
@@ -147,7 +147,7 @@ pub fn run(dirs: RuntimeDirs, options: Options, lock: TrayLock, keep_alive: Box<
                 drop(app.exposure_watch.take());
                 drop(keep_alive.take());
                 if app.failed {
-                    std::process::exit(1);
+                    std::process::exit(osaurus_tray::cmd::EXIT_FAILED);
                 }
             }
             _ => {}
@@ -328,9 +328,9 @@ impl App {
             .probe_interval
             .unwrap_or_else(|| Duration::from_secs(u64::from(self.context.settings.probe_interval_secs)));
         let proxy = self.proxy.clone();
-        // The key (OSAURUS_API_KEY or the settings' key file) only ever
+        // The key (OSAURUS_API_KEY, a key file, the keychain) only ever
         // goes to 127.0.0.1's /v1/models; a refused key file is said once.
-        let access_key = match self.context.settings.access_key() {
+        let access_key = match self.context.settings.access_key(Some(&crate::keychain::SystemKeychain)) {
             Ok(key) => key,
             Err(why) => {
                 eprintln!("osaurus-tray: {why}");
@@ -357,6 +357,8 @@ impl App {
         match platform::with_icon(builder, model.icon).build() {
             Ok(tray) => {
                 tray.set_title(model.title.as_deref());
+                platform::name_item(&tray);
+                platform::set_attention(&tray, model.icon.lan_badge);
                 self.tray = Some(tray);
                 true
             }
@@ -510,6 +512,9 @@ impl App {
         if let Some(tray) = &self.tray {
             if before.as_ref().map(|b| b.icon) != Some(model.icon) {
                 platform::set_icon(tray, model.icon);
+            }
+            if before.as_ref().map(|b| b.icon.lan_badge) != Some(model.icon.lan_badge) {
+                platform::set_attention(tray, model.icon.lan_badge);
             }
             if before.as_ref().map(|b| &b.title) != Some(&model.title) {
                 tray.set_title(model.title.as_deref());

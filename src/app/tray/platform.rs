@@ -109,6 +109,92 @@ pub fn set_icon(tray: &TrayIcon, kind: IconKind) {
     if let Err(e) = result {
         eprintln!("osaurus-tray: cannot change the tray icon: {e}");
     }
+    #[cfg(target_os = "linux")]
+    indicator::attention_icon_is_the_icon(tray);
+}
+
+/// What the panel calls the tray item (Linux: the StatusNotifierItem's
+/// `Title`, which is otherwise the executable's name, `osaurus-tray-app`).
+#[cfg(target_os = "linux")]
+const ITEM_TITLE: &str = "Osaurus Tray";
+
+/// Names the tray item for the panel, once it is built ([`ITEM_TITLE`]).
+/// macOS has no such name: the menu-bar item is the app's.
+pub fn name_item(tray: &TrayIcon) {
+    #[cfg(target_os = "linux")]
+    indicator::set_title(tray, ITEM_TITLE);
+    #[cfg(not(target_os = "linux"))]
+    let _ = tray;
+}
+
+/// Asks the panel for attention while `needed` (a server is open to the
+/// LAN or the internet): on Linux the item's `Status` is `NeedsAttention`,
+/// which panels show even where they hide quiet items, else `Active`. The
+/// attention icon is the icon itself (its badge already says why). macOS
+/// has no such state: the badge on the icon says it.
+pub fn set_attention(tray: &TrayIcon, needed: bool) {
+    #[cfg(target_os = "linux")]
+    indicator::set_attention(tray, needed);
+    #[cfg(not(target_os = "linux"))]
+    let _ = (tray, needed);
+}
+
+/// The tray item's title and status, set on the libayatana-appindicator
+/// object behind tray-icon's item (tray-icon sets neither).
+#[cfg(target_os = "linux")]
+mod indicator {
+    use std::ffi::{c_void, CStr, CString};
+
+    use libappindicator as ai;
+    use tray_icon::TrayIcon;
+
+    // tray-icon's `AppIndicator` wraps one pointer to the C object; being
+    // the size of that one field, it holds it at offset 0.
+    const _: () = assert!(size_of::<ai::AppIndicator>() == size_of::<*mut c_void>());
+
+    /// The C object behind `tray`'s item, valid as long as `tray` is.
+    fn object(tray: &TrayIcon) -> *mut c_void {
+        // SAFETY: `app_indicator` points at the live wrapper while `tray`
+        // lives; its one field, a pointer, is at offset 0 (checked above),
+        // and it is only read.
+        unsafe { tray.app_indicator().cast::<*mut c_void>().read() }
+    }
+
+    pub fn set_title(tray: &TrayIcon, title: &str) {
+        let Ok(title) = CString::new(title) else { return };
+        // SAFETY: a live AppIndicator and a NUL-terminated string, which
+        // the library copies.
+        unsafe { ai::app_indicator_set_title(object(tray).cast(), title.as_ptr()) }
+    }
+
+    pub fn set_attention(tray: &TrayIcon, needed: bool) {
+        attention_icon_is_the_icon(tray);
+        let status = match needed {
+            true => ai::AppIndicatorStatus_APP_INDICATOR_STATUS_ATTENTION,
+            false => ai::AppIndicatorStatus_APP_INDICATOR_STATUS_ACTIVE,
+        };
+        // SAFETY: a live AppIndicator and one of the library's statuses.
+        unsafe { ai::app_indicator_set_status(object(tray).cast(), status) }
+    }
+
+    /// Shows the icon itself when the item needs attention: tray-icon
+    /// names no attention icon, and a panel would show none, or a generic one.
+    pub fn attention_icon_is_the_icon(tray: &TrayIcon) {
+        let item = object(tray);
+        // SAFETY: a live AppIndicator; the name it returns is its own,
+        // copied here before anything changes it.
+        let name = unsafe {
+            let name = ai::app_indicator_get_icon(item.cast());
+            if name.is_null() {
+                return;
+            }
+            CStr::from_ptr(name).to_owned()
+        };
+        let description = c"Osaurus Tray";
+        // SAFETY: a live AppIndicator and two NUL-terminated strings, which
+        // the library copies.
+        unsafe { ai::app_indicator_set_attention_icon_full(item.cast(), name.as_ptr(), description.as_ptr()) }
+    }
 }
 
 /// Launches the Osaurus app (macOS), the way its own docs do. Waits for
