@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use crate::discovery::{Instance, LanAccess};
 use crate::exposure::Exposure;
 use crate::text::{age, sanitize, table};
+use crate::vocabulary::{address_gone, Reach, Status};
 
 /// The aligned table `list` prints (and `watch`, with every entry). NOTE says what probes found that a
 /// person must know (another program on the port, a LAN address that is
 /// gone); with `all`, PROBLEM adds what the file got wrong.
 pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
-    let mut header = vec!["URL", "LAN", "REACHABLE", "AGE", "ID", "NOTE"];
+    let mut header = vec!["URL", "LAN", "STATUS", "AGE", "ID", "NOTE"];
     if all {
         header.splice(0..0, ["STATE"]);
         header.push("PROBLEM");
@@ -20,14 +21,8 @@ pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
     for i in instances {
         let mut row = vec![
             i.url.as_deref().map_or_else(|| "-".to_owned(), |u| sanitize(u, 80)),
-            lan_cell(i),
-            match (i.reachable, &i.not_osaurus) {
-                _ if i.leftover.is_some() => "left over".into(),
-                (_, Some(_)) => "not Osaurus".into(),
-                (Some(true), None) => "yes".into(),
-                (Some(false), None) => "NO".into(),
-                (None, None) => "-".into(),
-            },
+            Reach::of(i).map_or_else(|| "-".into(), Reach::word),
+            if i.is_running() { Status::of(i, None).word().into() } else { "-".into() },
             i.updated_at.map_or_else(|| "-".into(), |t| age(t, now)),
             sanitize(i.short_id(), 96),
             sanitize(&notes(i).join("; "), 160),
@@ -41,17 +36,6 @@ pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
     table(&rows)
 }
 
-/// `LAN`, and what a client on the LAN gets when that was asked.
-fn lan_cell(i: &Instance) -> String {
-    match (i.exposed, i.lan_access) {
-        (false, _) => "-".into(),
-        (true, Some(LanAccess::Open)) => "LAN open".into(),
-        (true, Some(LanAccess::Guarded)) => "LAN guarded".into(),
-        (true, Some(LanAccess::Blocked)) => "LAN blocked".into(),
-        (true, _) => "LAN".into(),
-    }
-}
-
 /// What probes found that a person must know, one phrase each.
 pub fn notes(i: &Instance) -> Vec<String> {
     let mut out = Vec::new();
@@ -61,19 +45,15 @@ pub fn notes(i: &Instance) -> Vec<String> {
     if let Some(why) = &i.not_osaurus {
         out.push(why.clone());
     }
-    if i.address_on_this_machine == Some(false) {
-        let address = i.address.as_deref().unwrap_or_default();
-        let lo = i.loopback_url.as_deref().unwrap_or_default();
-        out.push(format!("{address} is no longer this machine's address; use {lo}"));
-    }
+    out.extend(address_gone(i));
     if crate::discovery::select::is_from_the_future(i, Utc::now()) {
         out.push("updatedAt is in the future; ranked as undated".into());
     }
     if i.lan_access == Some(LanAccess::Open) {
-        out.push("open to anyone on the network: no access key needed".into());
+        out.push("open to anyone on the local network: no access key needed".into());
     }
     if i.lan_access == Some(LanAccess::Blocked) {
-        out.push(format!("LAN access not checked: {}", crate::menu_model::LAN_BLOCKED));
+        out.push(format!("LAN not checked: {}", crate::menu_model::LAN_BLOCKED));
     }
     out
 }

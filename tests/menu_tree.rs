@@ -62,7 +62,7 @@ fn main() {
 }
 
 fn row(label: &str, key: Option<&str>) -> Item {
-    Item::Row { label: label.into(), action: Some(Action::Copy(label.into())), key: key.map(Into::into) }
+    Item::Row { label: label.into(), action: Some(Action::Copy(label.into())), key: key.map(Into::into), accel: None }
 }
 
 /// An instance's submenu: its label, and a row naming it.
@@ -157,7 +157,7 @@ fn a_row_that_loses_its_action_does_nothing_when_clicked() {
     let mut t = MenuTree::new();
     t.apply(&[row("Copy URL", Some("q"))]);
     let id = t.menu().items()[0].id().clone();
-    t.apply(&[Item::Row { label: "Copy URL".into(), action: None, key: Some("q".into()) }]);
+    t.apply(&[Item::Row { label: "Copy URL".into(), action: None, key: Some("q".into()), accel: None }]);
     assert_eq!(t.menu().items()[0].id(), &id);
     assert_eq!(t.action(&id), None);
     assert!(!t.menu().items()[0].as_menuitem().unwrap().is_enabled());
