@@ -84,3 +84,66 @@ pub fn exposure_lines(e: &Exposure) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::State;
+
+    fn inst(id: &str, exposed: bool, reachable: Option<bool>) -> Instance {
+        Instance {
+            instance_id: id.into(),
+            state: State::Running,
+            url: Some("http://127.0.0.1:1".into()),
+            address: Some(if exposed { "192.168.1.23" } else { "127.0.0.1" }.into()),
+            port: Some(1),
+            expose_to_network: Some(exposed),
+            exposed,
+            reachable,
+            updated_at: None,
+            dir: format!("/rt/{id}").into(),
+            problem: None,
+            not_osaurus: None,
+            loopback_url: exposed.then(|| "http://127.0.0.1:1".into()),
+            address_on_this_machine: None,
+            lan_access: None,
+            leftover: None,
+        }
+    }
+
+    /// The LAN and STATUS cells of each row, in order.
+    fn cells(table: &str) -> Vec<(String, String)> {
+        let lines: Vec<&str> = table.lines().collect();
+        let at = |name: &str| lines[0].find(name).unwrap();
+        let (lan, status, age) = (at("LAN"), at("STATUS"), at("AGE"));
+        lines[1..].iter().map(|l| (l[lan..status].trim().to_owned(), l[status..age].trim().to_owned())).collect()
+    }
+
+    #[test]
+    fn the_table_uses_the_menus_words() {
+        let mut guarded = inst("GUARDED", true, Some(true));
+        guarded.lan_access = Some(LanAccess::Guarded);
+        let mut open = inst("OPEN", true, Some(true));
+        open.lan_access = Some(LanAccess::Open);
+        let mut blocked = inst("BLOCKED", true, None);
+        blocked.lan_access = Some(LanAccess::Blocked);
+        let mut other = inst("OTHER", false, Some(false));
+        other.not_osaurus = Some("port 1 answers, but not as Osaurus".into());
+        let mut left = inst("LEFT", false, Some(true));
+        left.leftover = Some("its file is older than the process on port 1".into());
+        let dead = inst("DEAD", false, Some(false));
+        let all = [&guarded, &open, &blocked, &other, &left, &dead];
+        let table = human(&all, false, Utc::now());
+        let want = [
+            ("LAN, key required", "responding"),
+            ("LAN, open to anyone", "responding"),
+            ("LAN, not checked", "not checked"),
+            ("local only", "not Osaurus"),
+            ("local only", "left over"),
+            ("local only", "not responding"),
+        ];
+        let want: Vec<(String, String)> = want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        assert_eq!(cells(&table), want, "{table}");
+        assert!(!table.contains("guarded") && !table.contains(" NO "), "{table}");
+    }
+}
