@@ -174,7 +174,7 @@ pub struct MenuModel {
 pub struct Context {
     /// The local time zone, for "running since" rows.
     pub local: FixedOffset,
-    /// The folder "Open Runtime Folder" opens, if it exists.
+    /// The folder "Show Server Files" opens, if it exists.
     pub runtime_folder: Option<PathBuf>,
     /// Osaurus can be opened and told what to do from the menu: on macOS,
     /// and in the demo on every platform (its fake Osaurus).

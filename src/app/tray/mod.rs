@@ -625,7 +625,7 @@ fn dump_menu(path: &std::path::Path, model: &MenuModel) {
     }
 }
 
-/// The folder "Open Runtime Folder" opens: the first runtime folder that exists.
+/// The folder "Show Server Files" opens: the first runtime folder that exists.
 fn runtime_folder(dirs: &RuntimeDirs) -> Option<PathBuf> {
     dirs.bases.iter().find(|d| d.is_dir()).cloned()
 }
