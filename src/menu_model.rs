@@ -266,7 +266,7 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
             items.push(Item::action("Open in Browser", Action::OpenUrl(url)));
         }
         None => {
-            items.push(Item::info("Copy URL"));
+            items.push(Item::info("Copy URL").with_accel("CmdOrCtrl+C"));
             items.push(Item::info("Open in Browser"));
         }
     }
