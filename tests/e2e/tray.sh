@@ -275,8 +275,9 @@ menu_click "$(menu_item_id "$L" "Copy URL" 1)"
 wait_clipboard 'http*'
 for _ in $(seq 60); do [[ $(notify_count) -ge 2 ]] && break; sleep 0.05; done
 [[ $(notify_count) == 2 ]] || fail "expected a Notify call for the copy, saw $(notify_count) in all"
-grep -qF "string \"$CLIP\"" "$TMP/notify.log" && grep -q 'string "Copied"' "$TMP/notify.log" ||
+if ! grep -qF "string \"$CLIP\"" "$TMP/notify.log" || ! grep -q 'string "Copied"' "$TMP/notify.log"; then
   fail "the copy's notification does not say 'Copied $CLIP': $(grep string "$TMP/notify.log")"
+fi
 ok "a copy is confirmed: 'Copied $CLIP'"
 
 OUT=$("$APP" tray 2>&1) && fail "a second tray started: $OUT"
@@ -371,6 +372,48 @@ DT=$(($(now_ms) - T4))
 ((DT >= 4500)) || fail "'Osaurus stopped' came after $DT ms, before the 5 s a restart may take"
 ok "a stop is told once, after no server came back for 5 s ($DT ms)"
 kill -TERM "$APP_PID"
+wait "$APP_PID" || true
+
+# ---- 4. No Osaurus to tell (Linux): the warning does what the submenu does first
+RT4=$TMP/plain/runtime
+mkdir -p "$RT4"
+python3 "$(dirname "$(readlink -f "$0")")/../../scripts/fake-osaurus.py" --runtime-dir "$RT4" --expose --key e2e \
+  >"$TMP/fake4.out" 2>&1 &
+FAKE_PID=$!
+PIDS+=($FAKE_PID)
+for _ in $(seq 100); do [[ -s $TMP/fake4.out ]] && break; sleep 0.05; done
+PORT4=$(head -1 "$TMP/fake4.out")
+URL4=$(sed -n 's|.*"url" : "\(.*\)".*|\1|p' "$RT4"/*/configuration.json | sed 's|\\/|/|g')
+[[ $URL4 == http://*:$PORT4 ]] || fail "the exposed fake's file names no URL: '$URL4'"
+"$APP" --runtime-dir "$RT4" >"$TMP/app-plain.log" 2>&1 &
+APP_PID=$!
+PIDS+=($APP_PID)
+sni_connect
+wait_label "$URL4  [LAN]" 1
+L=$(menu_layout)
+ID=$(menu_item_prefix "$L" "⚠ Exposed to the local network: $URL4" 1)
+[[ -n $ID ]] || fail "no LAN warning naming $URL4 as its row does"
+disabled "$ID" && fail "the LAN warning is greyed out where there is no Osaurus to tell"
+BEFORE=$(notify_count)
+menu_click "$ID"
+wait_clipboard "$URL4"
+[[ $CLIP == "$URL4" ]] || fail "the LAN warning copied '$CLIP', not its server's URL $URL4"
+for _ in $(seq 60); do (($(notify_count) > BEFORE)) && break; sleep 0.05; done
+(($(notify_count) == BEFORE + 1)) || fail "no 'Copied' notification after the warning's copy"
+ok "with no Osaurus to tell, the LAN warning is enabled and copies its server's URL, confirmed"
+if [[ $URL4 == http://127.* ]]; then
+  echo "skip: this machine has no LAN address, so no Copy LAN URL to check"
+  PASSED=$((PASSED + 1))
+else
+  menu_click "$(menu_item_id "$L" "Copy Local URL (127.0.0.1)" 2)"
+  wait_clipboard "http://127.0.0.1:$PORT4"
+  [[ $CLIP == "http://127.0.0.1:$PORT4" ]] || fail "Copy Local URL copied '$CLIP'"
+  menu_click "$(menu_item_id "$L" "Copy LAN URL" 2)"
+  wait_clipboard "$URL4"
+  [[ $CLIP == "$URL4" ]] || fail "Copy LAN URL copied '$CLIP', not this machine's LAN URL $URL4"
+  ok "Copy LAN URL copies this machine's LAN address and the port ($CLIP); Copy Local URL 127.0.0.1"
+fi
+kill -TERM "$APP_PID" "$FAKE_PID"
 wait "$APP_PID" || true
 
 echo "e2e: $PASSED passed, 0 failed"
