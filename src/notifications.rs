@@ -152,7 +152,7 @@ fn open_to_anyone(i: &Instance) -> Notification {
 }
 
 fn url(i: &Instance) -> String {
-    sanitize(i.url.as_deref().unwrap_or("An instance"), 80)
+    sanitize(i.url.as_deref().unwrap_or("A server"), 80)
 }
 
 /// How notifications reach the user.
