@@ -541,9 +541,9 @@ fn status_row(i: &Instance, details: Option<&Details>) -> String {
         Status::Responding => "Responding".into(),
         Status::NotChecked => "Not checked yet".into(),
         Status::NotOsaurus => capitalised(i.not_osaurus.as_deref().unwrap_or("not Osaurus")),
-        Status::LeftOver => match &i.leftover {
-            Some(why) => format!("Left over from a crash: {}", sanitize(why, 200)),
-            None => format!("Left over from a crash: nothing listens{port}"),
+        Status::LeftOver => match (&i.leftover, &i.not_osaurus) {
+            (Some(why), _) | (None, Some(why)) => format!("Left over from a crash: {}", sanitize(why, 200)),
+            (None, None) => format!("Left over from a crash: nothing listens{port}"),
         },
         Status::NotResponding if details.is_some_and(|d| d.not_responding) => {
             "Not responding: still listens, but missed two checks".into()
@@ -1040,6 +1040,12 @@ mod tests {
         assert_eq!(action_of(find(&m.items, "Remove 1 Left-Over Server")), Some(&Action::RemoveLeftovers));
         let none = build(&snap(vec![inst("B", State::Running, 2, false, Some(false))]), &ctx());
         assert!(!labels(&none.items).iter().any(|l| l.starts_with("Remove")), "not a leftover until confirmed");
+        let mut other = inst("C", State::Running, 3, false, Some(false));
+        other.not_osaurus = Some("port 3 answers, but not as Osaurus".into());
+        let s = with_details(snap(vec![other]), "C", Details { leftover: true, ..Details::default() });
+        let m = build(&s, &ctx());
+        let c = sub(&m.items, "http://127.0.0.1:3  (left over)");
+        assert!(labels(c).contains(&"Left over from a crash: port 3 answers, but not as Osaurus"), "{:?}", labels(c));
     }
 
     #[test]
