@@ -53,3 +53,4 @@ pub mod menu_model;
 pub mod notifications;
 pub mod settings;
 pub mod single_instance;
+pub mod vocabulary;

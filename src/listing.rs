@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use crate::discovery::{Instance, LanAccess};
 use crate::exposure::Exposure;
 use crate::text::{age, sanitize, table};
+use crate::vocabulary::{address_gone, Reach, Status};
 
 /// The aligned table `list` prints (and `watch`, with every entry). NOTE says what probes found that a
 /// person must know (another program on the port, a LAN address that is
 /// gone); with `all`, PROBLEM adds what the file got wrong.
 pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
-    let mut header = vec!["URL", "LAN", "REACHABLE", "AGE", "ID", "NOTE"];
+    let mut header = vec!["URL", "LAN", "STATUS", "AGE", "ID", "NOTE"];
     if all {
         header.splice(0..0, ["STATE"]);
         header.push("PROBLEM");
@@ -20,14 +21,8 @@ pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
     for i in instances {
         let mut row = vec![
             i.url.as_deref().map_or_else(|| "-".to_owned(), |u| sanitize(u, 80)),
-            lan_cell(i),
-            match (i.reachable, &i.not_osaurus) {
-                _ if i.leftover.is_some() => "left over".into(),
-                (_, Some(_)) => "not Osaurus".into(),
-                (Some(true), None) => "yes".into(),
-                (Some(false), None) => "NO".into(),
-                (None, None) => "-".into(),
-            },
+            Reach::of(i).map_or_else(|| "-".into(), Reach::word),
+            if i.is_running() { Status::of(i, None).word().into() } else { "-".into() },
             i.updated_at.map_or_else(|| "-".into(), |t| age(t, now)),
             sanitize(i.short_id(), 96),
             sanitize(&notes(i).join("; "), 160),
@@ -41,17 +36,6 @@ pub fn human(instances: &[&Instance], all: bool, now: DateTime<Utc>) -> String {
     table(&rows)
 }
 
-/// `LAN`, and what a client on the LAN gets when that was asked.
-fn lan_cell(i: &Instance) -> String {
-    match (i.exposed, i.lan_access) {
-        (false, _) => "-".into(),
-        (true, Some(LanAccess::Open)) => "LAN open".into(),
-        (true, Some(LanAccess::Guarded)) => "LAN guarded".into(),
-        (true, Some(LanAccess::Blocked)) => "LAN blocked".into(),
-        (true, _) => "LAN".into(),
-    }
-}
-
 /// What probes found that a person must know, one phrase each.
 pub fn notes(i: &Instance) -> Vec<String> {
     let mut out = Vec::new();
@@ -61,19 +45,15 @@ pub fn notes(i: &Instance) -> Vec<String> {
     if let Some(why) = &i.not_osaurus {
         out.push(why.clone());
     }
-    if i.address_on_this_machine == Some(false) {
-        let address = i.address.as_deref().unwrap_or_default();
-        let lo = i.loopback_url.as_deref().unwrap_or_default();
-        out.push(format!("{address} is no longer this machine's address; use {lo}"));
-    }
+    out.extend(address_gone(i));
     if crate::discovery::select::is_from_the_future(i, Utc::now()) {
         out.push("updatedAt is in the future; ranked as undated".into());
     }
     if i.lan_access == Some(LanAccess::Open) {
-        out.push("open to anyone on the network: no access key needed".into());
+        out.push("open to anyone on the local network: no access key needed".into());
     }
     if i.lan_access == Some(LanAccess::Blocked) {
-        out.push(format!("LAN access not checked: {}", crate::menu_model::LAN_BLOCKED));
+        out.push(format!("LAN not checked: {}", crate::menu_model::LAN_BLOCKED));
     }
     out
 }
@@ -103,4 +83,67 @@ pub fn exposure_lines(e: &Exposure) -> Vec<String> {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::State;
+
+    fn inst(id: &str, exposed: bool, reachable: Option<bool>) -> Instance {
+        Instance {
+            instance_id: id.into(),
+            state: State::Running,
+            url: Some("http://127.0.0.1:1".into()),
+            address: Some(if exposed { "192.168.1.23" } else { "127.0.0.1" }.into()),
+            port: Some(1),
+            expose_to_network: Some(exposed),
+            exposed,
+            reachable,
+            updated_at: None,
+            dir: format!("/rt/{id}").into(),
+            problem: None,
+            not_osaurus: None,
+            loopback_url: exposed.then(|| "http://127.0.0.1:1".into()),
+            address_on_this_machine: None,
+            lan_access: None,
+            leftover: None,
+        }
+    }
+
+    /// The LAN and STATUS cells of each row, in order.
+    fn cells(table: &str) -> Vec<(String, String)> {
+        let lines: Vec<&str> = table.lines().collect();
+        let at = |name: &str| lines[0].find(name).unwrap();
+        let (lan, status, age) = (at("LAN"), at("STATUS"), at("AGE"));
+        lines[1..].iter().map(|l| (l[lan..status].trim().to_owned(), l[status..age].trim().to_owned())).collect()
+    }
+
+    #[test]
+    fn the_table_uses_the_menus_words() {
+        let mut guarded = inst("GUARDED", true, Some(true));
+        guarded.lan_access = Some(LanAccess::Guarded);
+        let mut open = inst("OPEN", true, Some(true));
+        open.lan_access = Some(LanAccess::Open);
+        let mut blocked = inst("BLOCKED", true, None);
+        blocked.lan_access = Some(LanAccess::Blocked);
+        let mut other = inst("OTHER", false, Some(false));
+        other.not_osaurus = Some("port 1 answers, but not as Osaurus".into());
+        let mut left = inst("LEFT", false, Some(true));
+        left.leftover = Some("its file is older than the process on port 1".into());
+        let dead = inst("DEAD", false, Some(false));
+        let all = [&guarded, &open, &blocked, &other, &left, &dead];
+        let table = human(&all, false, Utc::now());
+        let want = [
+            ("LAN, key required", "responding"),
+            ("LAN, open to anyone", "responding"),
+            ("LAN, not checked", "not checked"),
+            ("local only", "not Osaurus"),
+            ("local only", "left over"),
+            ("local only", "not responding"),
+        ];
+        let want: Vec<(String, String)> = want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        assert_eq!(cells(&table), want, "{table}");
+        assert!(!table.contains("guarded") && !table.contains(" NO "), "{table}");
+    }
 }

@@ -10,9 +10,11 @@ use crate::discovery::{Instance, LanAccess, State};
 use crate::exposure::{short_address, Exposure, RELAY_DOMAIN};
 use crate::icon::{Glyph, IconKind};
 use crate::inspect::{Details, Models};
+use crate::interfaces::Interface;
 use crate::settings::{Settings, PROBE_CHOICES};
 use crate::snapshot::Snapshot;
 use crate::text::{export_line, sanitize};
+use crate::vocabulary::{address_gone, Reach, Status};
 
 /// How to give an access key, as a menu row.
 pub const HOW_TO_GIVE_ROW: &str = "Give one: OSAURUS_API_KEY, or apiKeyFile in the settings file";
@@ -67,6 +69,9 @@ pub enum Item {
         action: Option<Action>,
         /// What the row stands for, when its label can change (see [`Item::key`]).
         key: Option<String>,
+        /// Its key equivalent, in muda's accelerator syntax
+        /// (`CmdOrCtrl+C`), where the platform shows one (macOS).
+        accel: Option<&'static str>,
     },
     /// A row that opens a submenu.
     Submenu {
@@ -92,7 +97,7 @@ pub enum Item {
 
 impl Item {
     fn info(label: impl AsRef<str>) -> Item {
-        Item::Row { label: sanitize(label.as_ref(), MAX_LABEL), action: None, key: None }
+        Item::Row { label: sanitize(label.as_ref(), MAX_LABEL), action: None, key: None, accel: None }
     }
 
     fn check(label: &str, checked: bool, action: Action) -> Item {
@@ -100,7 +105,7 @@ impl Item {
     }
 
     fn action(label: impl AsRef<str>, action: Action) -> Item {
-        Item::Row { label: sanitize(label.as_ref(), MAX_LABEL), action: Some(action), key: None }
+        Item::Row { label: sanitize(label.as_ref(), MAX_LABEL), action: Some(action), key: None, accel: None }
     }
 
     fn submenu(label: impl AsRef<str>, items: Vec<Item>) -> Item {
@@ -113,6 +118,22 @@ impl Item {
             *k = Some(key);
         }
         self
+    }
+
+    /// The same row, with the key equivalent `accel`.
+    fn with_accel(mut self, accel: &'static str) -> Item {
+        if let Item::Row { accel: a, .. } = &mut self {
+            *a = Some(accel);
+        }
+        self
+    }
+
+    /// The row's key equivalent, if it has one (muda's syntax).
+    pub fn accelerator(&self) -> Option<&'static str> {
+        match self {
+            Item::Row { accel, .. } => *accel,
+            _ => None,
+        }
     }
 
     /// What the item stands for across two menus. Rows about one instance
@@ -153,7 +174,7 @@ pub struct MenuModel {
 pub struct Context {
     /// The local time zone, for "running since" rows.
     pub local: FixedOffset,
-    /// The folder "Open Runtime Folder" opens, if it exists.
+    /// The folder "Show Server Files" opens, if it exists.
     pub runtime_folder: Option<PathBuf>,
     /// Osaurus can be opened and told what to do from the menu: on macOS,
     /// and in the demo on every platform (its fake Osaurus).
@@ -174,6 +195,9 @@ pub struct Context {
     /// What Osaurus's settings expose beyond the LAN (relay tunnels, CORS),
     /// as read; shown while an instance runs, when it is in effect.
     pub exposure: Exposure,
+    /// This machine's network interfaces, for the URL another machine
+    /// would use ([`lan_url`]).
+    pub interfaces: Vec<Interface>,
 }
 
 /// The longest agent name in an "Internet:" row, so that the row keeps its URL.
@@ -205,16 +229,11 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
         }
     }
     for i in &exposed {
-        let access = match i.lan_access {
-            Some(LanAccess::Open) => " — open to anyone",
-            Some(LanAccess::Guarded) => " — key required",
-            Some(LanAccess::Blocked) => " — not checked",
-            _ => "",
-        };
-        // The warning leads to the fix.
-        let label = format!("⚠ Exposed to the local network: {}{access}", endpoint(i));
-        let row = match make_local(i, snap.details(i), ctx) {
-            Some(request) => Item::action(label, Action::Control(request)),
+        let access = Reach::of(i).and_then(Reach::qualifier).map(|q| format!(" — {q}")).unwrap_or_default();
+        // Named as its row names it; a click leads to the fix, or to it.
+        let label = format!("⚠ Exposed to the local network: {}{access}", name(i));
+        let row = match warning_action(i, snap, ctx) {
+            Some(action) => Item::action(label, action),
             None => Item::info(label),
         };
         items.push(row.keyed(instance_key("exposed", i)));
@@ -243,18 +262,18 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
     items.push(Item::Separator);
     match snap.best().and_then(|b| b.usable_url().map(str::to_owned)) {
         Some(url) => {
-            items.push(Item::action("Copy URL", Action::Copy(url.clone())));
+            items.push(Item::action("Copy URL", Action::Copy(url.clone())).with_accel("CmdOrCtrl+C"));
             items.push(Item::action("Open in Browser", Action::OpenUrl(url)));
         }
         None => {
-            items.push(Item::info("Copy URL"));
+            items.push(Item::info("Copy URL").with_accel("CmdOrCtrl+C"));
             items.push(Item::info("Open in Browser"));
         }
     }
     let leftovers = snap.leftovers().count();
     if leftovers > 0 {
-        let entries = if leftovers == 1 { "Entry" } else { "Entries" };
-        let row = Item::action(format!("Remove {leftovers} Leftover {entries}"), Action::RemoveLeftovers);
+        let servers = if leftovers == 1 { "Server" } else { "Servers" };
+        let row = Item::action(format!("Remove {leftovers} Left-Over {servers}"), Action::RemoveLeftovers);
         items.push(row.keyed("remove-leftovers".into()));
     }
     items.push(Item::Separator);
@@ -271,12 +290,12 @@ pub fn build(snap: &Snapshot, ctx: &Context) -> MenuModel {
     }
     items.push(settings_menu(ctx));
     items.push(match &ctx.runtime_folder {
-        Some(dir) => Item::action("Open Runtime Folder", Action::OpenFolder(dir.clone())),
-        None => Item::info("Open Runtime Folder"),
+        Some(dir) => Item::action("Show Server Files", Action::OpenFolder(dir.clone())),
+        None => Item::info("Show Server Files"),
     });
     items.push(Item::Separator);
     items.push(Item::action(format!("About Osaurus Tray {VERSION}"), Action::OpenUrl(PROJECT_URL.into())));
-    items.push(Item::action("Quit Osaurus Tray", Action::Quit));
+    items.push(Item::action("Quit Osaurus Tray", Action::Quit).with_accel("CmdOrCtrl+Q"));
 
     let any_dead = running.iter().any(|i| i.reachable == Some(false));
     let glyph = match (running.is_empty(), any_dead) {
@@ -471,32 +490,91 @@ fn control_rows(i: &Instance, details: Option<&Details>, ctx: &Context, running:
         let port = i.port.map_or_else(String::new, |p| format!(" on port {p}"));
         let label = match running {
             0 | 1 => "Make Local Only".to_owned(),
-            n => format!("Make Local Only (all {n} instances restart{port})"),
+            n => format!("Make Local Only (all {n} servers restart{port})"),
         };
         rows.push(Item::action(label, Action::Control(request)).keyed(instance_key("make-local", i)));
     }
     let label = match running {
         0 | 1 => "Stop Server".to_owned(),
-        n => format!("Stop Server (stops all {n} instances)"),
+        n => format!("Stop Server (stops all {n} servers)"),
     };
     rows.push(Item::action(label, Action::Control(Request::stop(i))).keyed(instance_key("stop", i)));
     rows
 }
 
+/// The text naming instance `i` in its row and in its warning: its URL.
+fn name(i: &Instance) -> String {
+    i.url.clone().unwrap_or_else(|| endpoint(i))
+}
+
+/// The URL another machine on the local network would use for exposed
+/// `i`: this machine's LAN address (the file's while this machine still
+/// has it, as the LAN check asks) and its port; `None` when not exposed or
+/// this machine has no LAN address.
+pub fn lan_url(i: &Instance, interfaces: &[Interface]) -> Option<String> {
+    if !i.exposed {
+        return None;
+    }
+    let port = i.port?;
+    let ip = crate::interfaces::lan_address(i.address.as_deref(), interfaces)?;
+    Some(format!("http://{ip}:{port}"))
+}
+
+/// What a click on `i`'s LAN warning does: Make Local Only where the menu
+/// can ask Osaurus; for a leftover, remove the leftovers; otherwise what
+/// its submenu does first, copy its URL. Nothing for another program.
+fn warning_action(i: &Instance, snap: &Snapshot, ctx: &Context) -> Option<Action> {
+    if let Some(request) = make_local(i, snap.details(i), ctx) {
+        return Some(Action::Control(request));
+    }
+    match Status::of(i, snap.details(i)) {
+        Status::NotOsaurus => None,
+        Status::LeftOver => snap.leftovers().any(|l| l.dir == i.dir).then_some(Action::RemoveLeftovers),
+        _ => i.usable_url().map(|u| Action::Copy(u.to_owned())),
+    }
+}
+
+/// The row saying whether `i` answers, and why not.
+fn status_row(i: &Instance, details: Option<&Details>) -> String {
+    let port = i.port.map_or_else(String::new, |p| format!(" on port {p}"));
+    match Status::of(i, details) {
+        Status::Responding => "Responding".into(),
+        Status::NotChecked => "Not checked yet".into(),
+        Status::NotOsaurus => capitalised(i.not_osaurus.as_deref().unwrap_or("not Osaurus")),
+        Status::LeftOver => match (&i.leftover, &i.not_osaurus) {
+            (Some(why), _) | (None, Some(why)) => format!("Left over from a crash: {}", sanitize(why, 200)),
+            (None, None) => format!("Left over from a crash: nothing listens{port}"),
+        },
+        Status::NotResponding if details.is_some_and(|d| d.not_responding) => {
+            "Not responding: still listens, but missed two checks".into()
+        }
+        Status::NotResponding => format!("Not responding: nothing listens{port}"),
+    }
+}
+
+/// The one row of details: the short id, since when it runs, and the
+/// process listening on its port.
+fn details_row(i: &Instance, details: Option<&Details>, local: FixedOffset) -> String {
+    let mut parts = vec![format!("ID {}", i.short_id())];
+    if let Some(t) = i.updated_at {
+        parts.push(format!("since {}", local_time(t, local)));
+    }
+    if let Some(owner) = details.and_then(|d| d.owner.as_ref()) {
+        parts.push(format!("{}, pid {}", sanitize(&owner.name, 24), owner.pid));
+    }
+    parts.join(" · ")
+}
+
 fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context, running: usize) -> Item {
-    let leftover = i.leftover.is_some() || details.is_some_and(|d| d.leftover);
+    let status = Status::of(i, details);
     let duplicate = details.is_some_and(|d| d.duplicate);
     let url = i.usable_url().unwrap_or_default().to_owned();
-    let mut label = i.url.clone().unwrap_or_default();
+    let mut label = name(i);
     if i.exposed {
         label.push_str("  [LAN]");
     }
-    if leftover {
-        label.push_str("  (left over from a crash)");
-    } else if i.not_osaurus.is_some() {
-        label.push_str("  (not Osaurus)");
-    } else if i.reachable == Some(false) {
-        label.push_str("  (not responding)");
+    if matches!(status, Status::LeftOver | Status::NotOsaurus | Status::NotResponding) {
+        label.push_str(&format!("  ({})", status.word()));
     }
     if duplicate {
         label.push_str("  (duplicate)");
@@ -511,64 +589,34 @@ fn instance_row(i: &Instance, details: Option<&Details>, ctx: &Context, running:
         hand_out("Copy URL", Action::Copy(url.clone())),
         hand_out("Copy OpenAI Base URL", Action::Copy(base.clone())),
         hand_out("Copy export OPENAI_BASE_URL=…", Action::Copy(export_line("OPENAI_BASE_URL", &base))),
-        hand_out("Open in Browser", Action::OpenUrl(url)),
+        hand_out("Open in Browser", Action::OpenUrl(url.clone())),
     ];
-    if let (true, Some(lan), Some(lo)) = (i.exposed, &i.url, &i.loopback_url) {
-        let gone = if i.address_on_this_machine == Some(false) { " (address gone)" } else { "" };
-        items.push(hand_out(&format!("Copy LAN URL{gone}"), Action::Copy(lan.clone())));
-        items.push(hand_out("Copy Loopback URL", Action::Copy(lo.clone())));
+    // Another machine's URL, only when this machine has a LAN address; and
+    // this machine's own, when Copy URL gives another.
+    if let Some(lan) = lan_url(i, &ctx.interfaces) {
+        items.push(hand_out("Copy LAN URL", Action::Copy(lan)));
+    }
+    if let Some(lo) = i.loopback_url.as_ref().filter(|lo| i.exposed && **lo != url) {
+        items.push(hand_out("Copy Local URL (127.0.0.1)", Action::Copy(lo.clone())));
     }
     items.extend(control_rows(i, details, ctx, running));
-    items.extend([
-        models_menu(details.map(|d| &d.models)),
-        Item::Separator,
-        Item::info(format!("State: {}", i.state.as_str())),
-        Item::info(format!("ID: {}", i.short_id())),
-    ]);
-    if let Some(t) = i.updated_at {
-        items.push(Item::info(format!("Running since {}", local_time(t, ctx.local))));
+    items.extend([models_menu(details.map(|d| &d.models)), Item::Separator, Item::info(status_row(i, details))]);
+    if let Some(reach) = Reach::of(i).filter(|_| i.exposed) {
+        items.push(Item::info(match reach {
+            Reach::LanOpen => "Exposed to the local network: open to anyone, no key needed".to_owned(),
+            Reach::LanKeyRequired => "Exposed to the local network: key required".to_owned(),
+            Reach::LanNotChecked => "Exposed to the local network: not checked".to_owned(),
+            _ => "Exposed to the local network".to_owned(),
+        }));
+        if reach == Reach::LanNotChecked {
+            items.push(Item::info(format!("Not checked: {LAN_BLOCKED}")));
+        }
     }
-    items.push(Item::info(match i.reachable {
-        Some(true) => "Responding",
-        Some(false) => "Not responding",
-        None => "Not checked",
-    }));
-    if let Some(why) = &i.not_osaurus {
-        items.push(Item::info(capitalised(why)));
-    }
-    if i.exposed {
-        items.push(Item::info(format!("Exposed to the local network at {}", endpoint(i))));
-        items.extend(
-            match i.lan_access {
-                Some(LanAccess::Open) => Some("Open to anyone on the network: no access key needed".to_owned()),
-                Some(LanAccess::Guarded) => Some("Guarded: the network needs an access key".to_owned()),
-                Some(LanAccess::Blocked) => Some(format!("Not checked: {LAN_BLOCKED}")),
-                _ => None,
-            }
-            .map(Item::info),
-        );
-    }
-    if i.address_on_this_machine == Some(false) {
-        let address = i.address.as_deref().unwrap_or_default();
-        items.push(Item::info(format!("{address} is no longer this machine's address; use the loopback URL")));
-    }
-    if let Some(owner) = details.and_then(|d| d.owner.as_ref()) {
-        items.push(Item::info(format!("Process: {} (pid {})", owner.name, owner.pid)));
-    }
+    items.extend(address_gone(i).map(Item::info));
     if duplicate {
         items.push(Item::info("Duplicate: another process of the same app serves Osaurus too"));
     }
-    if leftover {
-        let port = i.port.map_or_else(String::new, |p| format!(" on port {p}"));
-        items.push(Item::info(match (&i.leftover, &i.not_osaurus) {
-            (Some(why), _) | (None, Some(why)) => format!("Left over from a crash: {}", sanitize(why, 200)),
-            (None, None) => format!("Left over from a crash: nothing listens{port}"),
-        }));
-    } else if details.is_some_and(|d| d.not_responding) {
-        items.push(Item::info("It still runs, but missed two checks"));
-    } else if i.reachable == Some(false) {
-        items.push(Item::info("Probably left over from a crash"));
-    }
+    items.push(Item::info(details_row(i, details, ctx.local)));
     Item::submenu(label, items).keyed(instance_key("instance", i))
 }
 
@@ -630,7 +678,17 @@ mod tests {
             notice: None,
             system_notes: Vec::new(),
             exposure: Exposure::default(),
+            interfaces: machine("192.168.1.23"),
         }
+    }
+
+    /// A machine whose LAN address (on en0) is `lan`.
+    fn machine(lan: &str) -> Vec<Interface> {
+        ["127.0.0.1", lan]
+            .iter()
+            .zip(["lo0", "en0"])
+            .map(|(a, n)| Interface { name: n.into(), address: a.parse().unwrap() })
+            .collect()
     }
 
     fn inst(id: &str, state: State, port: u16, exposed: bool, reachable: Option<bool>) -> Instance {
@@ -735,9 +793,10 @@ mod tests {
             Some(&Action::Copy("export OPENAI_BASE_URL=http://127.0.0.1:1337/v1".into()))
         );
         assert_eq!(action_of(find(items, "Open in Browser")), Some(&Action::OpenUrl("http://127.0.0.1:1337".into())));
-        assert!(labels(items).contains(&"ID: ABCDEF01"));
-        assert!(labels(items).contains(&"Running since 2025-09-08 14:35"), "{:?}", labels(items));
-        assert!(labels(items).contains(&"Responding"));
+        // The details in one row, under the status.
+        let n = items.len();
+        assert_eq!(labels(&items[n - 2..]), ["Responding", "ID ABCDEF01 · since 2025-09-08 14:35"]);
+        assert!(!labels(items).iter().any(|l| l.starts_with("State:")));
         assert_eq!(m.icon, IconKind { glyph: Glyph::Running, lan_badge: false });
         assert_eq!(action_of(find(&m.items, "Copy URL")), Some(&Action::Copy("http://127.0.0.1:1337".into())));
     }
@@ -751,8 +810,8 @@ mod tests {
             ]),
             &ctx(),
         );
-        assert_eq!(m.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338");
-        assert!(labels(&m.items).contains(&"http://127.0.0.1:1338  [LAN]"), "{:?}", labels(&m.items));
+        assert_eq!(m.items[1].label(), "⚠ Exposed to the local network: http://127.0.0.1:1338");
+        assert!(labels(&m.items).contains(&"http://127.0.0.1:1338  [LAN]"), "named as its row: {:?}", labels(&m.items));
         assert!(labels(&m.items).contains(&"http://127.0.0.1:1337"));
         assert!(m.icon.lan_badge);
         assert_eq!(m.title.as_deref(), Some("LAN"));
@@ -778,8 +837,7 @@ mod tests {
             &ctx(),
         );
         let Item::Submenu { items, .. } = find(&m.items, "http://127.0.0.1:2  (not responding)") else { panic!() };
-        assert!(labels(items).contains(&"Not responding"));
-        assert!(labels(items).contains(&"Probably left over from a crash"));
+        assert!(labels(items).contains(&"Not responding: nothing listens on port 2"), "{:?}", labels(items));
         assert_eq!(m.icon.glyph, Glyph::NotResponding);
         // The live one is best: the quick actions use it.
         assert_eq!(action_of(find(&m.items, "Open in Browser")), Some(&Action::OpenUrl("http://127.0.0.1:1".into())));
@@ -975,13 +1033,19 @@ mod tests {
         std::sync::Arc::make_mut(&mut s.details).insert("B".into(), Details { leftover: true, ..Details::default() });
         let m = build(&s, &ctx());
         let a = sub(&m.items, "http://127.0.0.1:1  (duplicate)");
-        assert!(labels(a).contains(&"Process: osaurus (pid 42)"));
+        assert_eq!(labels(a).last(), Some(&"ID A · since 2025-09-08 14:35 · osaurus, pid 42"), "{:?}", labels(a));
         assert!(labels(a).iter().any(|l| l.starts_with("Duplicate:")));
-        let b = sub(&m.items, "http://127.0.0.1:2  (left over from a crash)");
+        let b = sub(&m.items, "http://127.0.0.1:2  (left over)");
         assert!(labels(b).contains(&"Left over from a crash: nothing listens on port 2"));
-        assert_eq!(action_of(find(&m.items, "Remove 1 Leftover Entry")), Some(&Action::RemoveLeftovers));
+        assert_eq!(action_of(find(&m.items, "Remove 1 Left-Over Server")), Some(&Action::RemoveLeftovers));
         let none = build(&snap(vec![inst("B", State::Running, 2, false, Some(false))]), &ctx());
         assert!(!labels(&none.items).iter().any(|l| l.starts_with("Remove")), "not a leftover until confirmed");
+        let mut other = inst("C", State::Running, 3, false, Some(false));
+        other.not_osaurus = Some("port 3 answers, but not as Osaurus".into());
+        let s = with_details(snap(vec![other]), "C", Details { leftover: true, ..Details::default() });
+        let m = build(&s, &ctx());
+        let c = sub(&m.items, "http://127.0.0.1:3  (left over)");
+        assert!(labels(c).contains(&"Left over from a crash: port 3 answers, but not as Osaurus"), "{:?}", labels(c));
     }
 
     #[test]
@@ -1027,33 +1091,145 @@ mod tests {
         assert_eq!(action_of(find(&m.items, "Open in Browser")), None);
     }
 
-    #[test]
-    fn an_exposed_instance_offers_its_lan_and_loopback_urls() {
-        let m = build(&snap(vec![inst("B", State::Running, 1338, true, Some(true))]), &ctx());
-        let rows = sub(&m.items, "http://127.0.0.1:1338  [LAN]");
-        assert_eq!(action_of(find(rows, "Copy LAN URL")), Some(&Action::Copy("http://127.0.0.1:1338".into())));
-        assert_eq!(action_of(find(rows, "Copy Loopback URL")), Some(&Action::Copy("http://127.0.0.1:1338".into())));
-        let local = build(&snap(vec![inst("A", State::Running, 1337, false, Some(true))]), &ctx());
-        assert!(!labels(sub(&local.items, "http://127.0.0.1:1337")).contains(&"Copy Loopback URL"));
+    /// An exposed instance as Osaurus writes it: the Mac's LAN address `at`.
+    fn exposed_at(at: &str) -> Instance {
+        let mut i = inst("B", State::Running, 1338, true, Some(true));
+        i.address = Some(at.into());
+        i.url = Some(if at == "0.0.0.0" { "http://127.0.0.1:1338".into() } else { format!("http://{at}:1338") });
+        i
     }
 
     #[test]
-    fn a_lan_address_that_moved_is_said_and_the_loopback_url_used() {
-        let mut moved = inst("B", State::Running, 1338, true, Some(true));
-        moved.url = Some("http://192.168.1.23:1338".into());
-        moved.address_on_this_machine = Some(false);
-        let m = build(&snap(vec![moved]), &ctx());
-        assert_eq!(m.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338", "the warning stays");
+    fn copy_lan_url_copies_what_another_machine_would_use() {
+        let m = build(&snap(vec![exposed_at("192.168.1.23")]), &ctx());
         let rows = sub(&m.items, "http://192.168.1.23:1338  [LAN]");
-        assert!(labels(rows).contains(&"192.168.1.23 is no longer this machine's address; use the loopback URL"));
+        let lan = Some(Action::Copy("http://192.168.1.23:1338".into()));
+        assert_eq!(action_of(find(rows, "Copy LAN URL")).cloned(), lan);
+        let lo = Action::Copy("http://127.0.0.1:1338".into());
+        assert_eq!(action_of(find(rows, "Copy Local URL (127.0.0.1)")), Some(&lo));
+        assert_eq!(m.items[1].label(), "⚠ Exposed to the local network: http://192.168.1.23:1338", "as its row");
+        // Bound to every address, the file saying so: the URL is loopback,
+        // the LAN URL is this machine's LAN address, never 127.0.0.1 twice.
+        let any = build(&snap(vec![exposed_at("0.0.0.0")]), &Context { interfaces: machine("10.0.0.7"), ..ctx() });
+        let rows = sub(&any.items, "http://127.0.0.1:1338  [LAN]");
+        assert_eq!(action_of(find(rows, "Copy URL")), Some(&lo));
+        assert_eq!(action_of(find(rows, "Copy LAN URL")), Some(&Action::Copy("http://10.0.0.7:1338".into())));
+        assert!(!labels(rows).iter().any(|l| l.starts_with("Copy Local URL")), "Copy URL is that already");
+        assert_eq!(any.items[1].label(), "⚠ Exposed to the local network: http://127.0.0.1:1338", "as its row");
+        // No LAN address here: no LAN URL to give.
+        let alone = build(&snap(vec![exposed_at("0.0.0.0")]), &Context { interfaces: machine("127.0.0.1"), ..ctx() });
+        assert!(!labels(sub(&alone.items, "http://127.0.0.1:1338  [LAN]")).contains(&"Copy LAN URL"));
+        let local = build(&snap(vec![inst("A", State::Running, 1337, false, Some(true))]), &ctx());
+        let rows = labels(sub(&local.items, "http://127.0.0.1:1337"));
+        assert!(!rows.iter().any(|l| l.starts_with("Copy LAN") || l.starts_with("Copy Local")), "{rows:?}");
+    }
+
+    #[test]
+    fn a_lan_address_that_moved_is_said_and_no_dead_url_is_offered() {
+        let mut moved = exposed_at("192.168.1.23");
+        moved.address_on_this_machine = Some(false);
+        let m = build(&snap(vec![moved]), &Context { interfaces: machine("10.0.0.7"), ..ctx() });
+        assert_eq!(m.items[1].label(), "⚠ Exposed to the local network: http://192.168.1.23:1338", "the warning stays");
+        let rows = sub(&m.items, "http://192.168.1.23:1338  [LAN]");
+        assert!(
+            labels(rows).contains(&"LAN address 192.168.1.23 gone; use http://127.0.0.1:1338"),
+            "{:?}",
+            labels(rows)
+        );
         let lo = Action::Copy("http://127.0.0.1:1338".into());
         assert_eq!(action_of(find(rows, "Copy URL")), Some(&lo));
-        assert_eq!(action_of(find(rows, "Copy Loopback URL")), Some(&lo));
-        assert_eq!(
-            action_of(find(rows, "Copy LAN URL (address gone)")),
-            Some(&Action::Copy("http://192.168.1.23:1338".into()))
-        );
+        assert_eq!(action_of(find(rows, "Copy LAN URL")), Some(&Action::Copy("http://10.0.0.7:1338".into())));
+        let mut all = Vec::new();
+        walk(&m.items, &mut |l| all.push(l.to_owned()));
+        assert!(!all.iter().any(|l| l.contains("address gone)")), "{all:?}");
+        let mut copies = Vec::new();
+        fn actions(items: &[Item], out: &mut Vec<Action>) {
+            for i in items {
+                match i {
+                    Item::Row { action: Some(a), .. } => out.push(a.clone()),
+                    Item::Submenu { items, .. } => actions(items, out),
+                    _ => {}
+                }
+            }
+        }
+        actions(&m.items, &mut copies);
+        assert!(!copies.iter().any(|a| format!("{a:?}").contains("192.168.1.23")), "a dead URL is handed out");
         assert_eq!(action_of(find(&m.items, "Copy URL")), Some(&lo), "the quick action uses the URL that works");
+    }
+
+    #[test]
+    fn the_lan_warning_is_enabled_and_leads_to_the_fix_or_its_instance() {
+        let lan = || inst("B", State::Running, 1338, true, Some(true));
+        let fix = build(&snap(vec![lan()]), &controlling());
+        let make_local = Action::Control(Request::LocalOnly { dir: "/rt/B".into(), port: 1338 });
+        assert_eq!(action_of(&fix.items[1]), Some(&make_local));
+        let plain = build(&snap(vec![lan()]), &ctx());
+        assert_eq!(action_of(&plain.items[1]), Some(&Action::Copy("http://127.0.0.1:1338".into())));
+        assert_eq!(plain.items[1].key(), Some("exposed:\"/rt/B\""), "its key is kept");
+        // A leftover's warning clears the leftovers; another program's leads nowhere.
+        let mut s = snap(vec![inst("B", State::Running, 1338, true, Some(false))]);
+        std::sync::Arc::make_mut(&mut s.details).insert("B".into(), Details { leftover: true, ..Details::default() });
+        assert_eq!(action_of(&build(&s, &controlling()).items[1]), Some(&Action::RemoveLeftovers));
+        let mut other = lan();
+        other.not_osaurus = Some("port 1338 answers, but not as Osaurus".into());
+        assert_eq!(action_of(&build(&snap(vec![other]), &ctx()).items[1]), None);
+    }
+
+    #[test]
+    fn the_states_use_the_same_words_as_the_command_line() {
+        let mut silent = snap(vec![inst("A", State::Running, 1, false, Some(false))]);
+        std::sync::Arc::make_mut(&mut silent.details)
+            .insert("A".into(), Details { not_responding: true, ..Details::default() });
+        let m = build(&silent, &ctx());
+        let rows = sub(&m.items, "http://127.0.0.1:1  (not responding)");
+        assert!(labels(rows).contains(&"Not responding: still listens, but missed two checks"), "{:?}", labels(rows));
+        assert_eq!(
+            crate::vocabulary::Status::of(&silent.all().next().unwrap().clone(), silent.details.get("A")).word(),
+            "not responding"
+        );
+        let unchecked = build(&snap(vec![inst("A", State::Running, 1, false, None)]), &ctx());
+        assert!(labels(sub(&unchecked.items, "http://127.0.0.1:1")).contains(&"Not checked yet"));
+    }
+
+    #[test]
+    fn no_jargon_reaches_the_menu() {
+        let owner = crate::process::Owner { pid: 31, name: "osaurus".into() };
+        let mut s = snap(vec![
+            inst("A", State::Running, 1, false, Some(true)),
+            inst("B", State::Running, 2, true, Some(false)),
+            inst("C", State::Running, 3, true, Some(true)),
+        ]);
+        let d = std::sync::Arc::make_mut(&mut s.details);
+        d.insert("A".into(), Details { owner: Some(owner), ..Details::default() });
+        d.insert("B".into(), Details { leftover: true, ..Details::default() });
+        let m = build(&s, &controlling());
+        let mut all = Vec::new();
+        walk(&m.items, &mut |l| all.push(l.to_owned()));
+        for word in ["instance", "Runtime", "Loopback", "Leftover", "State:", "Process:", "Guarded", "Probably"] {
+            assert!(!all.iter().any(|l| l.contains(word)), "{word:?} in {all:?}");
+        }
+    }
+
+    #[test]
+    fn copy_url_and_quit_carry_their_key_equivalents() {
+        let m = build(&snap(vec![inst("A", State::Running, 1, false, Some(true))]), &ctx());
+        assert_eq!(find(&m.items, "Copy URL").accelerator(), Some("CmdOrCtrl+C"));
+        assert_eq!(find(&m.items, "Quit Osaurus Tray").accelerator(), Some("CmdOrCtrl+Q"));
+        let rows = sub(&m.items, "http://127.0.0.1:1");
+        assert_eq!(find(rows, "Copy URL").accelerator(), None, "one ⌘C: the best server's");
+        let mut with = Vec::new();
+        fn keyed(items: &[Item], out: &mut Vec<String>) {
+            for i in items {
+                if let Some(a) = i.accelerator() {
+                    out.push(format!("{} {a}", i.label()));
+                }
+                if let Item::Submenu { items, .. } = i {
+                    keyed(items, out);
+                }
+            }
+        }
+        keyed(&m.items, &mut with);
+        assert_eq!(with, ["Copy URL CmdOrCtrl+C", "Quit Osaurus Tray CmdOrCtrl+Q"]);
     }
 
     #[test]
@@ -1064,18 +1240,18 @@ mod tests {
             build(&snap(vec![i]), &ctx())
         };
         let open = with(LanAccess::Open);
-        assert_eq!(open.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338 — open to anyone");
+        assert_eq!(open.items[1].label(), "⚠ Exposed to the local network: http://127.0.0.1:1338 — open to anyone");
         assert_eq!(open.title.as_deref(), Some("LAN OPEN"));
         assert!(open.tooltip.contains("open to anyone"));
         let rows = sub(&open.items, "http://127.0.0.1:1338  [LAN]");
-        assert!(labels(rows).contains(&"Open to anyone on the network: no access key needed"));
+        assert!(labels(rows).contains(&"Exposed to the local network: open to anyone, no key needed"));
         let guarded = with(LanAccess::Guarded);
-        assert_eq!(guarded.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338 — key required");
+        assert_eq!(guarded.items[1].label(), "⚠ Exposed to the local network: http://127.0.0.1:1338 — key required");
         assert_eq!(guarded.title.as_deref(), Some("LAN"));
         let unknown = with(LanAccess::Unknown);
-        assert_eq!(unknown.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338");
+        assert_eq!(unknown.items[1].label(), "⚠ Exposed to the local network: http://127.0.0.1:1338");
         let blocked = with(LanAccess::Blocked);
-        assert_eq!(blocked.items[1].label(), "⚠ Exposed to the local network: 192.168.1.23:1338 — not checked");
+        assert_eq!(blocked.items[1].label(), "⚠ Exposed to the local network: http://127.0.0.1:1338 — not checked");
         assert_eq!(blocked.title.as_deref(), Some("LAN"), "exposed all the same");
         let rows = sub(&blocked.items, "http://127.0.0.1:1338  [LAN]");
         assert!(labels(rows).contains(&format!("Not checked: {LAN_BLOCKED}").as_str()), "{:?}", labels(rows));
@@ -1083,9 +1259,9 @@ mod tests {
     }
 
     #[test]
-    fn no_runtime_folder_disables_open_runtime_folder() {
+    fn no_runtime_folder_disables_show_server_files() {
         let m = build(&snap(vec![]), &Context { runtime_folder: None, ..ctx() });
-        assert_eq!(action_of(find(&m.items, "Open Runtime Folder")), None);
+        assert_eq!(action_of(find(&m.items, "Show Server Files")), None);
         assert_eq!(action_of(m.items.last().unwrap()), Some(&Action::Quit));
     }
 
@@ -1153,7 +1329,7 @@ mod tests {
             order,
             [
                 "Osaurus: 1 server running",
-                "⚠ Exposed to the local network: 192.168.1.23:1338",
+                "⚠ Exposed to the local network: http://127.0.0.1:1338",
                 "⚠ Internet: Research at https://0x5aaeb6…eaed.agent.osaurus.ai",
                 "⚠ Any website you open can use this server",
             ]
@@ -1206,7 +1382,11 @@ mod tests {
                 .any(|l| l.starts_with("Make Local Only") || l.starts_with("Stop Server") || l == "Open Osaurus"),
             "{all:?}"
         );
-        assert_eq!(action_of(&linux.items[1]), None, "the warning is only a warning there");
+        assert_eq!(
+            action_of(&linux.items[1]),
+            Some(&Action::Copy("http://127.0.0.1:1338".into())),
+            "with no Osaurus to tell, the warning does what its instance's submenu does first"
+        );
     }
 
     #[test]
@@ -1219,10 +1399,10 @@ mod tests {
             &controlling(),
         );
         let rows = sub(&m.items, "http://127.0.0.1:1338  [LAN]");
-        let make = find(rows, "Make Local Only (all 2 instances restart on port 1338)");
+        let make = find(rows, "Make Local Only (all 2 servers restart on port 1338)");
         assert_eq!(action_of(make), Some(&Action::Control(Request::LocalOnly { dir: "/rt/B".into(), port: 1338 })));
         assert!(make.key().is_some(), "a label that counts carries a key");
-        assert!(labels(sub(&m.items, "http://127.0.0.1:1337")).contains(&"Stop Server (stops all 2 instances)"));
+        assert!(labels(sub(&m.items, "http://127.0.0.1:1337")).contains(&"Stop Server (stops all 2 servers)"));
     }
 
     #[test]
@@ -1230,7 +1410,7 @@ mod tests {
         let mut s = snap(vec![inst("B", State::Running, 1338, true, Some(false))]);
         std::sync::Arc::make_mut(&mut s.details).insert("B".into(), Details { leftover: true, ..Details::default() });
         let m = build(&s, &controlling());
-        let rows = sub(&m.items, "http://127.0.0.1:1338  [LAN]  (left over from a crash)");
+        let rows = sub(&m.items, "http://127.0.0.1:1338  [LAN]  (left over)");
         assert!(!labels(rows).iter().any(|l| l.starts_with("Make Local Only") || l.starts_with("Stop Server")));
         let mut impostor = inst("C", State::Running, 1339, true, Some(false));
         impostor.not_osaurus = Some("port 1339 answers, but not as Osaurus".into());

@@ -1,5 +1,5 @@
 //! Which desktop notifications a change deserves (pure): an instance became
-//! exposed to the LAN, or open to anyone on it, a server stopped responding
+//! exposed to the LAN, or open to anyone on it, a server is not responding
 //! (it still listens, but missed two checks), the last server went away
 //! ([`Stops`]: only when none is running, starting or restarting and none
 //! comes back within [`STOP_GRACE`], so a restart is not a stop). The state
@@ -51,8 +51,8 @@ pub fn changes(before: Option<&Snapshot>, after: &Snapshot) -> Vec<Notification>
         let silent = |s: &Snapshot, i: &Instance| s.details(i).is_some_and(|d| d.not_responding);
         if silent(after, i) && old.is_some_and(|o| !silent(before, o) && o.reachable == Some(true)) {
             out.push(Notification {
-                title: "Osaurus stopped responding".into(),
-                body: format!("{} still runs, but does not answer.", url(i)),
+                title: "Osaurus is not responding".into(),
+                body: format!("{} still listens, but missed two checks.", url(i)),
             });
         }
     }
@@ -138,15 +138,21 @@ pub fn tunnels_on(before: Option<&Exposure>, after: &Exposure) -> Vec<Notificati
         .collect()
 }
 
+/// What a copy from the menu says: "Copied", and what was copied (a long
+/// text shortened, never a line break or a control character).
+pub fn copied(text: &str) -> Notification {
+    Notification { title: "Copied".into(), body: sanitize(text, 120) }
+}
+
 fn open_to_anyone(i: &Instance) -> Notification {
     Notification {
-        title: "Osaurus is open to anyone on the network".into(),
+        title: "Osaurus is open to anyone on the local network".into(),
         body: format!("{} answers other machines without an access key.", url(i)),
     }
 }
 
 fn url(i: &Instance) -> String {
-    sanitize(i.url.as_deref().unwrap_or("An instance"), 80)
+    sanitize(i.url.as_deref().unwrap_or("A server"), 80)
 }
 
 /// How notifications reach the user.
@@ -246,6 +252,19 @@ mod tests {
 
     fn note(n: u32) -> Notification {
         Notification { title: format!("n{n}"), body: String::new() }
+    }
+
+    #[test]
+    fn a_copy_says_what_was_copied_in_one_short_line() {
+        let n = copied("http://127.0.0.1:1337");
+        assert_eq!((n.title.as_str(), n.body.as_str()), ("Copied", "http://127.0.0.1:1337"));
+        let long = copied(&format!("export OPENAI_BASE_URL={}\n", "a".repeat(300)));
+        assert!(
+            long.body.starts_with("export OPENAI_BASE_URL=aaa") && long.body.chars().count() <= 120,
+            "{}",
+            long.body
+        );
+        assert!(!long.body.contains('\n'));
     }
 
     #[test]
@@ -373,12 +392,12 @@ mod tests {
         let guarded = Instance { lan_access: Some(LanAccess::Guarded), ..inst("A", true, Some(true)) };
         let open = open_one();
         let n = changes(Some(&snap(vec![guarded.clone()])), &snap(vec![open.clone()]));
-        assert_eq!(titles(&n), ["Osaurus is open to anyone on the network"]);
+        assert_eq!(titles(&n), ["Osaurus is open to anyone on the local network"]);
         assert!(changes(Some(&snap(vec![open.clone()])), &snap(vec![open])).is_empty());
         assert!(changes(Some(&snap(vec![inst("A", true, Some(true))])), &snap(vec![guarded.clone()])).is_empty());
         // Found open at start-up: still news; guarded at start-up is not.
         let at_start = changes(None, &snap(vec![Instance { instance_id: "B".into(), ..open_one() }]));
-        assert_eq!(titles(&at_start), ["Osaurus is open to anyone on the network"]);
+        assert_eq!(titles(&at_start), ["Osaurus is open to anyone on the local network"]);
         assert!(changes(None, &snap(vec![guarded])).is_empty());
     }
 
@@ -436,7 +455,7 @@ mod tests {
         let mut silent = snap(vec![inst("A", false, Some(false))]);
         std::sync::Arc::make_mut(&mut silent.details)
             .insert("A".into(), crate::inspect::Details { not_responding: true, ..Default::default() });
-        assert_eq!(titles(&changes(Some(&alive), &silent)), ["Osaurus stopped responding"]);
+        assert_eq!(titles(&changes(Some(&alive), &silent)), ["Osaurus is not responding"]);
         assert!(changes(Some(&silent), &silent).is_empty(), "once");
         let crashed = snap(vec![inst("A", false, Some(false))]);
         assert!(changes(Some(&alive), &crashed).is_empty(), "a crash is a stop, told by Stops");

@@ -131,6 +131,7 @@ fn ctx() -> Context {
         settings: Settings::default(),
         notice: None,
         exposure: Default::default(),
+        interfaces: Vec::new(),
     }
 }
 
@@ -445,7 +446,7 @@ fn a_host_that_is_not_this_machine_never_wins_even_from_the_future() {
     let out = run_to_files(rt.path(), &["list", "--all"], Duration::from_secs(20));
     let table = stdout(&out);
     assert!(table.contains("host name, not this machine's address"), "{table}");
-    assert!(table.contains("203.0.113.9 is no longer this machine's address"), "{table}");
+    assert!(table.contains("LAN address 203.0.113.9 gone"), "{table}");
     assert!(table.contains("updatedAt is in the future"), "{table}");
 }
 

@@ -108,7 +108,7 @@ fn inside() {
     assert_eq!(field("MOVED", "addressOnThisMachine"), false);
     assert_eq!(field("REMOTE", "addressOnThisMachine"), false);
     let table = stdout(&run_in(rt.path(), &["list"]));
-    assert!(table.contains("LAN open") && table.contains("LAN guarded"), "{table}");
+    assert!(table.contains("LAN, open to anyone") && table.contains("LAN, key required"), "{table}");
 
     // The watcher (the tray's view) finds the same.
     let mut watch = WatchProc::start(rt.path(), &[], &[]);

@@ -26,6 +26,7 @@ const TESTS: &[(&str, fn())] = &[
     ("clicks_follow_the_item_to_its_new_place", clicks_follow_the_item_to_its_new_place),
     ("a_row_that_loses_its_action_does_nothing_when_clicked", a_row_that_loses_its_action_does_nothing_when_clicked),
     ("a_submenu_removed_takes_its_children_actions_along", a_submenu_removed_takes_its_children_actions_along),
+    ("the_models_key_equivalents_are_muda_accelerators", the_models_key_equivalents_are_muda_accelerators),
 ];
 
 fn main() {
@@ -62,7 +63,7 @@ fn main() {
 }
 
 fn row(label: &str, key: Option<&str>) -> Item {
-    Item::Row { label: label.into(), action: Some(Action::Copy(label.into())), key: key.map(Into::into) }
+    Item::Row { label: label.into(), action: Some(Action::Copy(label.into())), key: key.map(Into::into), accel: None }
 }
 
 /// An instance's submenu: its label, and a row naming it.
@@ -157,7 +158,7 @@ fn a_row_that_loses_its_action_does_nothing_when_clicked() {
     let mut t = MenuTree::new();
     t.apply(&[row("Copy URL", Some("q"))]);
     let id = t.menu().items()[0].id().clone();
-    t.apply(&[Item::Row { label: "Copy URL".into(), action: None, key: Some("q".into()) }]);
+    t.apply(&[Item::Row { label: "Copy URL".into(), action: None, key: Some("q".into()), accel: None }]);
     assert_eq!(t.menu().items()[0].id(), &id);
     assert_eq!(t.action(&id), None);
     assert!(!t.menu().items()[0].as_menuitem().unwrap().is_enabled());
@@ -171,4 +172,40 @@ fn a_submenu_removed_takes_its_children_actions_along() {
     assert!(t.action(&copy).is_some());
     t.apply(&[]);
     assert_eq!(t.action(&copy), None);
+}
+
+/// Every key equivalent the model gives is one muda takes: ⌘ on macOS,
+/// Ctrl elsewhere; a row keeps its item when its key equivalent comes.
+fn the_models_key_equivalents_are_muda_accelerators() {
+    use osaurus_tray::menu_model::{build, Context};
+    use tray_icon::menu::accelerator::{Accelerator, Code, CMD_OR_CTRL};
+    let ctx = Context {
+        local: chrono::FixedOffset::east_opt(0).unwrap(),
+        runtime_folder: None,
+        can_start_osaurus: false,
+        has_title: false,
+        launch_at_login: None,
+        settings: Default::default(),
+        notice: None,
+        system_notes: Vec::new(),
+        exposure: Default::default(),
+        interfaces: Vec::new(),
+    };
+    let model = build(&Default::default(), &ctx);
+    let keyed: Vec<(&str, Option<Accelerator>)> =
+        model.items.iter().filter(|i| i.accelerator().is_some()).map(|i| (i.label(), menu::accelerator(i))).collect();
+    assert_eq!(
+        keyed,
+        [
+            ("Copy URL", Some(Accelerator::new(CMD_OR_CTRL, Code::KeyC))),
+            ("Quit Osaurus Tray", Some(Accelerator::new(CMD_OR_CTRL, Code::KeyQ)))
+        ]
+    );
+    let mut t = MenuTree::new();
+    t.apply(&[row("Copy URL", None)]);
+    let id = t.menu().items()[0].id().clone();
+    let with = model.items.iter().find(|i| i.label() == "Quit Osaurus Tray").unwrap().clone();
+    let Item::Row { accel, .. } = with else { panic!() };
+    t.apply(&[Item::Row { label: "Copy URL".into(), action: Some(Action::Copy("Copy URL".into())), key: None, accel }]);
+    assert_eq!(t.menu().items()[0].id(), &id, "the same item, its key equivalent set");
 }

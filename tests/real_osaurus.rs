@@ -233,7 +233,7 @@ fn a_lan_address_this_machine_no_longer_has_is_said_and_loopback_offered() {
     let lo = format!("http://127.0.0.1:{}", server.port);
     assert_eq!(v[0]["loopbackUrl"], lo.as_str());
     assert_eq!(v[0]["url"], format!("http://198.51.100.23:{}", server.port), "the file's URL is still reported");
-    assert!(stdout(&run_in(rt.path(), &["list"])).contains("198.51.100.23 is no longer this machine's address"));
+    assert!(stdout(&run_in(rt.path(), &["list"])).contains("LAN address 198.51.100.23 gone"));
     assert_eq!(stdout(&run_in(rt.path(), &["url"])).trim(), lo);
     assert!(stdout(&run_in(rt.path(), &["env"])).contains(&format!("{lo}/v1")));
     // Every request reached one of this machine's own addresses.

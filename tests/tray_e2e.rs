@@ -58,7 +58,7 @@ fn run_script(script: &str, args: &[&str]) -> String {
 fn tray_end_to_end_under_xvfb() {
     if can_run() {
         let stdout = run_script("tray.sh", &[]);
-        assert!(stdout.contains("e2e: 18 passed, 0 failed"), "{stdout}");
+        assert!(stdout.contains("e2e: 21 passed, 0 failed"), "{stdout}");
     }
 }
 

@@ -9,7 +9,7 @@ Osaurus does. After each change it reads the whole menu over D-Bus
 - the rendered tree (labels, enabled flags, check marks, children) to equal
   the tray's MenuModel, which the tray writes to $OSAURUS_TRAY_MENU_DUMP;
 - every instance row to be about one instance: its label shows that
-  instance's URL and state, and its submenu's "ID:" row names the same one;
+  instance's URL and state, and its submenu's details row ("ID …") names the same one;
 - clicking "Copy URL" in an instance's submenu to put that instance's URL on
   the clipboard.
 
@@ -38,7 +38,7 @@ DEADLINE = 2.0
 # with a server is dated from now on, seconds apart (a time more than a
 # minute in the future is not believed). Files without a server may be older.
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=1)
-ID_ROW = re.compile(r"^ID: (\S+)$")
+ID_ROW = re.compile(r"^ID (\S+)(?: · .*)?$")
 
 
 def fail(msg):
@@ -281,7 +281,7 @@ def problems(tree, world):
             out.append(f"the row of {short} reads {label!r}, its URL is {i.url}")
         if ("[LAN]" in label) != i.exposed:
             out.append(f"the row of {short} reads {label!r}, exposed: {i.exposed}")
-        quiet = "(not responding)" in label or "(left over from a crash)" in label
+        quiet = "(not responding)" in label or "(left over)" in label
         if quiet == i.answering:
             out.append(f"the row of {short} reads {label!r}, answering: {i.answering}")
     for i in world:
@@ -289,7 +289,7 @@ def problems(tree, world):
             want = f"{i.health.capitalize()}… ({i.id[:8]})"
             if not any(n["label"] == want for n in tree):
                 out.append(f"no row {want!r}")
-    exposed = sorted(f"⚠ Exposed to the local network: 127.0.0.1:{i.port}" for i in running.values() if i.exposed)
+    exposed = sorted(f"⚠ Exposed to the local network: {i.url}" for i in running.values() if i.exposed)
     warnings = sorted(n["label"] for n in tree if n["label"].startswith("⚠ Exposed"))
     if warnings != exposed:
         out.append(f"warnings {warnings}, want {exposed}")

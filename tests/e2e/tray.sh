@@ -54,6 +54,9 @@ menu_item_prefix() {
       elsif (index($4, $want) == 0 && $d == $wd) { print "$3\n"; exit }
     }' "$1" "$2" "$3"
 }
+# disabled ID: true when the item is greyed out (dbusmenu leaves out
+# "enabled" when it is the default, true).
+disabled() { [[ $("${M[@]}" -m com.canonical.dbusmenu.GetLayout -- "$1" 0 '["enabled"]') == *"'enabled': <false>"* ]]; }
 toggle_state() { "${M[@]}" -m com.canonical.dbusmenu.GetProperty -- "$1" toggle-state | grep -oE '[0-9]+' | head -1; }
 # wait_file_state PATH present|absent
 wait_file() {
@@ -95,7 +98,7 @@ PORTS=($(sed -n 's|.*servers on http://127.0.0.1:\([0-9]*\) and http://127.0.0.1
 wait_label "Osaurus: 2 servers running" 1
 wait_label "http://127.0.0.1:${PORTS[0]}" 1
 wait_label "http://127.0.0.1:${PORTS[1]}  [LAN]" 1
-wait_label "⚠ Exposed to the local network: 127.0.0.1:${PORTS[1]}" 1
+wait_label "⚠ Exposed to the local network: http://127.0.0.1:${PORTS[1]}" 1
 wait_label "Copy export OPENAI__BASE__URL=…" 2
 wait_label "Responding" 2
 ok "rows for a running and an exposed instance"
@@ -137,7 +140,7 @@ publish "$RT" "E2E00000-0000-4000-8000-000000000001" \
   '{"instanceId":"E2E00000-0000-4000-8000-000000000001","health":"running","port":9,"address":"127.0.0.1","url":"http:\/\/127.0.0.1:9","exposeToNetwork":false,"updatedAt":"2025-09-08T12:35:12Z"}'
 wait_label "Osaurus: 2 servers running (1 not responding)" 1
 wait_label "http://127.0.0.1:9  (not responding)" 1
-wait_label "Probably left over from a crash" 2
+wait_label "Not responding: nothing listens on port 9" 2
 ok "an added instance appears, marked not responding"
 
 L=$(menu_layout)
@@ -155,19 +158,23 @@ dbus-monitor --session "interface='org.freedesktop.Notifications',member='Notify
 PIDS+=($!)
 sleep 0.3
 L=$(menu_layout)
-ID=$(menu_item_prefix "$L" "Make Local Only" 2)
-[[ -n $ID ]] || fail "no Make Local Only in the exposed instance's submenu"
+[[ -n $(menu_item_prefix "$L" "Make Local Only" 2) ]] || fail "no Make Local Only in the exposed instance's submenu"
 [[ -n $(menu_item_id "$L" "Open Osaurus" 1) ]] || fail "no Open Osaurus at the top level"
+# The warning row itself is enabled and leads to the fix.
+ID=$(menu_item_id "$L" "⚠ Exposed to the local network: http://127.0.0.1:${PORTS[1]}" 1)
+[[ -n $ID ]] || fail "no LAN warning row"
+disabled "$ID" && fail "the LAN warning row is greyed out"
+disabled "$(menu_item_prefix "$L" "Osaurus: 2 servers running" 1)" || fail "the header is not greyed out"
 T2=$(now_ms)
 menu_click "$ID"
-wait_no_label "⚠ Exposed to the local network: 127.0.0.1:${PORTS[1]}" 1
+wait_no_label "⚠ Exposed to the local network: http://127.0.0.1:${PORTS[1]}" 1
 wait_no_label "http://127.0.0.1:${PORTS[1]}  [LAN]" 1
 wait_label "http://127.0.0.1:${PORTS[1]}" 1
 DT=$(($(now_ms) - T2))
 ((DT < 5000)) || fail "Make Local Only took $DT ms to show"
 for _ in $(seq 60); do grep -q 'local only now' "$TMP/notify-demo.log" && break; sleep 0.05; done
 grep -q 'local only now' "$TMP/notify-demo.log" || fail "no notification confirmed Make Local Only"
-ok "Make Local Only restarts the exposed instance local only: its warning and [LAN] gone in $DT ms, confirmed"
+ok "the LAN warning is enabled; a click makes the instance local only: its warning and [LAN] gone in $DT ms, confirmed"
 
 L=$(menu_layout)
 menu_click "$(menu_item_id "$L" "Open Osaurus" 1)"
@@ -263,6 +270,16 @@ for _ in $(seq 60); do [[ $(notify_count) -ge 1 ]] && break; sleep 0.05; done
 grep -q 'exposed to the local network' "$TMP/notify.log" || fail "the notification does not say what happened"
 ok "one notification when an instance becomes exposed, none at start-up"
 
+L=$(menu_layout)
+menu_click "$(menu_item_id "$L" "Copy URL" 1)"
+wait_clipboard 'http*'
+for _ in $(seq 60); do [[ $(notify_count) -ge 2 ]] && break; sleep 0.05; done
+[[ $(notify_count) == 2 ]] || fail "expected a Notify call for the copy, saw $(notify_count) in all"
+if ! grep -qF "string \"$CLIP\"" "$TMP/notify.log" || ! grep -q 'string "Copied"' "$TMP/notify.log"; then
+  fail "the copy's notification does not say 'Copied $CLIP': $(grep string "$TMP/notify.log")"
+fi
+ok "a copy is confirmed: 'Copied $CLIP'"
+
 OUT=$("$APP" tray 2>&1) && fail "a second tray started: $OUT"
 [[ $OUT == *"already running"* ]] || fail "the second tray did not say why it stopped: $OUT"
 "$APP" --runtime-dir "$RT2" list --no-probe >/dev/null || fail "list was blocked by the running tray"
@@ -292,9 +309,11 @@ for _ in $(seq 40); do grep -q '"notifications": false' "$SETTINGS" && break; sl
 grep -q '"notifications": false' "$SETTINGS" || fail "turning notifications off was not saved: $(cat "$SETTINGS")"
 publish "$RT2" "C0000000-0000-4000-8000-00000000000C" "$(exposed C0000000-0000-4000-8000-00000000000C 7003)"
 wait_label "Osaurus: 3 servers running" 1
+L=$(menu_layout)
+menu_click "$(menu_item_id "$L" "Copy URL" 1)"
 sleep 0.3
-[[ $(notify_count) == 1 ]] || fail "a notification while notifications are off"
-ok "the Notifications switch is saved and silences notifications"
+[[ $(notify_count) == 2 ]] || fail "a notification while notifications are off"
+ok "the Notifications switch is saved and silences notifications, a copy's too"
 
 L=$(menu_layout)
 ID=$(menu_item_prefix "$L" "Make Local Only" 2)
@@ -353,6 +372,48 @@ DT=$(($(now_ms) - T4))
 ((DT >= 4500)) || fail "'Osaurus stopped' came after $DT ms, before the 5 s a restart may take"
 ok "a stop is told once, after no server came back for 5 s ($DT ms)"
 kill -TERM "$APP_PID"
+wait "$APP_PID" || true
+
+# ---- 4. No Osaurus to tell (Linux): the warning does what the submenu does first
+RT4=$TMP/plain/runtime
+mkdir -p "$RT4"
+python3 "$(dirname "$(readlink -f "$0")")/../../scripts/fake-osaurus.py" --runtime-dir "$RT4" --expose --key e2e \
+  >"$TMP/fake4.out" 2>&1 &
+FAKE_PID=$!
+PIDS+=($FAKE_PID)
+for _ in $(seq 100); do [[ -s $TMP/fake4.out ]] && break; sleep 0.05; done
+PORT4=$(head -1 "$TMP/fake4.out")
+URL4=$(sed -n 's|.*"url" : "\(.*\)".*|\1|p' "$RT4"/*/configuration.json | sed 's|\\/|/|g')
+[[ $URL4 == http://*:$PORT4 ]] || fail "the exposed fake's file names no URL: '$URL4'"
+"$APP" --runtime-dir "$RT4" >"$TMP/app-plain.log" 2>&1 &
+APP_PID=$!
+PIDS+=($APP_PID)
+sni_connect
+wait_label "$URL4  [LAN]" 1
+L=$(menu_layout)
+ID=$(menu_item_prefix "$L" "⚠ Exposed to the local network: $URL4" 1)
+[[ -n $ID ]] || fail "no LAN warning naming $URL4 as its row does"
+disabled "$ID" && fail "the LAN warning is greyed out where there is no Osaurus to tell"
+BEFORE=$(notify_count)
+menu_click "$ID"
+wait_clipboard "$URL4"
+[[ $CLIP == "$URL4" ]] || fail "the LAN warning copied '$CLIP', not its server's URL $URL4"
+for _ in $(seq 60); do (($(notify_count) > BEFORE)) && break; sleep 0.05; done
+(($(notify_count) == BEFORE + 1)) || fail "no 'Copied' notification after the warning's copy"
+ok "with no Osaurus to tell, the LAN warning is enabled and copies its server's URL, confirmed"
+if [[ $URL4 == http://127.* ]]; then
+  echo "skip: this machine has no LAN address, so no Copy LAN URL to check"
+  PASSED=$((PASSED + 1))
+else
+  menu_click "$(menu_item_id "$L" "Copy Local URL (127.0.0.1)" 2)"
+  wait_clipboard "http://127.0.0.1:$PORT4"
+  [[ $CLIP == "http://127.0.0.1:$PORT4" ]] || fail "Copy Local URL copied '$CLIP'"
+  menu_click "$(menu_item_id "$L" "Copy LAN URL" 2)"
+  wait_clipboard "$URL4"
+  [[ $CLIP == "$URL4" ]] || fail "Copy LAN URL copied '$CLIP', not this machine's LAN URL $URL4"
+  ok "Copy LAN URL copies this machine's LAN address and the port ($CLIP); Copy Local URL 127.0.0.1"
+fi
+kill -TERM "$APP_PID" "$FAKE_PID"
 wait "$APP_PID" || true
 
 echo "e2e: $PASSED passed, 0 failed"

@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 
+use tray_icon::menu::accelerator::Accelerator;
 use tray_icon::menu::{CheckMenuItem, IsMenuItem, Menu, MenuId, MenuItem, PredefinedMenuItem, Submenu};
 
 use super::platform;
@@ -244,6 +245,13 @@ impl MenuTree {
                 if row.text() != text {
                     row.set_text(&text);
                 }
+                let was = match &node.shown {
+                    Some(shown) => accelerator(shown),
+                    None => None,
+                };
+                if node.shown.is_none() || was != accelerator(item) {
+                    let _ = row.set_accelerator(accelerator(item));
+                }
                 if row.is_enabled() != action.is_some() {
                     row.set_enabled(action.is_some());
                 }
@@ -280,7 +288,7 @@ impl MenuTree {
         let id = MenuId::new(format!("item-{}", self.next_id));
         let widget = match item {
             Item::Row { label, action, .. } => {
-                let row = MenuItem::with_id(id, escape(label), action.is_some(), None);
+                let row = MenuItem::with_id(id, escape(label), action.is_some(), accelerator(item));
                 if let Some(a) = action {
                     self.actions.insert(row.id().clone(), a.clone());
                 }
@@ -302,6 +310,12 @@ impl MenuTree {
         };
         Node { ident, widget, shown: None }
     }
+}
+
+/// The key equivalent muda shows beside `item` (⌘C on macOS). A tray menu
+/// on Linux has no accelerator group, so GTK shows none there.
+pub fn accelerator(item: &Item) -> Option<Accelerator> {
+    item.accelerator()?.parse().ok()
 }
 
 /// muda reads `&` as a mnemonic marker; `&&` shows one `&`.

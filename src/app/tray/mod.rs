@@ -220,6 +220,7 @@ impl App {
             notice: problem,
             system_notes: Vec::new(),
             exposure: Exposure::default(),
+            interfaces: Vec::new(),
         };
         let mut app = App {
             dirs,
@@ -498,6 +499,10 @@ impl App {
     fn refresh_menu(&mut self) -> MenuModel {
         self.context.local = local_offset();
         self.context.runtime_folder = runtime_folder(&self.dirs);
+        // For the LAN URL: only read while a server is exposed.
+        let exposed = self.snapshot.as_ref().is_some_and(|s| s.exposed().next().is_some());
+        self.context.interfaces =
+            if exposed { osaurus_tray::interfaces::read().unwrap_or_default() } else { Vec::new() };
         self.context.system_notes = self.notifications_note.iter().chain(&self.login_note).cloned().collect();
         let empty = Snapshot::default();
         let model = menu_model::build(self.snapshot.as_ref().unwrap_or(&empty), &self.context);
@@ -531,7 +536,7 @@ impl App {
         let Some(action) = self.menu.action(event.id()).cloned() else { return false };
         let result = match action {
             Action::Quit => return true,
-            Action::Copy(text) => self.copy(&text),
+            Action::Copy(text) => self.copy(&text).map(|()| self.tell(notifications::copied(&text))),
             Action::OpenUrl(url) => osaurus_tray::browser::open_in_browser(&url),
             Action::OpenFolder(dir) => {
                 open::that_detached(&dir).map_err(|e| format!("Could not open {}: {e}", dir.display()))
@@ -641,7 +646,7 @@ fn dump_menu(path: &std::path::Path, model: &MenuModel) {
     }
 }
 
-/// The folder "Open Runtime Folder" opens: the first runtime folder that exists.
+/// The folder "Show Server Files" opens: the first runtime folder that exists.
 fn runtime_folder(dirs: &RuntimeDirs) -> Option<PathBuf> {
     dirs.bases.iter().find(|d| d.is_dir()).cloned()
 }
