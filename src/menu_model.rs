@@ -17,7 +17,7 @@ use crate::text::{export_line, sanitize};
 use crate::vocabulary::{address_gone, Reach, Status};
 
 /// How to give an access key, as a menu row.
-pub const HOW_TO_GIVE_ROW: &str = "Give one: OSAURUS_API_KEY, or apiKeyFile in the settings file";
+pub const HOW_TO_GIVE_ROW: &str = "Give one: osaurus-tray key set, or OSAURUS_API_KEY";
 
 /// Longest label shown, in characters.
 pub const MAX_LABEL: usize = 72;
@@ -418,14 +418,16 @@ pub fn tree(items: &[Item]) -> serde_json::Value {
 fn header(snap: &Snapshot, running: &[&Instance]) -> String {
     let leftover = |i: &Instance| i.leftover.is_some() || snap.details(i).is_some_and(|d| d.leftover);
     let left = running.iter().filter(|i| leftover(i)).count();
-    let silent = running.iter().filter(|i| !leftover(i) && i.reachable == Some(false)).count();
-    let alive = running.len() - left - silent;
+    let other = running.iter().filter(|i| !leftover(i) && i.not_osaurus.is_some()).count();
+    let silent =
+        running.iter().filter(|i| !leftover(i) && i.not_osaurus.is_none() && i.reachable == Some(false)).count();
+    let alive = running.len() - left - other - silent;
     let mut text = match alive {
         0 => "Osaurus is not running".to_owned(),
         1 => "Osaurus: 1 server running".to_owned(),
         n => format!("Osaurus: {n} servers running"),
     };
-    let others: Vec<String> = [(silent, "not responding"), (left, "left over")]
+    let others: Vec<String> = [(silent, "not responding"), (left, "left over"), (other, "not Osaurus")]
         .into_iter()
         .filter(|&(n, _)| n > 0)
         .map(|(n, what)| format!("{n} {what}"))
@@ -1046,6 +1048,26 @@ mod tests {
         let m = build(&s, &ctx());
         let c = sub(&m.items, "http://127.0.0.1:3  (left over)");
         assert!(labels(c).contains(&"Left over from a crash: port 3 answers, but not as Osaurus"), "{:?}", labels(c));
+    }
+
+    #[test]
+    fn the_header_counts_live_servers_and_says_what_the_others_are() {
+        let alive = inst("A", State::Running, 1, false, Some(true));
+        let unprobed = inst("B", State::Running, 2, false, None);
+        let silent = inst("C", State::Running, 3, false, Some(false));
+        let left =
+            Instance { leftover: Some("its file is older".into()), ..inst("D", State::Running, 4, false, Some(false)) };
+        let other = Instance { not_osaurus: Some("x".into()), ..inst("E", State::Running, 5, false, Some(false)) };
+        let header = |v: Vec<Instance>| build(&snap(v), &ctx()).items[0].label().to_owned();
+        assert_eq!(header(vec![alive.clone()]), "Osaurus: 1 server running");
+        assert_eq!(header(vec![alive.clone(), unprobed.clone()]), "Osaurus: 2 servers running");
+        assert_eq!(
+            header(vec![alive.clone(), unprobed, silent.clone(), left.clone()]),
+            "Osaurus: 2 servers running (1 not responding, 1 left over)"
+        );
+        assert_eq!(header(vec![alive, other]), "Osaurus: 1 server running (1 not Osaurus)");
+        assert_eq!(header(vec![silent, left]), "Osaurus is not running (1 not responding, 1 left over)");
+        assert_eq!(header(vec![]), "Osaurus is not running");
     }
 
     #[test]
