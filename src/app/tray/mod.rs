@@ -9,8 +9,10 @@
 //! thread of its own and posts its result back through the proxy: the main
 //! thread only draws.
 
+mod acting;
 mod menu;
 pub mod platform;
+mod telling;
 
 use std::any::Any;
 use std::path::PathBuf;
@@ -23,12 +25,12 @@ use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
 use tray_icon::menu::MenuEvent;
 use tray_icon::{TrayIcon, TrayIconBuilder};
 
-use osaurus_tray::control::{self, Message, Request, Route};
+use osaurus_tray::control::{self, Request, Route};
 use osaurus_tray::discovery::RuntimeDirs;
 use osaurus_tray::exposure::{self, Exposure};
 use osaurus_tray::gui::Options;
 use osaurus_tray::menu_model::{self, Action, Context, MenuModel};
-use osaurus_tray::notifications::{self, Answer, Delivery, Notification};
+use osaurus_tray::notifications::{self, Answer, Delivery};
 use osaurus_tray::settings::Settings;
 use osaurus_tray::single_instance::{self, TrayLock};
 use osaurus_tray::snapshot::Snapshot;
@@ -263,40 +265,6 @@ impl App {
         app
     }
 
-    /// Asks, once and without waiting, whether the app may post
-    /// notifications; until the answer, they wait in [`Self::delivery`].
-    fn ask_notifications(&mut self) {
-        if std::mem::replace(&mut self.asked_notifications, true) {
-            return;
-        }
-        let proxy = self.proxy.clone();
-        self.delivery = platform::ask_notifications(move |answer| {
-            let _ = proxy.send_event(UserEvent::Notifications(answer));
-        });
-    }
-
-    fn notifications_answered(&mut self, answer: Answer) {
-        // Said in the menu, not on stderr: started from Finder or at login,
-        // nobody reads stderr.
-        let route = answer.route();
-        self.notifications_note = answer.note();
-        for n in self.delivery.answered(route) {
-            platform::notify(route, &n);
-        }
-        self.refresh_menu();
-    }
-
-    /// Reads launch at login on a thread; the answer comes back as
-    /// [`UserEvent::LoginItem`].
-    fn read_login_item(&self) {
-        let Some(item) = self.autostart.clone() else { return };
-        let proxy = self.proxy.clone();
-        std::thread::spawn(move || {
-            let (on, note) = item.state();
-            let _ = proxy.send_event(UserEvent::LoginItem(on, note));
-        });
-    }
-
     /// Runs `work` on a thread of its own; its result comes back as
     /// [`UserEvent::Done`].
     fn in_background(&self, work: impl FnOnce() -> Result<(), String> + Send + 'static) {
@@ -396,81 +364,6 @@ impl App {
         self.refresh_menu();
     }
 
-    /// Sends `message` where the runtime folders' Osaurus listens: the
-    /// demo's fake, or Osaurus itself (macOS).
-    fn post(&self, message: Message) -> Result<(), String> {
-        match control::route(&self.dirs) {
-            Route::Demo(socket) => control::send_to_demo(&socket, message),
-            Route::Osaurus => platform::post(message),
-        }
-    }
-
-    /// Shows Osaurus's window while one runs (`…control.ui`), else starts
-    /// it (on a thread: `open` waits). The demo's fake takes `ui` always.
-    fn open_osaurus(&mut self) -> Result<(), String> {
-        let running = self.snapshot.as_ref().is_some_and(|s| s.running().next().is_some());
-        if running || matches!(control::route(&self.dirs), Route::Demo(_)) {
-            return self.post(Message::Ui);
-        }
-        self.in_background(platform::start_osaurus);
-        Ok(())
-    }
-
-    /// Asks Osaurus for `request`, then waits for its folder to show it
-    /// ([`Self::confirm`] on each snapshot) for [`control::CONFIRM_WITHIN`].
-    fn control(&mut self, request: Request) -> Result<(), String> {
-        self.post(request.message())?;
-        self.requests += 1;
-        let n = self.requests;
-        self.waiting = Some((n, request));
-        let proxy = self.proxy.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(control::CONFIRM_WITHIN);
-            let _ = proxy.send_event(UserEvent::ControlTimeout(n));
-        });
-        Ok(())
-    }
-
-    /// Confirms the request waiting, once the snapshot shows its effect.
-    fn confirm(&mut self) {
-        let (Some((_, request)), Some(snap)) = (&self.waiting, &self.snapshot) else { return };
-        let now = snap.all().find(|i| i.dir == request.dir());
-        if let Some(done) = control::verdict(request, now) {
-            self.waiting = None;
-            self.tell(Notification { title: "Osaurus changed".into(), body: done });
-        }
-    }
-
-    /// Nothing changed in time: says so, in the menu too, where Open
-    /// Osaurus is offered.
-    fn control_timed_out(&mut self, n: u64) {
-        let Some((_, request)) = self.waiting.take_if(|(m, _)| *m == n) else { return };
-        let sentence = control::timed_out(&request, control::CONFIRM_WITHIN);
-        eprintln!("osaurus-tray: {sentence}");
-        self.context.notice = Some(control::unconfirmed_notice(&request, control::CONFIRM_WITHIN));
-        self.tell(Notification { title: "Osaurus did not change".into(), body: sentence });
-        self.refresh_menu();
-    }
-
-    /// Shows a notification, when notifications are on.
-    fn tell(&mut self, n: Notification) {
-        if !self.context.settings.notifications {
-            return;
-        }
-        if let Some((route, n)) = self.delivery.send(n) {
-            platform::notify(route, &n);
-        }
-    }
-
-    /// Every server went away [`notifications::STOP_GRACE`] ago: "stopped",
-    /// unless one came back.
-    fn stop_check(&mut self) {
-        self.stop_check_at = None;
-        if let Some(n) = self.stops.due(std::time::Instant::now()) {
-            self.tell(n);
-        }
-    }
-
     fn show_exposure(&mut self, exposure: Exposure) {
         let before = self.exposure_in_effect();
         self.context.exposure = exposure;
@@ -484,15 +377,6 @@ impl App {
     fn exposure_in_effect(&self) -> Option<Exposure> {
         let snap = self.snapshot.as_ref().filter(|_| self.exposure_seen)?;
         Some(self.context.exposure.clone().while_running(snap.running().next().is_some()))
-    }
-
-    fn notify_tunnels(&mut self, before: Option<Exposure>) {
-        let Some(after) = self.exposure_in_effect().filter(|_| self.context.settings.notifications) else { return };
-        for n in notifications::tunnels_on(before.as_ref(), &after) {
-            if let Some((route, n)) = self.delivery.send(n) {
-                platform::notify(route, &n);
-            }
-        }
     }
 
     /// Rebuilds the model and applies what changed to the menu and icon.
@@ -571,43 +455,6 @@ impl App {
         self.menu.invalidate();
         self.refresh_menu();
         false
-    }
-
-    /// Removes the leftovers the menu offered, each re-checked first (its
-    /// probes and the socket table take a while: on a thread).
-    fn remove_leftovers(&mut self) -> Result<(), String> {
-        let Some(snap) = self.snapshot.clone() else { return Ok(()) };
-        let dirs = self.dirs.clone();
-        self.in_background(move || {
-            let prober = osaurus_tray::probe::Prober::default();
-            let refusals: Vec<String> = snap
-                .leftovers()
-                .flat_map(|i| osaurus_tray::prune::remove_everywhere(i, &dirs, &prober))
-                .filter_map(|(_, result)| result.err())
-                .collect();
-            if refusals.is_empty() {
-                Ok(())
-            } else {
-                Err(refusals.join(" "))
-            }
-        });
-        Ok(())
-    }
-
-    /// Turns launch at login over from the state last read back, on a
-    /// thread (the login item service answers over XPC); the state is read
-    /// back again after.
-    fn toggle_launch_at_login(&mut self) -> Result<(), String> {
-        let Some(item) = self.autostart.clone() else { return Err("Launch at login is not available here.".into()) };
-        let on = !self.context.launch_at_login.unwrap_or(false);
-        let proxy = self.proxy.clone();
-        self.in_background(move || {
-            let result = item.set(on);
-            let (on, note) = item.state();
-            let _ = proxy.send_event(UserEvent::LoginItem(on, note));
-            result
-        });
-        Ok(())
     }
 
     /// Applies `change` to the settings and saves them.
