@@ -120,7 +120,9 @@ pub enum Command {
     #[command(after_help = "Examples:\n  osaurus-tray watch\n  osaurus-tray watch --json --probe-interval 5")]
     Watch(crate::cmd::watch::Watch),
     /// Run two fake Osaurus servers and the menu-bar app against them.
-    #[command(after_help = "Examples:\n  osaurus-tray demo\n  osaurus-tray demo --no-tray & osaurus-tray list")]
+    #[command(
+        after_help = "Examples:\n  osaurus-tray demo\n  osaurus-tray demo --no-tray    # then list the runtime folder it prints"
+    )]
     Demo(crate::cmd::demo::Demo),
     /// Run the menu-bar app (the default when no command is given).
     #[command(after_help = "Examples:\n  osaurus-tray tray\n  osaurus-tray tray --probe-interval 30")]

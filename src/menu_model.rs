@@ -434,8 +434,12 @@ fn header(snap: &Snapshot, running: &[&Instance]) -> String {
         .filter(|&(n, _)| n > 0)
         .map(|(n, what)| format!("{n} {what}"))
         .collect();
-    if !others.is_empty() {
-        text.push_str(&format!(" ({})", others.join(", ")));
+    // Beside the running ones, not among them: "3 servers running, 1 not
+    // responding" is four rows.
+    match (alive, others.is_empty()) {
+        (_, true) => {}
+        (0, false) => text.push_str(&format!(" ({})", others.join(", "))),
+        (_, false) => text.push_str(&format!(", {}", others.join(", "))),
     }
     text
 }
@@ -863,9 +867,9 @@ mod tests {
         assert_eq!(header(vec![alive.clone(), unprobed.clone()]), "Osaurus: 2 servers running");
         assert_eq!(
             header(vec![alive.clone(), unprobed, silent.clone(), left.clone()]),
-            "Osaurus: 2 servers running (1 not responding, 1 left over)"
+            "Osaurus: 2 servers running, 1 not responding, 1 left over"
         );
-        assert_eq!(header(vec![alive, other]), "Osaurus: 1 server running (1 not Osaurus)");
+        assert_eq!(header(vec![alive, other]), "Osaurus: 1 server running, 1 not Osaurus");
         assert_eq!(header(vec![silent, left]), "Osaurus is not running (1 not responding, 1 left over)");
         assert_eq!(header(vec![]), "Osaurus is not running");
     }
@@ -890,7 +894,7 @@ mod tests {
         assert_eq!(key_of(&k1, "http://127.0.0.1:1  [LAN]"), "instance:\"/rt/A\"");
         assert_eq!(key_of(&k2, "http://127.0.0.1:1  [LAN]  (not responding)"), "instance:\"/rt/A\"");
         assert_eq!(k1.iter().filter(|(k, _)| k.starts_with("exposed:")).count(), 2);
-        assert_eq!(key_of(&k1, "Osaurus: 1 server running (1 not responding)"), "header");
+        assert_eq!(key_of(&k1, "Osaurus: 1 server running, 1 not responding"), "header");
         // Unkeyed items are told apart by their labels: no two alike in a list.
         let mut plain: Vec<&str> =
             s1.items.iter().filter(|i| i.key().is_none() && !matches!(i, Item::Separator)).map(Item::label).collect();
@@ -1221,10 +1225,10 @@ mod tests {
             &controlling(),
         );
         let rows = sub(&m.items, "http://127.0.0.1:1338  [LAN]");
-        let make = find(rows, "Make Local Only (all 2 servers restart on port 1338)");
+        let make = find(rows, "Make Local Only (both servers restart on port 1338)");
         assert_eq!(action_of(make), Some(&Action::Control(Request::LocalOnly { dir: "/rt/B".into(), port: 1338 })));
         assert!(make.key().is_some(), "a label that counts carries a key");
-        assert!(labels(sub(&m.items, "http://127.0.0.1:1337")).contains(&"Stop Server (stops all 2 servers)"));
+        assert!(labels(sub(&m.items, "http://127.0.0.1:1337")).contains(&"Stop Server (stops both servers)"));
     }
 
     #[test]

@@ -104,8 +104,11 @@ fn nothing_to_choose_or_nothing_to_do_is_said_without_posting() {
     let out = run_in(&runtime, &["local-only", "--id", "6B0E"]);
     assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(0), "The instance 6B0E7C1D is local only already.\n"));
     let out = run_in(&runtime, &["stop"]);
-    assert_eq!(out.status.code(), Some(3), "which one is meant cannot be told: as an ambiguous --id");
-    assert!(stderr(&out).contains("2 instances are running"), "{out:?}");
+    assert_eq!(out.status.code(), Some(2), "which one to wait for is not said");
+    assert!(stderr(&out).contains("2 instances are running") && stderr(&out).contains("--id"), "{out:?}");
+    let out = run_in(&runtime, &["stop", "--id", "6B0E"]);
+    assert_eq!(out.status.code(), Some(2), "every one would change: not without --all");
+    assert!(stderr(&out).contains("2 Osaurus servers are running") && stderr(&out).contains("--all"), "{out:?}");
     assert!(sent.recv_timeout(Duration::from_millis(300)).is_err(), "nothing was posted");
 }
 
@@ -129,7 +132,7 @@ fn against_the_demo_local_only_and_stop_are_confirmed_by_its_runtime_folder() {
     // Until the fakes are published running, the exposed one is not known as exposed.
     let deadline = Instant::now() + Duration::from_secs(10);
     let out = loop {
-        let out = run_in(&runtime, &["local-only", "--timeout", "10"]);
+        let out = run_in(&runtime, &["local-only", "--all", "--timeout", "10"]);
         if out.status.code() != Some(0) || !stdout(&out).starts_with("No running instance") || Instant::now() > deadline
         {
             break out;
@@ -143,7 +146,9 @@ fn against_the_demo_local_only_and_stop_are_confirmed_by_its_runtime_folder() {
     assert!(common::json(&listed).iter().all(|i| i["exposed"] == false), "{}", stdout(&listed));
     let first: String =
         std::fs::read_dir(&runtime).unwrap().next().unwrap().unwrap().file_name().to_string_lossy().into();
-    let out = run_in(&runtime, &["stop", "--id", &first[..8], "--timeout", "10"]);
+    let refused = run_in(&runtime, &["stop", "--id", &first[..8], "--timeout", "10"]);
+    assert_eq!(refused.status.code(), Some(2), "both would stop: not without --all: {refused:?}");
+    let out = run_in(&runtime, &["stop", "--id", &first[..8], "--all", "--timeout", "10"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(stdout(&out).ends_with(" stopped.\n"), "{out:?}");
     // The demo ends on SIGTERM and leaves nothing behind.

@@ -17,9 +17,14 @@ pub struct Target {
     #[command(flatten)]
     pub place: crate::cli::Place,
     /// The instance whose id is PREFIX, else the one whose id starts with
-    /// PREFIX (case-insensitive); needed when more than one could be meant.
+    /// PREFIX (case-insensitive): whose port and file are checked. Osaurus's
+    /// message itself reaches every Osaurus of this user.
     #[arg(long, value_name = "PREFIX")]
     pub id: Option<String>,
+    /// Go ahead when more than one Osaurus runs: the message reaches, and
+    /// changes, every one of them.
+    #[arg(long)]
+    pub all: bool,
     /// Wait this many seconds for the runtime folder to show the change
     /// (0.1 to 3600).
     #[arg(long, value_name = "S", default_value = "15", value_parser = parse_timeout)]
@@ -59,8 +64,8 @@ impl LocalOnly {
                 (None, [one]) => one,
                 (None, []) => return Err(Ok("No running instance is exposed to the network: nothing to do.".into())),
                 (None, many) => {
-                    return Err(Err(Failure::Other(format!(
-                        "{} running instances are exposed; name one with --id.",
+                    return Err(Err(Failure::Unsupported(format!(
+                        "{} running instances are exposed; name one with --id, and give --all.",
                         many.len()
                     ))))
                 }
@@ -81,9 +86,9 @@ impl Stop {
             (Some(i), _) => Ok(Request::stop(i)),
             (None, [one]) => Ok(Request::stop(one)),
             (None, []) => Err(Err(Failure::NotFound("No running Osaurus instance to stop.".into()))),
-            (None, many) => Err(Err(Failure::Other(format!(
+            (None, many) => Err(Err(Failure::Unsupported(format!(
                 "{} instances are running (and every one of them takes the message); \
-                 name the one to wait for with --id.",
+                 name the one to wait for with --id, and give --all.",
                 many.len()
             )))),
         })
@@ -123,6 +128,13 @@ fn run(
         Err(Err(failure)) => return Err(failure),
     };
     if running.len() > 1 {
+        if !target.all {
+            return Err(Failure::Unsupported(format!(
+                "{} Osaurus servers are running, and Osaurus's control message reaches every one of them: \
+                 nothing was sent. Give --all to change them all.",
+                running.len()
+            )));
+        }
         say!(
             "osaurus-tray: {} instances are running; Osaurus's control messages reach every one of them.",
             running.len()

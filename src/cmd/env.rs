@@ -64,6 +64,13 @@ pub enum Key {
 pub fn exports(instance: &Instance, key: &Key) -> String {
     let base = instance.openai_base_url().unwrap_or_default();
     let (comment, value) = match key {
+        // Osaurus 0.14.17 and later want the key even on 127.0.0.1 while
+        // the server is exposed: the placeholder is not ignored there.
+        Key::Placeholder if instance.exposed => (
+            "# OPENAI_API_KEY: a placeholder; this server is exposed to the network and may want its \
+             access key: use `osaurus-tray env --with-key`.",
+            PLACEHOLDER_KEY,
+        ),
         Key::Placeholder => (
             "# OPENAI_API_KEY: a placeholder; the OpenAI SDKs need one, Osaurus ignores it. \
              Use `osaurus-tray env --with-key` for the configured access key.",
@@ -77,4 +84,22 @@ pub fn exports(instance: &Instance, key: &Key) -> String {
         export_line("OPENAI_API_BASE", &base),
         export_line("OPENAI_API_KEY", value)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_placeholder_is_said_to_be_ignored_only_where_osaurus_ignores_it() {
+        let mut i = Instance::invalid("A".into(), "/rt/A".into(), "x");
+        i.state = crate::discovery::State::Running;
+        i.url = Some("http://127.0.0.1:1337".into());
+        let local = exports(&i, &Key::Placeholder);
+        assert!(local.contains("Osaurus ignores it"), "{local}");
+        i.exposed = true;
+        let exposed = exports(&i, &Key::Placeholder);
+        assert!(!exposed.contains("ignores it") && exposed.contains("env --with-key"), "{exposed}");
+        assert!(exposed.contains(&format!("OPENAI_API_KEY={PLACEHOLDER_KEY}")), "{exposed}");
+    }
 }

@@ -44,13 +44,13 @@ pub(super) fn control_rows(i: &Instance, details: Option<&Details>, ctx: &Contex
         let port = i.port.map_or_else(String::new, |p| format!(" on port {p}"));
         let label = match running {
             0 | 1 => "Make Local Only".to_owned(),
-            n => format!("Make Local Only (all {n} servers restart{port})"),
+            n => format!("Make Local Only ({} restart{port})", every(n)),
         };
         rows.push(Item::action(label, Action::Control(request)).keyed(instance_key("make-local", i)));
     }
     let label = match running {
         0 | 1 => "Stop Server".to_owned(),
-        n => format!("Stop Server (stops all {n} servers)"),
+        n => format!("Stop Server (stops {})", every(n)),
     };
     rows.push(Item::action(label, Action::Control(Request::stop(i))).keyed(instance_key("stop", i)));
     rows
@@ -213,4 +213,12 @@ pub(super) fn capitalised(text: &str) -> String {
 
 pub(super) fn local_time(t: DateTime<chrono::Utc>, local: FixedOffset) -> String {
     t.with_timezone(&local).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// "both servers", "all 3 servers": what a control message reaches.
+fn every(n: usize) -> String {
+    match n {
+        2 => "both servers".to_owned(),
+        n => format!("all {n} servers"),
+    }
 }

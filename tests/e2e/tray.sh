@@ -138,7 +138,7 @@ ok "models are listed, copied on click; the exposed one needs a key"
 
 publish "$RT" "E2E00000-0000-4000-8000-000000000001" \
   '{"instanceId":"E2E00000-0000-4000-8000-000000000001","health":"running","port":9,"address":"127.0.0.1","url":"http:\/\/127.0.0.1:9","exposeToNetwork":false,"updatedAt":"2025-09-08T12:35:12Z"}'
-wait_label "Osaurus: 2 servers running (1 not responding)" 1
+wait_label "Osaurus: 2 servers running, 1 not responding" 1
 wait_label "http://127.0.0.1:9  (not responding)" 1
 wait_label "Not responding: nothing listens on port 9" 2
 ok "an added instance appears, marked not responding"
