@@ -54,3 +54,11 @@ fn a_thousand_refused_leftovers_read_the_socket_table_once_per_round() {
     // Two rounds 10 s apart; reading the table for each entry took 32 s.
     assert!(took < Duration::from_secs(16), "prune --dry-run took {took:?} over 1,000 refused leftovers");
 }
+
+#[test]
+fn nothing_to_prune_says_why_in_plain_words() {
+    let rt = tempfile::tempdir().unwrap();
+    let out = run_in(rt.path(), &["prune"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("No leftovers: no entry says it is running."), "{}", stderr(&out));
+}

@@ -64,6 +64,10 @@ impl Prune {
         if suspects.is_empty() && !snap.warnings.is_empty() {
             return Err(Failure::Other("Some runtime folders could not be read (see above); nothing removed.".into()));
         }
+        if copies.is_empty() {
+            say!("No leftovers: no entry says it is running.");
+            return Ok(());
+        }
         if suspects.is_empty() {
             say!("No leftovers: a server answers or listens on every running entry's port.");
             return Ok(());
