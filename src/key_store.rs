@@ -36,6 +36,9 @@ pub trait Keychain {
     fn clear(&self) -> Result<bool, String>;
 }
 
+/// The system's store of secrets, for people: where the app keeps the key.
+pub const SYSTEM_STORE: &str = if cfg!(target_os = "macos") { "the macOS Keychain" } else { "the Secret Service" };
+
 /// Where a key was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -150,11 +153,7 @@ pub struct AppKeychain;
 
 impl Keychain for AppKeychain {
     fn name(&self) -> String {
-        if cfg!(target_os = "macos") {
-            "the macOS Keychain".into()
-        } else {
-            "the Secret Service".into()
-        }
+        SYSTEM_STORE.into()
     }
 
     fn get(&self) -> Result<Option<String>, String> {

@@ -17,11 +17,7 @@ impl SystemKeychain {
 
 impl Keychain for SystemKeychain {
     fn name(&self) -> String {
-        if cfg!(target_os = "macos") {
-            "the macOS Keychain".into()
-        } else {
-            "the Secret Service".into()
-        }
+        osaurus_tray::key_store::SYSTEM_STORE.into()
     }
 
     fn get(&self) -> Result<Option<String>, String> {
