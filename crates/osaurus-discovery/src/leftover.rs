@@ -43,15 +43,16 @@ pub fn written_before(updated_at: Option<DateTime<Utc>>, started: SystemTime) ->
     chrono::Duration::from_std(CLOCK_MARGIN).is_ok_and(|margin| written + margin < started)
 }
 
-/// Why an entry written at `updated_at` is a leftover although `owner`,
-/// which started at `started`, listens on its `port`; `None` when it is not.
+/// Why an entry written at `updated_at` is a leftover although `listener`
+/// listens on its `port`; `None` when it is not, or when the listener's
+/// start cannot be told.
 pub fn older_than_listener(
     updated_at: Option<DateTime<Utc>>,
     port: u16,
-    owner: &crate::process::Owner,
-    started: SystemTime,
+    listener: &crate::process::Listener,
 ) -> Option<String> {
-    written_before(updated_at, started).then(|| {
+    let owner = &listener.owner;
+    written_before(updated_at, listener.started?).then(|| {
         format!(
             "its file is older than {} (pid {}), which listens on port {port}",
             sanitize(&owner.name, 64),
@@ -110,7 +111,7 @@ pub fn no_server_of_its_own(
     };
     if let Some(table) = listeners.filter(|t| t.listens(port)) {
         if let Some(l) = crate::process::listeners_on(table, &[port]).get(&port) {
-            if l.started.and_then(|at| older_than_listener(instance.updated_at, port, &l.owner, at)).is_some() {
+            if older_than_listener(instance.updated_at, port, l).is_some() {
                 return Ok(());
             }
         }
@@ -243,9 +244,12 @@ mod tests {
         assert!(!written_before(at("2026-12-02T10:30:00Z"), start), "a rewrite is later still");
         assert!(!written_before(None, start), "undated: cannot be told");
         let owner = crate::process::Owner { pid: 812, name: "osaurus".into() };
-        let why = older_than_listener(at("2025-09-08T12:35:12Z"), 1337, &owner, start).unwrap();
+        let listener = crate::process::Listener { owner, started: Some(start) };
+        let why = older_than_listener(at("2025-09-08T12:35:12Z"), 1337, &listener).unwrap();
         assert_eq!(why, "its file is older than osaurus (pid 812), which listens on port 1337");
-        assert_eq!(older_than_listener(at("2026-12-02T10:00:01Z"), 1337, &owner, start), None);
+        assert_eq!(older_than_listener(at("2026-12-02T10:00:01Z"), 1337, &listener), None);
+        let unknown = crate::process::Listener { started: None, ..listener };
+        assert_eq!(older_than_listener(at("2025-09-08T12:35:12Z"), 1337, &unknown), None, "a start not known");
     }
 
     #[test]

@@ -20,8 +20,7 @@ use crate::process::{listeners_on, Listener, Listeners};
 /// answered on its port. Returns whether it did.
 pub fn mark_if_older(instance: &mut Instance, listener: Option<&Listener>) -> bool {
     let (Some(port), Some(l)) = (instance.port, listener) else { return false };
-    let Some(started) = l.started else { return false };
-    match crate::leftover::older_than_listener(instance.updated_at, port, &l.owner, started) {
+    match crate::leftover::older_than_listener(instance.updated_at, port, l) {
         Some(why) => {
             instance.leftover = Some(why);
             instance.reachable = Some(false);

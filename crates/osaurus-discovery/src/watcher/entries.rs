@@ -147,6 +147,11 @@ impl Entries {
         self.by_id.get(id).map(|per| &per.first.1)
     }
 
+    /// The entry that counts for `id`, with its base's index.
+    pub(crate) fn effective_in(&self, id: &str) -> Option<(usize, &Arc<Instance>)> {
+        self.by_id.get(id).map(|per| (per.first.0, &per.first.1))
+    }
+
     /// The ids base `b` has entries for.
     pub(crate) fn ids_in(&self, b: usize) -> impl Iterator<Item = &String> {
         self.by_id.iter().filter(move |per| per.iter().any(|(base, _)| *base == b)).map(|per| &per.first.1.instance_id)

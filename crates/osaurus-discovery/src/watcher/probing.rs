@@ -147,10 +147,8 @@ impl Probing {
             None => self.servers.keys().filter(|k| entries.get(k.base, &k.id).is_none()).cloned().collect(),
             Some(keys) => keys.iter().filter(|k| entries.get(k.base, &k.id).is_none()).cloned().collect(),
         };
-        let mut probed: Vec<Instance> =
-            chosen.iter().filter(|(_, i)| inspect::may_listen(i)).map(|(_, i)| Instance::clone(i)).collect();
-        let keys_of: Vec<FolderKey> =
-            chosen.iter().filter(|(_, i)| inspect::may_listen(i)).map(|(k, _)| k.clone()).collect();
+        let (keys_of, mut probed): (Vec<FolderKey>, Vec<Instance>) =
+            chosen.iter().filter(|(_, i)| inspect::may_listen(i)).map(|(k, i)| (k.clone(), Instance::clone(i))).unzip();
         for (k, i) in &chosen {
             if !(i.is_running() && i.port.is_some()) {
                 forget.push(k.clone());
@@ -318,10 +316,7 @@ impl Probing {
         let Some(listener) = listener.filter(|_| !s.nothing_listens()) else {
             return s;
         };
-        let mut shown = i.clone();
-        if crate::round::mark_if_older(&mut shown, Some(listener)) {
-            s.leftover = shown.leftover;
-        }
+        s.leftover = crate::leftover::older_than_listener(i.updated_at, port, listener);
         s.pid = Some(listener.owner.pid);
         s.watched = self.exits.as_ref().is_some_and(|e| e.watch(listener.owner.pid));
         s.owner = Some(listener.owner.clone());
@@ -360,17 +355,16 @@ impl Probing {
         };
         let mut owners_changed = false;
         for id in ids {
-            let Some(i) = entries.effective(&id).filter(|i| i.is_running()).cloned() else {
+            let Some((base, i)) = entries.effective_in(&id).filter(|(_, i)| i.is_running()) else {
                 if let Some(gone) = Arc::make_mut(&mut self.details).remove(&id) {
                     owners_changed |= gone.owner.is_some();
                 }
                 self.leftovers.retain(|x| x != id);
                 continue;
             };
-            let server = entries
-                .all()
-                .find(|(_, e)| Arc::ptr_eq(e, &i))
-                .and_then(|(b, _)| self.servers.get(&FolderKey::new(b, &id)));
+            // By key: a walk over every entry per id would make a first
+            // look over many folders quadratic.
+            let server = self.servers.get(&FolderKey::new(base, &id));
             let old = self.details.get(&id).cloned().unwrap_or_default();
             let owner = match server {
                 Some(s) if s.nothing_listens() => None,
