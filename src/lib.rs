@@ -53,4 +53,6 @@ pub mod menu_model;
 pub mod notifications;
 pub mod settings;
 pub mod single_instance;
+#[cfg(test)]
+mod test_support;
 pub mod vocabulary;

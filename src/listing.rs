@@ -88,27 +88,9 @@ pub fn exposure_lines(e: &Exposure) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discovery::State;
 
     fn inst(id: &str, exposed: bool, reachable: Option<bool>) -> Instance {
-        Instance {
-            instance_id: id.into(),
-            state: State::Running,
-            url: Some("http://127.0.0.1:1".into()),
-            address: Some(if exposed { "192.168.1.23" } else { "127.0.0.1" }.into()),
-            port: Some(1),
-            expose_to_network: Some(exposed),
-            exposed,
-            reachable,
-            updated_at: None,
-            dir: format!("/rt/{id}").into(),
-            problem: None,
-            not_osaurus: None,
-            loopback_url: exposed.then(|| "http://127.0.0.1:1".into()),
-            address_on_this_machine: None,
-            lan_access: None,
-            leftover: None,
-        }
+        crate::test_support::running(id, 1, exposed, reachable)
     }
 
     /// The LAN and STATUS cells of each row, in order.

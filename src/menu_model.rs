@@ -498,24 +498,11 @@ mod tests {
     }
 
     fn inst(id: &str, state: State, port: u16, exposed: bool, reachable: Option<bool>) -> Instance {
-        let running = state == State::Running;
-        Instance {
-            instance_id: id.into(),
-            state,
-            url: running.then(|| format!("http://127.0.0.1:{port}")),
-            address: running.then(|| if exposed { "192.168.1.23".into() } else { "127.0.0.1".into() }),
-            port: running.then_some(port),
-            expose_to_network: Some(exposed),
-            exposed,
-            reachable,
-            updated_at: Some(Utc.with_ymd_and_hms(2025, 9, 8, 12, 35, 12).unwrap()),
-            dir: PathBuf::from(format!("/rt/{id}")),
-            problem: None,
-            not_osaurus: None,
-            loopback_url: (running && exposed).then(|| format!("http://127.0.0.1:{port}")),
-            address_on_this_machine: None,
-            lan_access: None,
-            leftover: None,
+        let updated_at = Some(Utc.with_ymd_and_hms(2025, 9, 8, 12, 35, 12).unwrap());
+        let running = crate::test_support::running(id, port, exposed, reachable);
+        match state {
+            State::Running => Instance { updated_at, ..running },
+            _ => Instance { state, url: None, address: None, port: None, loopback_url: None, updated_at, ..running },
         }
     }
 

@@ -304,22 +304,10 @@ mod tests {
 
     fn inst(id: &str, exposed: bool, reachable: Option<bool>) -> Instance {
         Instance {
-            instance_id: id.into(),
-            state: State::Running,
             url: Some(format!("http://127.0.0.1:1{}", id.len())),
-            address: Some(if exposed { "192.168.1.23" } else { "127.0.0.1" }.into()),
-            port: Some(1337),
-            expose_to_network: Some(exposed),
-            exposed,
-            reachable,
-            updated_at: None,
             dir: PathBuf::from(id),
-            problem: None,
-            not_osaurus: None,
             loopback_url: None,
-            address_on_this_machine: None,
-            lan_access: None,
-            leftover: None,
+            ..crate::test_support::running(id, 1337, exposed, reachable)
         }
     }
 

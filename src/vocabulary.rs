@@ -120,24 +120,7 @@ mod tests {
     use crate::discovery::State;
 
     fn running(exposed: bool, reachable: Option<bool>) -> Instance {
-        Instance {
-            instance_id: "A".into(),
-            state: State::Running,
-            url: Some("http://127.0.0.1:1".into()),
-            address: Some(if exposed { "192.168.1.23" } else { "127.0.0.1" }.into()),
-            port: Some(1),
-            expose_to_network: Some(exposed),
-            exposed,
-            reachable,
-            updated_at: None,
-            dir: "/rt/A".into(),
-            problem: None,
-            not_osaurus: None,
-            loopback_url: exposed.then(|| "http://127.0.0.1:1".into()),
-            address_on_this_machine: None,
-            lan_access: None,
-            leftover: None,
-        }
+        crate::test_support::running("A", 1, exposed, reachable)
     }
 
     #[test]
