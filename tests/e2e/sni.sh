@@ -12,15 +12,8 @@ APP=$(readlink -f "$1")
 source "$(dirname "$(readlink -f "$0")")/../../scripts/lib/headless.sh"
 headless_enter "$0" "$APP"
 
-PASSED=0
-fail() {
-  echo "FAIL: $*" >&2
-  echo "--- app log:" >&2
-  cat "$TMP"/app*.log >&2 2>/dev/null || true
-  echo "sni: $PASSED passed, 1 failed"
-  exit 1
-}
-ok() { PASSED=$((PASSED + 1)); echo "ok: $*"; }
+# shellcheck source=checks.sh
+source "$(dirname "$(readlink -f "$0")")/checks.sh" sni
 headless_setup
 start_xvfb
 start_sni_watcher
@@ -54,10 +47,7 @@ publish() { # publish DIR ID JSON: atomically, as Osaurus does
 
 RT=$TMP/runtime
 mkdir -p "$RT"
-"$APP" --runtime-dir "$RT" >"$TMP/app-tray.log" 2>&1 &
-APP_PID=$!
-PIDS+=("$APP_PID")
-sni_connect
+start_app app-tray.log --runtime-dir "$RT"
 wait_prop Title "Osaurus Tray"
 wait_prop Status Active
 ok "the item is titled Osaurus Tray and Active while nothing is exposed"
@@ -80,4 +70,4 @@ kill -TERM "$APP_PID"
 RC=0
 wait "$APP_PID" || RC=$?
 [[ $RC == 0 ]] || fail "exit status $RC after SIGTERM"
-echo "sni: $PASSED passed, 0 failed"
+checks_done

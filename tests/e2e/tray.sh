@@ -11,15 +11,8 @@ APP=$(readlink -f "$1")
 source "$(dirname "$(readlink -f "$0")")/../../scripts/lib/headless.sh"
 headless_enter "$0" "$APP"
 
-PASSED=0
-fail() {
-  echo "FAIL: $*" >&2
-  echo "--- app log:" >&2
-  cat "$TMP"/app*.log >&2 2>/dev/null || true
-  echo "e2e: $PASSED passed, 1 failed"
-  exit 1
-}
-ok() { PASSED=$((PASSED + 1)); echo "ok: $*"; }
+# shellcheck source=checks.sh
+source "$(dirname "$(readlink -f "$0")")/checks.sh" e2e
 now_ms() { date +%s%3N; }
 headless_setup
 start_xvfb
@@ -85,10 +78,7 @@ publish() { # publish DIR ID JSON: atomically, as Osaurus does
 
 # ---- 1. The demo: two fake servers, one claiming LAN exposure ---------------
 T0=$(now_ms)
-"$APP" demo >"$TMP/app-demo.log" 2>&1 &
-APP_PID=$!
-PIDS+=($APP_PID)
-sni_connect
+start_app app-demo.log demo
 echo "tray ready after $(($(now_ms) - T0)) ms (start to registered item)"
 RT=$(sed -n 's/^osaurus-tray demo: runtime folder //p' "$TMP/app-demo.log" | head -1)
 [[ -d $RT ]] || fail "the demo's runtime folder is not there: '$RT'"
@@ -249,10 +239,7 @@ for _ in $(seq 100); do [[ -S $TMP/osaurus-tray-demo.sock ]] && break; sleep 0.0
 mkdir -p "$XDG_CONFIG_HOME/osaurus-tray"
 echo '{ this is not json' >"$XDG_CONFIG_HOME/osaurus-tray/settings.json"
 sleep 0.3
-"$APP" --runtime-dir "$RT2" >"$TMP/app-tray.log" 2>&1 &
-APP_PID=$!
-PIDS+=($APP_PID)
-sni_connect
+start_app app-tray.log --runtime-dir "$RT2"
 wait_label "Osaurus: 1 server running" 1
 L=$(menu_layout)
 [[ $L == *"⚠ Settings were unreadable"* ]] || fail "no notice about the corrupt settings"
@@ -350,10 +337,7 @@ python3 "$(dirname "$(readlink -f "$0")")/../../scripts/fake-osaurus.py" --runti
 FAKE_PID=$!
 PIDS+=($FAKE_PID)
 for _ in $(seq 100); do [[ -s $TMP/fake3.out ]] && break; sleep 0.05; done
-"$APP" --runtime-dir "$RT3" >"$TMP/app-restart.log" 2>&1 &
-APP_PID=$!
-PIDS+=($APP_PID)
-sni_connect
+start_app app-restart.log --runtime-dir "$RT3"
 wait_label "Osaurus: 1 server running" 1
 # What Osaurus does when exposure is toggled: restarting, the port closed,
 # starting, then running again on the same port.
@@ -385,10 +369,7 @@ for _ in $(seq 100); do [[ -s $TMP/fake4.out ]] && break; sleep 0.05; done
 PORT4=$(head -1 "$TMP/fake4.out")
 URL4=$(sed -n 's|.*"url" : "\(.*\)".*|\1|p' "$RT4"/*/configuration.json | sed 's|\\/|/|g')
 [[ $URL4 == http://*:$PORT4 ]] || fail "the exposed fake's file names no URL: '$URL4'"
-"$APP" --runtime-dir "$RT4" >"$TMP/app-plain.log" 2>&1 &
-APP_PID=$!
-PIDS+=($APP_PID)
-sni_connect
+start_app app-plain.log --runtime-dir "$RT4"
 wait_label "$URL4  [LAN]" 1
 L=$(menu_layout)
 ID=$(menu_item_prefix "$L" "⚠ Exposed to the local network: $URL4" 1)
@@ -416,4 +397,4 @@ fi
 kill -TERM "$APP_PID" "$FAKE_PID"
 wait "$APP_PID" || true
 
-echo "e2e: $PASSED passed, 0 failed"
+checks_done
