@@ -60,8 +60,9 @@ pub(crate) struct Server {
     pub(crate) look_at: Option<Instant>,
     /// When the models were last asked for.
     pub(crate) models_at: Option<Instant>,
-    /// The (address, exposed) the LAN access was last checked for.
-    pub(crate) lan_for: Option<(Option<String>, bool)>,
+    /// While exposed, the file's address the LAN access was last checked
+    /// for (checked again when it changes); `None` while not exposed.
+    pub(crate) lan_for: Option<Option<String>>,
 }
 
 impl Server {

@@ -166,8 +166,10 @@ impl Probing {
         for (n, i) in probed.iter().enumerate() {
             let (true, Some(port)) = (i.is_running(), i.port) else { continue };
             let sockets = table.as_ref().map(|t| t.sockets(port));
-            let known = self.servers.get(&keys_of[n]).filter(|s| s.port == port).cloned();
-            let fresh = known.as_ref().is_none_or(|s| s.is_new(sockets.as_ref()));
+            // A server known on another port is another server; its pid is
+            // no longer watched for this entry.
+            let known = self.servers.get(&keys_of[n]).cloned();
+            let fresh = known.as_ref().is_none_or(|s| s.port != port || s.is_new(sockets.as_ref()));
             seen.push((n, port, sockets, fresh, known));
         }
         let mut new_ports: Vec<u16> = seen
@@ -255,8 +257,8 @@ impl Probing {
             }
             if i.exposed {
                 inspect::check_addresses(std::slice::from_mut(i), &interfaces);
-                let lan_for = (i.address.clone(), i.exposed);
-                if i.reachable == Some(true) && s.lan_for.as_ref() != Some(&lan_for) {
+                let lan_for = Some(i.address.clone());
+                if i.reachable == Some(true) && s.lan_for != lan_for {
                     let (access, list) = self.prober.lan_access_and_list(
                         i.address.as_deref(),
                         s.port,
@@ -264,7 +266,7 @@ impl Probing {
                         inspect::MODELS_LIMIT,
                     );
                     i.lan_access = Some(access);
-                    s.lan_for = Some(lan_for);
+                    s.lan_for = lan_for;
                     // The LAN's answer is the model list, or says a key is needed.
                     if s.models_at.is_none() && self.access_key.is_none() {
                         let known = match (access, list) {
